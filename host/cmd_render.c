@@ -1,0 +1,321 @@
+/* earflow render: a file through the engine, latency compensated, safely written. */
+#include "commands.h"
+
+#include "earflow.h"
+#include "exit_codes.h"
+#include "output_file.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILE_CHANNELS 8
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+        "usage: earflow render -i IN -o OUT [options]\n"
+        "\n"
+        "Renders an audio file through earflow. Output sample n lines up with input\n"
+        "sample n (the engine's latency is compensated); the output has the input's\n"
+        "sample rate and length. The file is written under a temporary name and moved\n"
+        "into place when complete.\n"
+        "\n"
+        "  -i, --input FILE     input audio (anything libsndfile reads)\n"
+        "  -o, --output FILE    output; format from the extension (wav, flac, ogg, aiff,\n"
+        "                       caf, w64, rf64, au; no extension: wav)\n"
+        "  -m, --model NAME     identity (STFT -> ISTFT, a diagnostic; default)\n"
+        "  -f, --force          replace OUT if it exists (never the input)\n"
+        "      --format F       sample format: same (default: the input's where the\n"
+        "                       container allows it), pcm16, pcm24, float\n"
+        "      --block N        processing block size, 1..%d (default 1024)\n"
+        "  -q, --quiet          no progress bar\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "exit: 0 ok, 1 processing failed, 2 usage, 3 bad input, 4 bad output,\n"
+        "      5 bad model, 130 interrupted\n",
+        EF_MAX_BLOCK);
+}
+
+static int parse_format(const char *s, int input_format, int *subtype)
+{
+    if (strcmp(s, "same") == 0)
+        *subtype = input_format & SF_FORMAT_SUBMASK;
+    else if (strcmp(s, "pcm16") == 0)
+        *subtype = SF_FORMAT_PCM_16;
+    else if (strcmp(s, "pcm24") == 0)
+        *subtype = SF_FORMAT_PCM_24;
+    else if (strcmp(s, "float") == 0)
+        *subtype = SF_FORMAT_FLOAT;
+    else
+        return -1;
+    return 0;
+}
+
+typedef struct render_job {
+    const char *in_path, *out_path, *model_name, *format;
+    bool force, quiet;
+    int block;
+} render_job;
+
+typedef struct render_state {
+    SNDFILE *in;
+    SF_INFO info;
+    ef_model *model;
+    ef_engine *engines[MAX_FILE_CHANNELS];
+    int n_engines, out_channels;
+    float *in_inter, *out_inter;          /* interleaved file buffers */
+    float *in_ch[MAX_FILE_CHANNELS];      /* planar engine buffers */
+    float *out_ch[MAX_FILE_CHANNELS];
+    ef_output_file *out;
+} render_state;
+
+static void state_free(render_state *s)
+{
+    for (int i = 0; i < s->n_engines; i++)
+        ef_engine_free(s->engines[i]);
+    ef_model_free(s->model);
+    if (s->in)
+        sf_close(s->in);
+    free(s->in_inter);
+    free(s->out_inter);
+    for (int c = 0; c < MAX_FILE_CHANNELS; c++) {
+        free(s->in_ch[c]);
+        free(s->out_ch[c]);
+    }
+    ef_output_file_abort(s->out);
+}
+
+static int open_input(render_state *s, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "earflow render: %s: %s\n", path, strerror(errno));
+        return EF_EXIT_INPUT;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "earflow render: %s: is a directory\n", path);
+        return EF_EXIT_INPUT;
+    }
+    memset(&s->info, 0, sizeof s->info);
+    s->in = sf_open(path, SFM_READ, &s->info);
+    if (!s->in) {
+        fprintf(stderr, "earflow render: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
+        return EF_EXIT_INPUT;
+    }
+    if (s->info.frames <= 0) {
+        fprintf(stderr, "earflow render: %s: no audio in the file\n", path);
+        return EF_EXIT_INPUT;
+    }
+    if (s->info.channels > MAX_FILE_CHANNELS) {
+        fprintf(stderr, "earflow render: %s: %d channels; at most %d are supported\n", path,
+                s->info.channels, MAX_FILE_CHANNELS);
+        return EF_EXIT_INPUT;
+    }
+    return EF_EXIT_OK;
+}
+
+static int load_model(render_state *s, const char *name)
+{
+    ef_error err = {{0}};
+    if (strcmp(name, "identity") != 0) {
+        fprintf(stderr, "earflow render: model '%s': only 'identity' is available in this build\n",
+                name);
+        return EF_EXIT_MODEL;
+    }
+    s->model = ef_model_identity(&err);
+    if (!s->model) {
+        fprintf(stderr, "earflow render: model '%s': %s\n", name, err.message);
+        return EF_EXIT_MODEL;
+    }
+    return EF_EXIT_OK;
+}
+
+/* One engine per file channel (every model here is one channel in, one out). */
+static int create_engines(render_state *s, int block)
+{
+    ef_error err = {{0}};
+    s->n_engines = s->info.channels;
+    s->out_channels = s->info.channels;
+    for (int i = 0; i < s->n_engines; i++) {
+        s->engines[i] = ef_engine_new(s->model, s->info.samplerate, block, &err);
+        if (!s->engines[i]) {
+            fprintf(stderr, "earflow render: %s\n", err.message);
+            return EF_EXIT_INPUT; /* the only engine failure a file can cause: its rate */
+        }
+    }
+    s->in_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->info.channels);
+    s->out_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->out_channels);
+    int ok = s->in_inter && s->out_inter;
+    for (int c = 0; c < s->info.channels; c++)
+        ok &= (s->in_ch[c] = calloc((size_t)block, sizeof(float))) != NULL;
+    for (int c = 0; c < s->out_channels; c++)
+        ok &= (s->out_ch[c] = calloc((size_t)block, sizeof(float))) != NULL;
+    if (!ok) {
+        fprintf(stderr, "earflow render: out of memory\n");
+        return EF_EXIT_FAILURE;
+    }
+    return EF_EXIT_OK;
+}
+
+/* Streams the file; feeds zeros after its end until the delayed tail is out. */
+static int run(render_state *s, const render_job *job)
+{
+    const long total = (long)s->info.frames;
+    const int latency = ef_engine_latency(s->engines[0]);
+    const int in_chs = s->info.channels, out_chs = s->out_channels;
+    long read_total = 0, written = 0, to_skip = latency;
+    ef_progress progress;
+    ef_progress_start(&progress, total, s->info.samplerate, job->quiet);
+    SNDFILE *out = ef_output_file_sndfile(s->out);
+    while (written < total) {
+        if (interrupted) {
+            ef_progress_finish(&progress);
+            fprintf(stderr, "earflow render: interrupted; %s not written\n", job->out_path);
+            return EF_EXIT_INTERRUPTED;
+        }
+        int n = job->block;
+        int got = 0;
+        if (read_total < total) {
+            long want = total - read_total < n ? total - read_total : n;
+            got = (int)sf_readf_float(s->in, s->in_inter, want);
+            if (got <= 0) {
+                ef_progress_finish(&progress);
+                fprintf(stderr, "earflow render: %s: read error after %ld frames: %s\n",
+                        job->in_path, read_total, sf_strerror(s->in));
+                return EF_EXIT_INPUT;
+            }
+            read_total += got;
+        }
+        for (int c = 0; c < in_chs; c++) {
+            for (int i = 0; i < got; i++)
+                s->in_ch[c][i] = s->in_inter[(size_t)i * in_chs + c];
+            memset(s->in_ch[c] + got, 0, sizeof(float) * (size_t)(n - got));
+        }
+        for (int e = 0; e < s->n_engines; e++)
+            ef_engine_process(s->engines[e], (const float *const *)&s->in_ch[e], &s->out_ch[e], n);
+        int skip = to_skip < n ? (int)to_skip : n;
+        to_skip -= skip;
+        long keep = n - skip;
+        if (keep > total - written)
+            keep = total - written;
+        for (long i = 0; i < keep; i++)
+            for (int c = 0; c < out_chs; c++)
+                s->out_inter[i * out_chs + c] = s->out_ch[c][skip + i];
+        if (keep > 0 && sf_writef_float(out, s->out_inter, keep) != keep) {
+            ef_progress_finish(&progress);
+            fprintf(stderr, "earflow render: %s: write error: %s\n", job->out_path,
+                    sf_strerror(out));
+            return EF_EXIT_OUTPUT;
+        }
+        written += keep;
+        ef_progress_update(&progress, written);
+    }
+    ef_progress_finish(&progress);
+    for (int e = 0; e < s->n_engines; e++)
+        if (ef_engine_underruns(s->engines[e]) > 0)
+            fprintf(stderr, "earflow render: warning: resampler underran %ld times\n",
+                    ef_engine_underruns(s->engines[e]));
+    return EF_EXIT_OK;
+}
+
+int ef_cmd_render(int argc, char **argv)
+{
+    render_job job = {.model_name = "identity", .format = "same", .block = 1024};
+    static const struct option opts[] = {
+        {"input", required_argument, 0, 'i'},  {"output", required_argument, 0, 'o'},
+        {"model", required_argument, 0, 'm'},  {"force", no_argument, 0, 'f'},
+        {"format", required_argument, 0, 'F'}, {"block", required_argument, 0, 'b'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "i:o:m:fqh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'i': job.in_path = optarg; break;
+        case 'o': job.out_path = optarg; break;
+        case 'm': job.model_name = optarg; break;
+        case 'f': job.force = true; break;
+        case 'F': job.format = optarg; break;
+        case 'q': job.quiet = true; break;
+        case 'b': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > EF_MAX_BLOCK) {
+                fprintf(stderr, "earflow render: --block %s: not a number in 1..%d\n", optarg,
+                        EF_MAX_BLOCK);
+                return EF_EXIT_USAGE;
+            }
+            job.block = (int)v;
+            break;
+        }
+        case 'h': usage(stdout); return EF_EXIT_OK;
+        default: usage(stderr); return EF_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "earflow render: unexpected argument '%s'\n", argv[optind]);
+        return EF_EXIT_USAGE;
+    }
+    if (!job.in_path || !job.out_path) {
+        fprintf(stderr, "earflow render: both -i IN and -o OUT are required (see --help)\n");
+        return EF_EXIT_USAGE;
+    }
+
+    render_state s;
+    memset(&s, 0, sizeof s);
+    int rc = open_input(&s, job.in_path);
+    int subtype = 0;
+    if (rc == EF_EXIT_OK && parse_format(job.format, s.info.format, &subtype) != 0) {
+        fprintf(stderr, "earflow render: --format %s: use same, pcm16, pcm24 or float\n",
+                job.format);
+        rc = EF_EXIT_USAGE;
+    }
+    if (rc == EF_EXIT_OK)
+        rc = load_model(&s, job.model_name);
+    if (rc == EF_EXIT_OK)
+        rc = create_engines(&s, job.block);
+    if (rc == EF_EXIT_OK) {
+        ef_error err = {{0}};
+        s.out = ef_output_file_open(job.out_path, job.in_path, job.force, s.info.samplerate,
+                                    s.out_channels, subtype, &err);
+        if (!s.out) {
+            fprintf(stderr, "earflow render: %s\n", err.message);
+            rc = EF_EXIT_OUTPUT;
+        }
+    }
+    if (rc == EF_EXIT_OK) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rc = run(&s, &job);
+    }
+    if (rc == EF_EXIT_OK) {
+        ef_error err = {{0}};
+        ef_output_file *out = s.out;
+        s.out = NULL;
+        if (ef_output_file_commit(out, &err) != 0) {
+            fprintf(stderr, "earflow render: %s\n", err.message);
+            rc = EF_EXIT_OUTPUT;
+        }
+    }
+    state_free(&s);
+    return rc;
+}

@@ -1,0 +1,7 @@
+/* The earflow program's subcommands; each returns an exit code (exit_codes.h). */
+#ifndef EF_COMMANDS_H
+#define EF_COMMANDS_H
+
+int ef_cmd_render(int argc, char **argv);
+
+#endif

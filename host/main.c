@@ -1,0 +1,37 @@
+/* earflow: the command-line program. Dispatches to one subcommand per file. */
+#include "commands.h"
+#include "exit_codes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+        "usage: earflow COMMAND [options]   (earflow COMMAND --help for each)\n"
+        "\n"
+        "  render    render an audio file through a model\n"
+        "\n"
+        "  earflow --version   prints the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EF_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EF_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("earflow %s\n", EF_VERSION);
+        return EF_EXIT_OK;
+    }
+    if (strcmp(cmd, "render") == 0)
+        return ef_cmd_render(argc - 1, argv + 1);
+    fprintf(stderr, "earflow: unknown command '%s' (see earflow --help)\n", cmd);
+    return EF_EXIT_USAGE;
+}
