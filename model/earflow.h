@@ -12,11 +12,15 @@
 
 #include "ef_error.h"
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define EF_MAX_BLOCK 65536
+/* The largest number of solver steps an engine can run (its buffer bank size). */
+#define EF_MAX_STEPS 8
 
 typedef struct ef_model ef_model;
 typedef struct ef_engine ef_engine;
@@ -27,8 +31,16 @@ typedef enum ef_kind {
     EF_KIND_SEPARATE, /* mono mixture in, mono estimate out */
 } ef_kind;
 
+typedef enum ef_solver {
+    EF_SOLVER_EULER,    /* one network evaluation per step */
+    EF_SOLVER_MIDPOINT, /* two per step, second order */
+} ef_solver;
+
 /* The built-in identity model: 48 kHz, n_fft 512, hop 128, no network. */
 ef_model *ef_model_identity(ef_error *err);
+/* Loads and validates a model file (docs/model-spec.md). Never trusts the file:
+ * any inconsistency gives NULL and a message naming what is wrong. */
+ef_model *ef_model_load(const char *path, ef_error *err);
 void ef_model_free(ef_model *model);
 
 ef_kind ef_model_kind(const ef_model *model);
@@ -38,6 +50,19 @@ int ef_model_n_fft(const ef_model *model);
 int ef_model_hop(const ef_model *model);
 int ef_model_in_channels(const ef_model *model);
 int ef_model_out_channels(const ef_model *model);
+/* Latency at the model's rate in samples (n_fft). */
+int ef_model_latency(const ef_model *model);
+long ef_model_params(const ef_model *model);
+long ef_model_macs_per_evaluation(const ef_model *model);
+/* The model's config JSON (kind, rates, arch, provenance), NULL for identity. */
+const char *ef_model_config_json(const ef_model *model);
+int ef_model_rooms(const ef_model *model);
+const char *ef_model_room_name(const ef_model *model, int index);
+int ef_model_labels(const ef_model *model);
+const char *ef_model_label_name(const ef_model *model, int index);
+void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0);
+int ef_solver_evaluations(ef_solver solver, int steps);
+const char *ef_solver_name(ef_solver solver);
 
 /* sample_rate: the host's, 8000..192000 Hz (whole numbers); other rates than the
  * model's are resampled inside. max_block: the largest n given to process,
@@ -57,6 +82,27 @@ int ef_engine_latency(const ef_engine *engine);
 void ef_engine_reset(ef_engine *engine);
 /* Blocks in which the resampler FIFO underran (0 unless something is badly wrong). */
 long ef_engine_underruns(const ef_engine *engine);
+/* Non-finite input samples replaced by 0, plus output frames that came out
+ * non-finite and were replaced by silence, since creation. */
+long ef_engine_sanitized(const ef_engine *engine);
+size_t ef_engine_memory_bytes(const ef_engine *engine);
+
+/* Controls. All real-time safe; they take effect at the next STFT frame and are
+ * smoothed per frame. Out-of-range values are clamped, NaN is ignored.
+ * Binaural: azimuth degrees (0 front, +90 left), elevation degrees (+90 above),
+ * distance metres (clamped to the model's range); head yaw/pitch/roll degrees are
+ * folded into the source direction. Separation: label index, remove (keep = 0). */
+void ef_engine_set_position(ef_engine *e, double azimuth, double elevation, double distance);
+void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double roll);
+void ef_engine_set_room(ef_engine *e, int room);
+void ef_engine_set_label(ef_engine *e, int label);
+void ef_engine_set_remove(ef_engine *e, int remove);
+/* Solver schedule: steps 1..EF_MAX_STEPS, t0 in [0, 0.99]. A change clears the
+ * network's history (the bank belongs to the old schedule's evaluation times). */
+void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0);
+void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0);
+/* Noise seed, used from the next ef_engine_reset (and at creation: seed 0). */
+void ef_engine_set_seed(ef_engine *e, unsigned long long seed);
 
 #ifdef __cplusplus
 }

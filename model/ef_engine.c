@@ -1,7 +1,12 @@
+/* The engine: host-rate adaptation, framing, STFT, the flow solver over the network,
+ * ISTFT. Everything is allocated in ef_engine_new; processing only computes. */
+#include "ef_conditioning.h"
 #include "ef_framer.h"
 #include "ef_model_internal.h"
+#include "ef_noise.h"
 #include "ef_rate_adapter.h"
 #include "ef_stft.h"
+#include "ef_unet.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,27 +16,132 @@
 
 struct ef_engine {
     const ef_model *model;
-    int n_bins;
+    int n_bins;  /* STFT bins, n_fft/2 + 1 */
+    int F;       /* network bins, n_fft/2 (Nyquist dropped) */
     int latency;
+    size_t bytes;
     ef_framer *framer;
     ef_rate_adapter *adapter; /* NULL when the host runs at the model's rate */
     ef_stft_analyzer *analyzer[MAX_CH];
     ef_stft_synthesizer *synthesizer[MAX_CH];
     float *in_frame[MAX_CH];  /* 2 * n_bins, interleaved complex */
     float *out_frame[MAX_CH];
+    float *clean_hop;         /* hop: input with non-finite samples replaced */
+    /* flow (network models) */
+    ef_unet_state *net_state;
+    float *cond, *x, *x_mid, *v, *eps; /* real layout frames */
+    ef_conditioning conditioning;
+    ef_noise noise;
+    unsigned long long seed;
+    ef_solver solver, want_solver;
+    int steps, want_steps;
+    float t0, want_t0;
+    long sanitized;
 };
+
+/* ------------------------------------------------------------ frame work */
+
+static void compress(const ef_model *m, const float *frame, int F, float *re, float *im)
+{
+    const float p = (m->alpha - 1.0f) / 2.0f;
+    for (int k = 0; k < F; k++) {
+        float a = frame[2 * k], b = frame[2 * k + 1];
+        float g = m->beta * powf(a * a + b * b + 1e-12f, p);
+        re[k] = a * g;
+        im[k] = b * g;
+    }
+}
+
+static void decompress(const ef_model *m, const float *re, const float *im, int F, float *frame)
+{
+    const float p = (1.0f / m->alpha - 1.0f) / 2.0f;
+    for (int k = 0; k < F; k++) {
+        float a = re[k] / m->beta, b = im[k] / m->beta;
+        float g = powf(a * a + b * b + 1e-12f, p);
+        frame[2 * k] = a * g;
+        frame[2 * k + 1] = b * g;
+    }
+    frame[2 * F] = 0.0f; /* Nyquist */
+    frame[2 * F + 1] = 0.0f;
+}
+
+static void apply_pending_schedule(ef_engine *e)
+{
+    if (e->want_solver == e->solver && e->want_steps == e->steps && e->want_t0 == e->t0)
+        return;
+    e->solver = e->want_solver;
+    e->steps = e->want_steps;
+    e->t0 = e->want_t0;
+    ef_unet_state_reset(e->net_state);
+}
+
+/* One frame of the flow: x = prior + sigma * eps, then the ODE from t0 to 1. */
+static void flow_frame(ef_engine *e)
+{
+    const ef_model *m = e->model;
+    const int F = e->F, co = m->out_channels;
+    const size_t xs = (size_t)2 * (size_t)co * (size_t)F;
+    apply_pending_schedule(e);
+    compress(m, e->in_frame[0], F, e->cond, e->cond + F);
+    const float *c = ef_conditioning_next_frame(&e->conditioning);
+    ef_noise_normals(&e->noise, e->eps, (int)xs);
+    for (int ch = 0; ch < co; ch++)
+        for (int k = 0; k < 2 * F; k++)
+            e->x[(size_t)ch * 2 * (size_t)F + (size_t)k] =
+                e->cond[k] + m->sigma * e->eps[(size_t)ch * 2 * (size_t)F + (size_t)k];
+    const double h = (1.0 - (double)e->t0) / e->steps;
+    const float h32 = (float)h, half = (float)(h / 2.0);
+    for (int i = 0; i < e->steps; i++) {
+        const double ti = (double)e->t0 + (1.0 - (double)e->t0) * i / e->steps;
+        if (e->solver == EF_SOLVER_EULER) {
+            ef_unet_eval(&m->net, e->net_state, i, e->x, e->cond, (float)ti, c, e->v);
+            for (size_t k = 0; k < xs; k++)
+                e->x[k] = e->x[k] + h32 * e->v[k];
+        } else {
+            ef_unet_eval(&m->net, e->net_state, 2 * i, e->x, e->cond, (float)ti, c, e->v);
+            for (size_t k = 0; k < xs; k++)
+                e->x_mid[k] = e->x[k] + half * e->v[k];
+            ef_unet_eval(&m->net, e->net_state, 2 * i + 1, e->x_mid, e->cond,
+                         (float)(ti + h / 2.0), c, e->v);
+            for (size_t k = 0; k < xs; k++)
+                e->x[k] = e->x[k] + h32 * e->v[k];
+        }
+    }
+    for (int ch = 0; ch < co; ch++) {
+        const float *re = e->x + (size_t)ch * 2 * (size_t)F;
+        decompress(m, re, re + F, F, e->out_frame[ch]);
+        int finite = 1;
+        for (int k = 0; k < 2 * e->n_bins; k++)
+            finite &= isfinite(e->out_frame[ch][k]);
+        if (!finite) { /* never pass garbage on: a silent frame, counted */
+            memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
+            e->sanitized++;
+        }
+    }
+}
 
 /* Audio thread: one hop in, one hop out. */
 static void process_hop(void *ctx, const float *const *in, float *const *out)
 {
     ef_engine *e = ctx;
     const ef_model *m = e->model;
-    for (int c = 0; c < m->in_channels; c++)
-        ef_stft_analyzer_push(e->analyzer[c], in[c], e->in_frame[c]);
-    /* identity: the output frames are the input frames */
-    for (int c = 0; c < m->out_channels; c++)
-        memcpy(e->out_frame[c], e->in_frame[c % m->in_channels],
-               sizeof(float) * 2 * (size_t)e->n_bins);
+    for (int c = 0; c < m->in_channels; c++) {
+        const float *src = in[c];
+        for (int i = 0; i < m->hop; i++)
+            if (!isfinite(src[i])) {
+                for (int j = 0; j < m->hop; j++)
+                    e->clean_hop[j] = isfinite(src[j]) ? src[j] : 0.0f;
+                for (int j = i; j < m->hop; j++)
+                    e->sanitized += !isfinite(src[j]);
+                src = e->clean_hop;
+                break;
+            }
+        ef_stft_analyzer_push(e->analyzer[c], src, e->in_frame[c]);
+    }
+    if (m->kind == EF_KIND_IDENTITY)
+        memcpy(e->out_frame[0], e->in_frame[0], sizeof(float) * 2 * (size_t)e->n_bins);
+    else
+        flow_frame(e);
     for (int c = 0; c < m->out_channels; c++)
         ef_stft_synthesizer_push(e->synthesizer[c], e->out_frame[c], out[c]);
 }
@@ -41,6 +151,16 @@ static void process_core(void *ctx, const float *const *in, float *const *out, i
 {
     ef_engine *e = ctx;
     ef_framer_process(e->framer, in, out, n, process_hop, e);
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+static float *engine_floats(ef_engine *e, size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (p)
+        e->bytes += n * sizeof(float);
+    return p;
 }
 
 ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_block,
@@ -67,18 +187,37 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     }
     e->model = model;
     e->n_bins = model->n_fft / 2 + 1;
+    e->F = model->n_fft / 2;
     int host_rate = (int)floor(sample_rate + 0.5);
-    int core_latency = model->n_fft; /* framer hop + STFT (n_fft - hop) */
+    int core_latency = ef_model_latency(model);
     int ok = 1;
     e->framer = ef_framer_create(model->in_channels, model->out_channels, model->hop, err);
     ok &= e->framer != NULL;
+    ok &= (e->clean_hop = engine_floats(e, (size_t)model->hop)) != NULL;
     for (int c = 0; ok && c < model->in_channels; c++) {
         ok &= (e->analyzer[c] = ef_stft_analyzer_create(model->n_fft, model->hop, err)) != NULL;
-        ok &= (e->in_frame[c] = calloc(2 * (size_t)e->n_bins, sizeof(float))) != NULL;
+        ok &= (e->in_frame[c] = engine_floats(e, 2 * (size_t)e->n_bins)) != NULL;
     }
     for (int c = 0; ok && c < model->out_channels; c++) {
         ok &= (e->synthesizer[c] = ef_stft_synthesizer_create(model->n_fft, model->hop, err)) != NULL;
-        ok &= (e->out_frame[c] = calloc(2 * (size_t)e->n_bins, sizeof(float))) != NULL;
+        ok &= (e->out_frame[c] = engine_floats(e, 2 * (size_t)e->n_bins)) != NULL;
+    }
+    if (ok && model->kind != EF_KIND_IDENTITY) {
+        size_t xs = (size_t)2 * (size_t)model->out_channels * (size_t)e->F;
+        e->net_state = ef_unet_state_create(&model->net, 2 * EF_MAX_STEPS, err);
+        ok &= e->net_state != NULL;
+        ok = ok && (e->cond = engine_floats(e, 2 * (size_t)e->F)) && (e->x = engine_floats(e, xs)) &&
+             (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, xs)) &&
+             (e->eps = engine_floats(e, xs));
+        if (ok)
+            e->bytes += ef_unet_state_bytes(e->net_state);
+        ef_conditioning_init(&e->conditioning, model->kind == EF_KIND_BINAURAL, model->n_rooms,
+                             model->n_labels, model->dist_min, model->dist_max,
+                             model->smoothing_ms, model->hop, model->sample_rate);
+        ef_model_default_schedule(model, &e->solver, &e->steps, &e->t0);
+        e->want_solver = e->solver;
+        e->want_steps = e->steps;
+        e->want_t0 = e->t0;
     }
     if (ok && host_rate != model->sample_rate) {
         e->adapter = ef_rate_adapter_create(host_rate, model->sample_rate, model->in_channels,
@@ -91,6 +230,7 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         return NULL;
     }
     e->latency = e->adapter ? ef_rate_adapter_latency(e->adapter) : core_latency;
+    ef_noise_seed(&e->noise, e->seed);
     return e;
 }
 
@@ -106,6 +246,13 @@ void ef_engine_free(ef_engine *e)
         free(e->in_frame[c]);
         free(e->out_frame[c]);
     }
+    ef_unet_state_destroy(e->net_state);
+    free(e->clean_hop);
+    free(e->cond);
+    free(e->x);
+    free(e->x_mid);
+    free(e->v);
+    free(e->eps);
     free(e);
 }
 
@@ -120,6 +267,8 @@ void ef_engine_process(ef_engine *e, const float *const *in, float *const *out, 
 }
 
 int ef_engine_latency(const ef_engine *e) { return e->latency; }
+long ef_engine_sanitized(const ef_engine *e) { return e->sanitized; }
+size_t ef_engine_memory_bytes(const ef_engine *e) { return e->bytes + sizeof *e; }
 
 long ef_engine_underruns(const ef_engine *e)
 {
@@ -135,4 +284,76 @@ void ef_engine_reset(ef_engine *e)
         ef_stft_synthesizer_reset(e->synthesizer[c]);
     if (e->adapter)
         ef_rate_adapter_reset(e->adapter);
+    if (e->net_state) {
+        ef_unet_state_reset(e->net_state);
+        ef_conditioning_reset(&e->conditioning);
+    }
+    ef_noise_seed(&e->noise, e->seed);
 }
+
+/* ------------------------------------------------------------ controls */
+
+static int is_net(const ef_engine *e) { return e->model->kind != EF_KIND_IDENTITY; }
+
+void ef_engine_set_position(ef_engine *e, double azimuth, double elevation, double distance)
+{
+    if (!is_net(e) || !isfinite(azimuth) || !isfinite(elevation) || !isfinite(distance))
+        return;
+    e->conditioning.azimuth = fmod(azimuth, 360.0);
+    e->conditioning.elevation = fmin(90.0, fmax(-90.0, elevation));
+    e->conditioning.distance = distance;
+    ef_conditioning_update(&e->conditioning);
+}
+
+void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double roll)
+{
+    if (!is_net(e) || !isfinite(yaw) || !isfinite(pitch) || !isfinite(roll))
+        return;
+    e->conditioning.yaw = fmod(yaw, 360.0);
+    e->conditioning.pitch = fmod(pitch, 360.0);
+    e->conditioning.roll = fmod(roll, 360.0);
+    ef_conditioning_update(&e->conditioning);
+}
+
+void ef_engine_set_room(ef_engine *e, int room)
+{
+    if (!is_net(e) || e->model->n_rooms < 1)
+        return;
+    e->conditioning.room = room < 0 ? 0 : room >= e->model->n_rooms ? e->model->n_rooms - 1 : room;
+    ef_conditioning_update(&e->conditioning);
+}
+
+void ef_engine_set_label(ef_engine *e, int label)
+{
+    if (!is_net(e) || e->model->n_labels < 1)
+        return;
+    e->conditioning.label =
+        label < 0 ? 0 : label >= e->model->n_labels ? e->model->n_labels - 1 : label;
+    ef_conditioning_update(&e->conditioning);
+}
+
+void ef_engine_set_remove(ef_engine *e, int remove)
+{
+    if (!is_net(e))
+        return;
+    e->conditioning.remove = remove != 0;
+    ef_conditioning_update(&e->conditioning);
+}
+
+void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0)
+{
+    if (!is_net(e) || !isfinite(t0))
+        return;
+    e->want_solver = solver == EF_SOLVER_MIDPOINT ? EF_SOLVER_MIDPOINT : EF_SOLVER_EULER;
+    e->want_steps = steps < 1 ? 1 : steps > EF_MAX_STEPS ? EF_MAX_STEPS : steps;
+    e->want_t0 = t0 < 0.0f ? 0.0f : t0 > 0.99f ? 0.99f : t0;
+}
+
+void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0)
+{
+    *solver = e->want_solver;
+    *steps = e->want_steps;
+    *t0 = e->want_t0;
+}
+
+void ef_engine_set_seed(ef_engine *e, unsigned long long seed) { e->seed = seed; }

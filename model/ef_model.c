@@ -1,6 +1,14 @@
+/* Model handles: the built-in identity and files loaded from disk, validated
+ * field by field against docs/model-spec.md before anything runs. */
 #include "ef_model_internal.h"
 
+#include "ef_conditioning.h"
+#include "ef_stft.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 ef_model *ef_model_identity(ef_error *err)
 {
@@ -18,7 +26,284 @@ ef_model *ef_model_identity(ef_error *err)
     return m;
 }
 
-void ef_model_free(ef_model *model) { free(model); }
+void ef_model_free(ef_model *model)
+{
+    if (!model)
+        return;
+    ef_st_free(model->file);
+    free(model->config_json);
+    free(model);
+}
+
+/* ------------------------------------------------------------ config reading */
+
+static const cJSON *member(const cJSON *obj, const char *key, const char *where, ef_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        ef_error_set(err, "config: %s%s is missing", where, key);
+    return v;
+}
+
+static int get_num(const cJSON *obj, const char *key, const char *where, double lo, double hi,
+                   double *out, ef_error *err)
+{
+    const cJSON *v = member(obj, key, where, err);
+    if (!v)
+        return -1;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi)) {
+        ef_error_set(err, "config: %s%s must be a number in [%g, %g]", where, key, lo, hi);
+        return -1;
+    }
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int get_int(const cJSON *obj, const char *key, const char *where, int lo, int hi,
+                   int *out, ef_error *err)
+{
+    double d;
+    if (get_num(obj, key, where, lo, hi, &d, err))
+        return -1;
+    if (d != floor(d)) {
+        ef_error_set(err, "config: %s%s must be a whole number", where, key);
+        return -1;
+    }
+    *out = (int)d;
+    return 0;
+}
+
+static const char *get_str(const cJSON *obj, const char *key, const char *where, ef_error *err)
+{
+    const cJSON *v = member(obj, key, where, err);
+    if (!v)
+        return NULL;
+    if (!cJSON_IsString(v)) {
+        ef_error_set(err, "config: %s%s must be a string", where, key);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+static int get_int_list(const cJSON *obj, const char *key, const char *where, int max_n,
+                        int lo, int hi, int *out, int *n, ef_error *err)
+{
+    const cJSON *v = member(obj, key, where, err);
+    if (!v)
+        return -1;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > max_n) {
+        ef_error_set(err, "config: %s%s must be a list of at most %d numbers", where, key, max_n);
+        return -1;
+    }
+    *n = cJSON_GetArraySize(v);
+    for (int i = 0; i < *n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= lo && it->valuedouble <= hi) ||
+            it->valuedouble != floor(it->valuedouble)) {
+            ef_error_set(err, "config: %s%s[%d] must be a whole number in [%d, %d]", where, key,
+                         i, lo, hi);
+            return -1;
+        }
+        out[i] = (int)it->valuedouble;
+    }
+    return 0;
+}
+
+static int get_names(const cJSON *obj, const char *key, const char *where,
+                     char names[][EF_NAME_LEN], int *n, ef_error *err)
+{
+    const cJSON *v = member(obj, key, where, err);
+    if (!v)
+        return -1;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > EF_MAX_NAMES) {
+        ef_error_set(err, "config: %s%s must list 1 to %d names", where, key, EF_MAX_NAMES);
+        return -1;
+    }
+    *n = cJSON_GetArraySize(v);
+    for (int i = 0; i < *n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= EF_NAME_LEN) {
+            ef_error_set(err, "config: %s%s[%d] must be a name of 1 to %d characters", where,
+                         key, i, EF_NAME_LEN - 1);
+            return -1;
+        }
+        strcpy(names[i], it->valuestring);
+    }
+    return 0;
+}
+
+static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_error *err)
+{
+    const char *s;
+    int version;
+    if (!cJSON_IsObject(cfg)) {
+        ef_error_set(err, "config: not a JSON object");
+        return -1;
+    }
+    if (!(s = get_str(cfg, "format", "", err)))
+        return -1;
+    if (strcmp(s, "earflow-model") != 0) {
+        ef_error_set(err, "config: format '%s' is not an earflow model", s);
+        return -1;
+    }
+    if (get_int(cfg, "version", "", 0, 1000000, &version, err))
+        return -1;
+    if (version != 1) {
+        ef_error_set(err, "config: version %d unsupported (this build reads version 1)", version);
+        return -1;
+    }
+    if (!(s = get_str(cfg, "kind", "", err)))
+        return -1;
+    if (strcmp(s, "binaural") == 0)
+        m->kind = EF_KIND_BINAURAL;
+    else if (strcmp(s, "separate") == 0)
+        m->kind = EF_KIND_SEPARATE;
+    else {
+        ef_error_set(err, "config: kind '%s' unknown (binaural or separate)", s);
+        return -1;
+    }
+    m->in_channels = 1;
+    m->out_channels = m->kind == EF_KIND_BINAURAL ? 2 : 1;
+    if (get_int(cfg, "sample_rate", "", 8000, 192000, &m->sample_rate, err) ||
+        get_int(cfg, "n_fft", "", 16, 16384, &m->n_fft, err) ||
+        get_int(cfg, "hop", "", 1, 16384, &m->hop, err) ||
+        ef_stft_check_config(m->n_fft, m->hop, err))
+        return -1;
+    if (!(s = get_str(cfg, "window", "", err)))
+        return -1;
+    if (strcmp(s, "sqrt_hann") != 0) {
+        ef_error_set(err, "config: window '%s' unsupported (sqrt_hann)", s);
+        return -1;
+    }
+    const cJSON *comp = member(cfg, "compress", "", err);
+    double d;
+    if (!comp || get_num(comp, "alpha", "compress.", 0.05, 1.0, &d, err))
+        return -1;
+    m->alpha = (float)d;
+    if (get_num(comp, "beta", "compress.", 1e-6, 1e6, &d, err))
+        return -1;
+    m->beta = (float)d;
+
+    const cJSON *arch = member(cfg, "arch", "", err);
+    if (!arch)
+        return -1;
+    memset(uc, 0, sizeof *uc);
+    int n_widths, n_enc, n_dec;
+    if (get_int_list(arch, "widths", "arch.", EF_UNET_MAX_LEVELS + 1, 1, 1024, uc->widths,
+                     &n_widths, err) ||
+        get_int(arch, "kt", "arch.", 1, 9, &uc->kt, err) ||
+        get_int(arch, "groups", "arch.", 1, 1024, &uc->groups, err) ||
+        get_int(arch, "emb_dim", "arch.", 1, 4096, &uc->emb_dim, err) ||
+        get_int(arch, "fourier_dim", "arch.", 1, 4096, &uc->fourier_dim, err) ||
+        get_int_list(arch, "dil_enc", "arch.", EF_UNET_MAX_LEVELS, 1, 256, uc->dil_enc, &n_enc, err) ||
+        get_int_list(arch, "dil_mid", "arch.", EF_UNET_MAX_MID, 1, 256, uc->dil_mid, &uc->n_mid, err) ||
+        get_int_list(arch, "dil_dec", "arch.", EF_UNET_MAX_LEVELS, 1, 256, uc->dil_dec, &n_dec, err))
+        return -1;
+    if (n_widths < 1 || n_enc != n_widths - 1 || n_dec != n_widths - 1) {
+        ef_error_set(err, "config: arch needs len(dil_enc) = len(dil_dec) = len(widths) - 1");
+        return -1;
+    }
+    uc->levels = n_widths - 1;
+    uc->c_out = m->out_channels;
+    uc->c_cond = 1;
+    uc->n_bins = m->n_fft / 2;
+
+    const cJSON *cond = member(cfg, "conditioning", "", err);
+    if (!cond || get_num(cond, "smoothing_ms", "conditioning.", 0, 10000, &m->smoothing_ms, err))
+        return -1;
+    if (m->kind == EF_KIND_BINAURAL) {
+        if (get_names(cond, "rooms", "conditioning.", m->rooms, &m->n_rooms, err) ||
+            get_num(cond, "dist_min", "conditioning.", 0.01, 1000, &d, err))
+            return -1;
+        m->dist_min = (float)d;
+        if (get_num(cond, "dist_max", "conditioning.", d, 1000, &d, err))
+            return -1;
+        m->dist_max = (float)d;
+        uc->cond_dim = 5 + m->n_rooms;
+    } else {
+        if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
+            return -1;
+        uc->cond_dim = m->n_labels + 1;
+    }
+    if (uc->cond_dim > EF_COND_MAX) {
+        ef_error_set(err, "config: too many rooms or labels");
+        return -1;
+    }
+
+    const cJSON *flow = member(cfg, "flow", "", err);
+    if (!flow || get_num(flow, "sigma", "flow.", 0, 10, &d, err))
+        return -1;
+    m->sigma = (float)d;
+    if (!(s = get_str(flow, "solver", "flow.", err)))
+        return -1;
+    if (strcmp(s, "euler") == 0)
+        m->solver = EF_SOLVER_EULER;
+    else if (strcmp(s, "midpoint") == 0)
+        m->solver = EF_SOLVER_MIDPOINT;
+    else {
+        ef_error_set(err, "config: flow.solver '%s' unknown (euler or midpoint)", s);
+        return -1;
+    }
+    if (get_int(flow, "steps", "flow.", 1, EF_MAX_STEPS, &m->steps, err) ||
+        get_num(flow, "t0", "flow.", 0, 0.999, &d, err))
+        return -1;
+    m->t0 = (float)d;
+    return 0;
+}
+
+ef_model *ef_model_load(const char *path, ef_error *err)
+{
+    if (!path || !*path) {
+        ef_error_set(err, "no model path given");
+        return NULL;
+    }
+    ef_error inner = {{0}};
+    ef_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        ef_error_set(err, "out of memory");
+        return NULL;
+    }
+    m->file = ef_st_read(path, err);
+    if (!m->file) {
+        ef_model_free(m);
+        return NULL;
+    }
+    cJSON *meta = m->file->metadata_json ? cJSON_Parse(m->file->metadata_json) : NULL;
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(meta, "earflow");
+    cJSON *cfg = cJSON_IsString(text) ? cJSON_Parse(text->valuestring) : NULL;
+    ef_unet_config uc;
+    int rc = -1;
+    if (!cJSON_IsString(text))
+        ef_error_set(&inner, "no earflow config in the file's __metadata__");
+    else if (!cfg)
+        ef_error_set(&inner, "the earflow config is not valid JSON");
+    else if (parse_config(m, cfg, &uc, &inner) == 0 && ef_unet_bind(&m->net, &uc, m->file, &inner) == 0)
+        rc = 0;
+    if (rc == 0) {
+        for (int i = 0; i < m->file->n_tensors && rc == 0; i++) {
+            const ef_st_tensor *t = &m->file->tensors[i];
+            m->params += (long)t->count;
+            for (size_t j = 0; j < t->count; j++)
+                if (!isfinite(t->data[j])) {
+                    ef_error_set(&inner, "tensor '%s' holds a non-finite value at %zu", t->name, j);
+                    rc = -1;
+                    break;
+                }
+        }
+    }
+    if (rc == 0 && !(m->config_json = strdup(text->valuestring))) {
+        ef_error_set(&inner, "out of memory");
+        rc = -1;
+    }
+    cJSON_Delete(cfg);
+    cJSON_Delete(meta);
+    if (rc) {
+        ef_error_set(err, "%s: %s", path, inner.message);
+        ef_model_free(m);
+        return NULL;
+    }
+    return m;
+}
 
 ef_kind ef_model_kind(const ef_model *model) { return model->kind; }
 int ef_model_sample_rate(const ef_model *model) { return model->sample_rate; }
@@ -26,6 +311,38 @@ int ef_model_n_fft(const ef_model *model) { return model->n_fft; }
 int ef_model_hop(const ef_model *model) { return model->hop; }
 int ef_model_in_channels(const ef_model *model) { return model->in_channels; }
 int ef_model_out_channels(const ef_model *model) { return model->out_channels; }
+int ef_model_latency(const ef_model *model) { return model->n_fft; }
+long ef_model_params(const ef_model *model) { return model->params; }
+const char *ef_model_config_json(const ef_model *model) { return model->config_json; }
+int ef_model_rooms(const ef_model *model) { return model->n_rooms; }
+int ef_model_labels(const ef_model *model) { return model->n_labels; }
+
+const char *ef_model_room_name(const ef_model *model, int i)
+{
+    return i >= 0 && i < model->n_rooms ? model->rooms[i] : NULL;
+}
+
+const char *ef_model_label_name(const ef_model *model, int i)
+{
+    return i >= 0 && i < model->n_labels ? model->labels[i] : NULL;
+}
+
+void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0)
+{
+    *solver = model->kind == EF_KIND_IDENTITY ? EF_SOLVER_EULER : model->solver;
+    *steps = model->kind == EF_KIND_IDENTITY ? 0 : model->steps;
+    *t0 = model->t0;
+}
+
+int ef_solver_evaluations(ef_solver solver, int steps)
+{
+    return solver == EF_SOLVER_MIDPOINT ? 2 * steps : steps;
+}
+
+long ef_model_macs_per_evaluation(const ef_model *model)
+{
+    return model->kind == EF_KIND_IDENTITY ? 0 : ef_unet_macs(&model->net);
+}
 
 const char *ef_kind_name(ef_kind kind)
 {
@@ -35,4 +352,9 @@ const char *ef_kind_name(ef_kind kind)
     case EF_KIND_SEPARATE: return "separate";
     }
     return "unknown";
+}
+
+const char *ef_solver_name(ef_solver solver)
+{
+    return solver == EF_SOLVER_MIDPOINT ? "midpoint" : "euler";
 }

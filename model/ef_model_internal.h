@@ -3,11 +3,28 @@
 #define EF_MODEL_INTERNAL_H
 
 #include "earflow.h"
+#include "ef_safetensors.h"
+#include "ef_unet.h"
+
+#define EF_MAX_NAMES 32
+#define EF_NAME_LEN 32
 
 struct ef_model {
     ef_kind kind;
     int sample_rate, n_fft, hop;
     int in_channels, out_channels;
+    /* network models only */
+    float alpha, beta, sigma, t0;
+    ef_solver solver;
+    int steps;
+    double smoothing_ms;
+    float dist_min, dist_max;
+    int n_rooms, n_labels;
+    char rooms[EF_MAX_NAMES][EF_NAME_LEN], labels[EF_MAX_NAMES][EF_NAME_LEN];
+    char *config_json;
+    ef_st_file *file;
+    ef_unet net;
+    long params;
 };
 
 #endif

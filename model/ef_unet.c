@@ -1,0 +1,513 @@
+#include "ef_unet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ef_unet_state {
+    int evaluations, n_blocks;
+    float **ring;   /* [evaluation * n_blocks + block] -> history frames */
+    int *ring_pos;  /* next slot to write */
+    int *ring_len;  /* frames in that ring (the block's history) */
+    size_t *frame_size;
+    float *input, *h, *a, *b, *up;
+    float *skip[EF_UNET_MAX_LEVELS];
+    float *u, *e1, *e, *projv;
+    size_t bytes;
+};
+
+/* ------------------------------------------------------------------ binding */
+
+static const ef_st_tensor *need(const ef_st_file *file, const char *name, int n_dims,
+                                const long *shape, int *used, ef_error *err)
+{
+    const ef_st_tensor *t = ef_st_find(file, name);
+    if (!t) {
+        ef_error_set(err, "tensor '%s' is missing", name);
+        return NULL;
+    }
+    int ok = t->n_dims == n_dims;
+    for (int d = 0; ok && d < n_dims; d++)
+        ok = t->shape[d] == shape[d];
+    if (!ok) {
+        char want[96] = "", got[96] = "";
+        for (int d = 0; d < n_dims; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%ld", d ? "," : "", shape[d]);
+        for (int d = 0; d < t->n_dims; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%ld", d ? "," : "", t->shape[d]);
+        ef_error_set(err, "tensor '%s' has shape [%s], expected [%s]", name, got, want);
+        return NULL;
+    }
+    used[t - file->tensors] = 1;
+    return t;
+}
+
+#define NEED(name, ...)                                                         \
+    need(file, name, (int)(sizeof((long[]){__VA_ARGS__}) / sizeof(long)),      \
+         (long[]){__VA_ARGS__}, used, err)
+
+static int bind_conv(ef_conv *c, const ef_st_file *file, const char *prefix, int cout,
+                     int cin, int kt, int dil, int stride, int *used, ef_error *err)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const ef_st_tensor *w = NEED(name, cout, cin, kt, 3);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const ef_st_tensor *b = w ? NEED(name, cout) : NULL;
+    if (!b)
+        return -1;
+    *c = (ef_conv){w->data, b->data, cout, cin, kt, dil, stride};
+    return 0;
+}
+
+static int bind_norm(ef_norm *n, const ef_st_file *file, const char *prefix, int ch,
+                     int groups, int *used, ef_error *err)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const ef_st_tensor *w = NEED(name, ch);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const ef_st_tensor *b = w ? NEED(name, ch) : NULL;
+    if (!b)
+        return -1;
+    *n = (ef_norm){w->data, b->data, ch, groups};
+    return 0;
+}
+
+static int bind_linear(ef_linear *l, const ef_st_file *file, const char *prefix, int out,
+                       int in, int *used, ef_error *err)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const ef_st_tensor *w = NEED(name, out, in);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const ef_st_tensor *b = w ? NEED(name, out) : NULL;
+    if (!b)
+        return -1;
+    *l = (ef_linear){w->data, b->data, out, in};
+    return 0;
+}
+
+static int bind_block(ef_resblock *r, const ef_st_file *file, const char *prefix, int ch,
+                      int n_bins, int dil, const ef_unet_config *cfg, int *used, ef_error *err)
+{
+    char p[80];
+    r->n_bins = n_bins;
+    r->history = (cfg->kt - 1) * dil;
+    snprintf(p, sizeof p, "%s.norm1", prefix);
+    if (bind_norm(&r->norm1, file, p, ch, cfg->groups, used, err))
+        return -1;
+    snprintf(p, sizeof p, "%s.norm2", prefix);
+    if (bind_norm(&r->norm2, file, p, ch, cfg->groups, used, err))
+        return -1;
+    snprintf(p, sizeof p, "%s.conv1", prefix);
+    if (bind_conv(&r->conv1, file, p, ch, ch, cfg->kt, dil, 1, used, err))
+        return -1;
+    snprintf(p, sizeof p, "%s.conv2", prefix);
+    if (bind_conv(&r->conv2, file, p, ch, ch, 1, 1, 1, used, err))
+        return -1;
+    snprintf(p, sizeof p, "%s.proj", prefix);
+    return bind_linear(&r->proj, file, p, ch, cfg->emb_dim, used, err);
+}
+
+static int check_config(const ef_unet_config *c, ef_error *err)
+{
+    if (c->levels < 0 || c->levels > EF_UNET_MAX_LEVELS) {
+        ef_error_set(err, "arch: 1 to %d widths are supported", EF_UNET_MAX_LEVELS + 1);
+        return -1;
+    }
+    if (c->n_mid < 0 || c->n_mid > EF_UNET_MAX_MID) {
+        ef_error_set(err, "arch: at most %d dil_mid entries", EF_UNET_MAX_MID);
+        return -1;
+    }
+    if (c->kt < 1 || c->kt > 9 || c->groups < 1 || c->emb_dim < 1 || c->emb_dim > 4096 ||
+        c->fourier_dim < 1 || c->fourier_dim > 4096 || c->cond_dim < 1) {
+        ef_error_set(err, "arch: kt, groups, emb_dim or fourier_dim out of range");
+        return -1;
+    }
+    if (c->n_bins < 1 || c->n_bins % (1 << c->levels) != 0) {
+        ef_error_set(err, "arch: %d bins not divisible by 2^%d levels", c->n_bins, c->levels);
+        return -1;
+    }
+    for (int l = 0; l <= c->levels; l++)
+        if (c->widths[l] < 1 || c->widths[l] > 1024 || c->widths[l] % c->groups != 0) {
+            ef_error_set(err, "arch: width %d must be 1..1024 and divisible by groups %d",
+                         c->widths[l], c->groups);
+            return -1;
+        }
+    for (int l = 0; l < c->levels; l++)
+        if (c->dil_enc[l] < 1 || c->dil_enc[l] > 256 || c->dil_dec[l] < 1 || c->dil_dec[l] > 256) {
+            ef_error_set(err, "arch: dilations must be 1..256");
+            return -1;
+        }
+    for (int i = 0; i < c->n_mid; i++)
+        if (c->dil_mid[i] < 1 || c->dil_mid[i] > 256) {
+            ef_error_set(err, "arch: dilations must be 1..256");
+            return -1;
+        }
+    return 0;
+}
+
+int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
+                 ef_error *err)
+{
+    if (check_config(cfg, err))
+        return -1;
+    memset(net, 0, sizeof *net);
+    net->cfg = *cfg;
+    int *used = calloc((size_t)(file->n_tensors ? file->n_tensors : 1), sizeof *used);
+    if (!used) {
+        ef_error_set(err, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    const int L = cfg->levels, E = cfg->emb_dim, Ef = cfg->fourier_dim;
+    const ef_st_tensor *tf = NEED("emb.t_freqs", Ef);
+    if (!tf)
+        goto done;
+    net->t_freqs = tf->data;
+    if (bind_linear(&net->fc1, file, "emb.fc1", E, 2 * Ef + cfg->cond_dim, used, err) ||
+        bind_linear(&net->fc2, file, "emb.fc2", E, E, used, err) ||
+        bind_conv(&net->in_conv, file, "in_conv", cfg->widths[0],
+                  2 * (cfg->c_out + cfg->c_cond), 1, 1, 1, used, err))
+        goto done;
+    char p[64];
+    for (int l = 0; l < L; l++) {
+        int F_l = cfg->n_bins >> l;
+        snprintf(p, sizeof p, "enc.%d", l);
+        if (bind_block(&net->enc[l], file, p, cfg->widths[l], F_l, cfg->dil_enc[l], cfg, used, err))
+            goto done;
+        snprintf(p, sizeof p, "dec.%d", l);
+        if (bind_block(&net->dec[l], file, p, cfg->widths[l], F_l, cfg->dil_dec[l], cfg, used, err))
+            goto done;
+        snprintf(p, sizeof p, "down.%d", l);
+        if (bind_conv(&net->down[l], file, p, cfg->widths[l + 1], cfg->widths[l], 1, 1, 2, used, err))
+            goto done;
+        snprintf(p, sizeof p, "up.%d", l);
+        if (bind_conv(&net->up[l], file, p, cfg->widths[l], cfg->widths[l + 1], 1, 1, 1, used, err))
+            goto done;
+    }
+    for (int i = 0; i < cfg->n_mid; i++) {
+        snprintf(p, sizeof p, "mid.%d", i);
+        if (bind_block(&net->mid[i], file, p, cfg->widths[L], cfg->n_bins >> L, cfg->dil_mid[i],
+                       cfg, used, err))
+            goto done;
+    }
+    if (bind_norm(&net->out_norm, file, "out_norm", cfg->widths[0], cfg->groups, used, err) ||
+        bind_conv(&net->out_conv, file, "out_conv", 2 * cfg->c_out, cfg->widths[0], 1, 1, 1, used, err))
+        goto done;
+    for (int i = 0; i < file->n_tensors; i++)
+        if (!used[i]) {
+            ef_error_set(err, "tensor '%s' is not part of this architecture", file->tensors[i].name);
+            goto done;
+        }
+    rc = 0;
+done:
+    free(used);
+    return rc;
+}
+
+static long conv_macs(const ef_conv *c, int n_bins_out)
+{
+    return (long)c->cout * c->cin * c->kt * 3 * n_bins_out;
+}
+
+static long block_macs(const ef_resblock *r)
+{
+    return conv_macs(&r->conv1, r->n_bins) + conv_macs(&r->conv2, r->n_bins) +
+           (long)r->proj.out * r->proj.in;
+}
+
+long ef_unet_macs(const ef_unet *net)
+{
+    const ef_unet_config *c = &net->cfg;
+    long m = (long)c->emb_dim * (2 * c->fourier_dim + c->cond_dim) + (long)c->emb_dim * c->emb_dim;
+    m += conv_macs(&net->in_conv, c->n_bins) + conv_macs(&net->out_conv, c->n_bins);
+    for (int l = 0; l < c->levels; l++)
+        m += block_macs(&net->enc[l]) + block_macs(&net->dec[l]) +
+             conv_macs(&net->down[l], c->n_bins >> (l + 1)) + conv_macs(&net->up[l], c->n_bins >> l);
+    for (int i = 0; i < c->n_mid; i++)
+        m += block_macs(&net->mid[i]);
+    return m;
+}
+
+/* ------------------------------------------------------------------ state */
+
+static const ef_resblock *block_at(const ef_unet *net, int k)
+{
+    const int L = net->cfg.levels;
+    if (k < L)
+        return &net->enc[k];
+    if (k < L + net->cfg.n_mid)
+        return &net->mid[k - L];
+    return &net->dec[k - L - net->cfg.n_mid];
+}
+
+static float *alloc_floats(ef_unet_state *st, size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    bytes = (bytes + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes);
+    if (p) {
+        memset(p, 0, bytes);
+        st->bytes += bytes;
+    }
+    return p;
+}
+
+ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_error *err)
+{
+    const ef_unet_config *c = &net->cfg;
+    ef_unet_state *st = calloc(1, sizeof *st);
+    if (!st || evaluations < 1) {
+        ef_error_set(err, st ? "no solver evaluations" : "out of memory");
+        free(st);
+        return NULL;
+    }
+    st->evaluations = evaluations;
+    st->n_blocks = 2 * c->levels + c->n_mid;
+    int rings = evaluations * st->n_blocks;
+    st->ring = calloc((size_t)(rings ? rings : 1), sizeof *st->ring);
+    st->ring_pos = calloc((size_t)(rings ? rings : 1), sizeof *st->ring_pos);
+    st->ring_len = calloc((size_t)(rings ? rings : 1), sizeof *st->ring_len);
+    st->frame_size = calloc((size_t)(rings ? rings : 1), sizeof *st->frame_size);
+    int ok = st->ring && st->ring_pos && st->ring_len && st->frame_size;
+    for (int e = 0; ok && e < evaluations; e++)
+        for (int k = 0; ok && k < st->n_blocks; k++) {
+            const ef_resblock *r = block_at(net, k);
+            int i = e * st->n_blocks + k;
+            st->ring_len[i] = r->history;
+            st->frame_size[i] = (size_t)r->conv1.cin * (size_t)r->n_bins;
+            if (r->history > 0)
+                ok &= (st->ring[i] = alloc_floats(st, st->frame_size[i] * (size_t)r->history)) != NULL;
+        }
+    size_t biggest = (size_t)2 * (size_t)(c->c_out + c->c_cond) * (size_t)c->n_bins;
+    /* Largest frame: any level's width at its bins, or the upsampled input of a
+     * decoder level (width l+1 at the bins of level l). */
+    for (int l = 0; l <= c->levels; l++) {
+        int w = l < c->levels && c->widths[l + 1] > c->widths[l] ? c->widths[l + 1] : c->widths[l];
+        size_t s = (size_t)w * (size_t)(c->n_bins >> l);
+        if (s > biggest)
+            biggest = s;
+    }
+    ok = ok && (st->input = alloc_floats(st, biggest)) && (st->h = alloc_floats(st, biggest)) &&
+         (st->a = alloc_floats(st, biggest)) && (st->b = alloc_floats(st, biggest)) &&
+         (st->up = alloc_floats(st, biggest)) &&
+         (st->u = alloc_floats(st, (size_t)(2 * c->fourier_dim + c->cond_dim))) &&
+         (st->e1 = alloc_floats(st, (size_t)c->emb_dim)) && (st->e = alloc_floats(st, (size_t)c->emb_dim)) &&
+         (st->projv = alloc_floats(st, 1024));
+    for (int l = 0; ok && l < c->levels; l++)
+        ok &= (st->skip[l] = alloc_floats(st, (size_t)c->widths[l] * (size_t)(c->n_bins >> l))) != NULL;
+    if (!ok) {
+        ef_error_set(err, "out of memory for the network state");
+        ef_unet_state_destroy(st);
+        return NULL;
+    }
+    return st;
+}
+
+void ef_unet_state_destroy(ef_unet_state *st)
+{
+    if (!st)
+        return;
+    if (st->ring)
+        for (int i = 0; i < st->evaluations * st->n_blocks; i++)
+            free(st->ring[i]);
+    free(st->ring);
+    free(st->ring_pos);
+    free(st->ring_len);
+    free(st->frame_size);
+    free(st->input);
+    free(st->h);
+    free(st->a);
+    free(st->b);
+    free(st->up);
+    for (int l = 0; l < EF_UNET_MAX_LEVELS; l++)
+        free(st->skip[l]);
+    free(st->u);
+    free(st->e1);
+    free(st->e);
+    free(st->projv);
+    free(st);
+}
+
+size_t ef_unet_state_bytes(const ef_unet_state *st) { return st->bytes; }
+
+void ef_unet_state_reset(ef_unet_state *st)
+{
+    for (int i = 0; i < st->evaluations * st->n_blocks; i++) {
+        st->ring_pos[i] = 0;
+        if (st->ring[i])
+            memset(st->ring[i], 0, sizeof(float) * st->frame_size[i] * (size_t)st->ring_len[i]);
+    }
+}
+
+/* ------------------------------------------------------------------ layers */
+
+static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+
+static void linear(const ef_linear *l, const float *in, float *out)
+{
+    for (int o = 0; o < l->out; o++) {
+        const float *w = l->w + (size_t)o * (size_t)l->in;
+        float acc = l->b[o];
+        for (int i = 0; i < l->in; i++)
+            acc += w[i] * in[i];
+        out[o] = acc;
+    }
+}
+
+/* Group norm over one frame [C][F], then optional silu; in place allowed. */
+static void group_norm(const ef_norm *n, const float *x, int n_bins, int apply_silu, float *y)
+{
+    const int cg = n->channels / n->groups;
+    const size_t len = (size_t)cg * (size_t)n_bins;
+    for (int g = 0; g < n->groups; g++) {
+        const float *xg = x + (size_t)g * len;
+        double sum = 0, sq = 0;
+        for (size_t i = 0; i < len; i++)
+            sum += xg[i];
+        const double mean = sum / (double)len;
+        for (size_t i = 0; i < len; i++) {
+            double d = xg[i] - mean;
+            sq += d * d;
+        }
+        const float rstd = (float)(1.0 / sqrt(sq / (double)len + 1e-5));
+        const float fmean = (float)mean;
+        for (int c = g * cg; c < (g + 1) * cg; c++) {
+            const float *xc = x + (size_t)c * (size_t)n_bins;
+            float *yc = y + (size_t)c * (size_t)n_bins;
+            const float w = n->w[c] * rstd, b = n->b[c];
+            for (int f = 0; f < n_bins; f++) {
+                float v = (xc[f] - fmean) * w + b;
+                yc[f] = apply_silu ? silu(v) : v;
+            }
+        }
+    }
+}
+
+/* out[co] += the 3-tap frequency kernel k applied to src (zero padded by one bin). */
+static void freq_taps(const float *src, int n_in, int stride, const float *k, float *out, int n_out)
+{
+    const float k0 = k[0], k1 = k[1], k2 = k[2];
+    if (stride == 1) {
+        out[0] += k1 * src[0] + (n_in > 1 ? k2 * src[1] : 0.0f);
+        for (int f = 1; f < n_out - 1; f++)
+            out[f] += k0 * src[f - 1] + k1 * src[f] + k2 * src[f + 1];
+        if (n_out > 1)
+            out[n_out - 1] += k0 * src[n_out - 2] + k1 * src[n_out - 1];
+    } else {
+        /* stride 2: out[f] reads src[2f-1], src[2f], src[2f+1]; the last tap exists
+         * because n_in = 2 n_out. */
+        out[0] += k1 * src[0] + k2 * src[1];
+        for (int f = 1; f < n_out; f++)
+            out[f] += k0 * src[2 * f - 1] + k1 * src[2 * f] + k2 * src[2 * f + 1];
+    }
+}
+
+/* A causal conv over frames: taps[i] is the input frame for time tap i (NULL: zeros). */
+static void conv(const ef_conv *c, const float *const *taps, int n_in, float *out)
+{
+    const int n_out = n_in / c->stride;
+    for (int co = 0; co < c->cout; co++) {
+        float *o = out + (size_t)co * (size_t)n_out;
+        for (int f = 0; f < n_out; f++)
+            o[f] = c->b[co];
+        for (int ci = 0; ci < c->cin; ci++)
+            for (int i = 0; i < c->kt; i++) {
+                if (!taps[i])
+                    continue;
+                const float *k = c->w + (((size_t)co * (size_t)c->cin + (size_t)ci) * (size_t)c->kt + (size_t)i) * 3;
+                freq_taps(taps[i] + (size_t)ci * (size_t)n_in, n_in, c->stride, k, o, n_out);
+            }
+    }
+}
+
+static void conv1x(const ef_conv *c, const float *in, int n_in, float *out)
+{
+    const float *taps[1] = {in};
+    conv(c, taps, n_in, out);
+}
+
+/* x [C][F] -> x + block(x), in place. */
+static void resblock(const ef_resblock *r, ef_unet_state *st, int ring_index, float *x)
+{
+    const int F = r->n_bins, C = r->conv1.cin, kt = r->conv1.kt;
+    float *a = st->a, *b = st->b;
+    group_norm(&r->norm1, x, F, 1, a);
+    const float *taps[16];
+    float *ring = st->ring[ring_index];
+    const int len = st->ring_len[ring_index];
+    const size_t fs = st->frame_size[ring_index];
+    int pos = st->ring_pos[ring_index];
+    for (int i = 0; i < kt; i++) {
+        int lag = (kt - 1 - i) * r->conv1.dil;
+        taps[i] = lag == 0 ? a : ring + (size_t)((pos - lag + len) % len) * fs;
+    }
+    conv(&r->conv1, taps, F, b);
+    if (len > 0) {
+        memcpy(ring + (size_t)pos * fs, a, sizeof(float) * fs);
+        st->ring_pos[ring_index] = (pos + 1) % len;
+    }
+    linear(&r->proj, st->e, st->projv);
+    for (int c = 0; c < C; c++)
+        for (int f = 0; f < F; f++)
+            b[(size_t)c * (size_t)F + (size_t)f] += st->projv[c];
+    group_norm(&r->norm2, b, F, 1, b);
+    conv1x(&r->conv2, b, F, a);
+    for (size_t i = 0; i < (size_t)C * (size_t)F; i++)
+        x[i] += a[i];
+}
+
+void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const float *x,
+                  const float *cond, float t, const float *c, float *v)
+{
+    const ef_unet_config *cfg = &net->cfg;
+    const int L = cfg->levels, F = cfg->n_bins, Ef = cfg->fourier_dim;
+    const int ring0 = evaluation * st->n_blocks;
+
+    /* embedding: [sin(2 pi f t), cos(2 pi f t), c] -> fc1 -> silu -> fc2 -> silu */
+    const float two_pi = (float)(2.0 * M_PI);
+    for (int i = 0; i < Ef; i++) {
+        float arg = two_pi * net->t_freqs[i] * t;
+        st->u[i] = sinf(arg);
+        st->u[Ef + i] = cosf(arg);
+    }
+    memcpy(st->u + 2 * Ef, c, sizeof(float) * (size_t)cfg->cond_dim);
+    linear(&net->fc1, st->u, st->e1);
+    for (int i = 0; i < cfg->emb_dim; i++)
+        st->e1[i] = silu(st->e1[i]);
+    linear(&net->fc2, st->e1, st->e);
+    for (int i = 0; i < cfg->emb_dim; i++)
+        st->e[i] = silu(st->e[i]);
+
+    const size_t xs = (size_t)2 * (size_t)cfg->c_out * (size_t)F;
+    memcpy(st->input, x, sizeof(float) * xs);
+    memcpy(st->input + xs, cond, sizeof(float) * (size_t)2 * (size_t)cfg->c_cond * (size_t)F);
+    conv1x(&net->in_conv, st->input, F, st->h);
+    for (int l = 0; l < L; l++) {
+        resblock(&net->enc[l], st, ring0 + l, st->h);
+        memcpy(st->skip[l], st->h, sizeof(float) * (size_t)cfg->widths[l] * (size_t)(F >> l));
+        conv1x(&net->down[l], st->h, F >> l, st->up);
+        memcpy(st->h, st->up, sizeof(float) * (size_t)cfg->widths[l + 1] * (size_t)(F >> (l + 1)));
+    }
+    for (int i = 0; i < cfg->n_mid; i++)
+        resblock(&net->mid[i], st, ring0 + L + i, st->h);
+    for (int l = L - 1; l >= 0; l--) {
+        const int Fl = F >> l, Fs = Fl / 2, cin = cfg->widths[l + 1];
+        for (int ch = 0; ch < cin; ch++)
+            for (int f = 0; f < Fs; f++) {
+                float val = st->h[(size_t)ch * (size_t)Fs + (size_t)f];
+                st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f] = val;
+                st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f + 1] = val;
+            }
+        conv1x(&net->up[l], st->up, Fl, st->h);
+        const size_t n = (size_t)cfg->widths[l] * (size_t)Fl;
+        for (size_t i = 0; i < n; i++)
+            st->h[i] += st->skip[l][i];
+        resblock(&net->dec[l], st, ring0 + L + cfg->n_mid + l, st->h);
+    }
+    group_norm(&net->out_norm, st->h, F, 1, st->a);
+    conv1x(&net->out_conv, st->a, F, v);
+}

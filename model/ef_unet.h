@@ -1,0 +1,77 @@
+/* The velocity network U(x, t, c) of docs/model-spec.md, evaluated one STFT frame at
+ * a time, with its buffer bank: one history of past frames per causal convolution
+ * and per solver evaluation. Weights are borrowed from the model file. */
+#ifndef EF_UNET_H
+#define EF_UNET_H
+
+#include "ef_error.h"
+#include "ef_safetensors.h"
+
+#define EF_UNET_MAX_LEVELS 6
+#define EF_UNET_MAX_MID 8
+
+typedef struct ef_unet_config {
+    int c_out, c_cond;    /* complex channels */
+    int n_bins;           /* F = n_fft / 2 */
+    int levels;           /* L */
+    int widths[EF_UNET_MAX_LEVELS + 1];
+    int kt, groups, emb_dim, fourier_dim, cond_dim;
+    int n_mid;
+    int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
+} ef_unet_config;
+
+typedef struct ef_conv {
+    const float *w, *b; /* [cout][cin][kt][3], [cout] */
+    int cout, cin, kt, dil, stride;
+} ef_conv;
+
+typedef struct ef_norm {
+    const float *w, *b;
+    int channels, groups;
+} ef_norm;
+
+typedef struct ef_linear {
+    const float *w, *b; /* [out][in], [out] */
+    int out, in;
+} ef_linear;
+
+typedef struct ef_resblock {
+    ef_norm norm1, norm2;
+    ef_conv conv1, conv2;
+    ef_linear proj;
+    int n_bins;
+    int history; /* past frames conv1 needs: (kt - 1) * dil */
+} ef_resblock;
+
+typedef struct ef_unet {
+    ef_unet_config cfg;
+    const float *t_freqs;
+    ef_linear fc1, fc2;
+    ef_conv in_conv, out_conv;
+    ef_conv down[EF_UNET_MAX_LEVELS], up[EF_UNET_MAX_LEVELS];
+    ef_resblock enc[EF_UNET_MAX_LEVELS], mid[EF_UNET_MAX_MID], dec[EF_UNET_MAX_LEVELS];
+    ef_norm out_norm;
+} ef_unet;
+
+typedef struct ef_unet_state ef_unet_state;
+
+/* Checks the config and binds every tensor of `file` by name and shape; all tensors
+ * must be used. Returns 0 or -1 with err. */
+int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
+                 ef_error *err);
+/* Multiply-accumulates for one evaluation of one frame. */
+long ef_unet_macs(const ef_unet *net);
+
+/* Scratch and a buffer bank for `evaluations` solver evaluations per frame. */
+ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_error *err);
+void ef_unet_state_destroy(ef_unet_state *st);
+size_t ef_unet_state_bytes(const ef_unet_state *st);
+/* Real-time safe: zeroes every history. */
+void ef_unet_state_reset(ef_unet_state *st);
+
+/* Real-time safe. x: [2 c_out][F] state, cond: [2 c_cond][F], c: [cond_dim];
+ * v: [2 c_out][F] velocity. `evaluation` picks the history set. */
+void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const float *x,
+                  const float *cond, float t, const float *c, float *v);
+
+#endif

@@ -1,0 +1,259 @@
+"""earflow velocity network U(x, t, c) and the offline reference pipeline.
+
+Follows docs/model-spec.md sections 1-4 exactly; the state_dict keys are the tensor
+names of spec section 6.
+
+Layouts: x [B, 2(C_out + C_cond), T, F] (real layout, state first, then the
+conditioning spectrum), t [B] or scalar, c [B, T, D_c] (smoothed conditioning).
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as Fn
+
+import earflow_dsp as dsp
+
+C_COND = 1
+
+
+def c_out_of(kind):
+    if kind == "binaural":
+        return 2
+    if kind == "separate":
+        return 1
+    raise ValueError("unknown kind %r" % (kind,))
+
+
+class FrameGroupNorm(nn.GroupNorm):
+    """GroupNorm over one frame: statistics over (channels of the group x F) of a
+    single time frame, never across frames. Input [B, C, T, F]."""
+
+    def forward(self, x):
+        b, c, t, f = x.shape
+        y = x.permute(0, 2, 1, 3).reshape(b * t, c, f)
+        y = Fn.group_norm(y, self.num_groups, self.weight, self.bias, self.eps)
+        return y.reshape(b, t, c, f).permute(0, 2, 1, 3)
+
+
+def conv_kt1(cin, cout, stride=1):
+    """kt = 1, kf = 3 conv; frequency padding 1 each side, optional frequency stride."""
+    return nn.Conv2d(cin, cout, kernel_size=(1, 3), stride=(1, stride), padding=(0, 1))
+
+
+class TimeEmbedding(nn.Module):
+    """u = [sin(2 pi f t), cos(2 pi f t), c_s]; e = silu(fc2(silu(fc1(u))))."""
+
+    def __init__(self, fourier_dim, cond_dim, emb_dim):
+        super().__init__()
+        self.register_buffer("t_freqs", torch.zeros(fourier_dim))
+        self.fc1 = nn.Linear(2 * fourier_dim + cond_dim, emb_dim)
+        self.fc2 = nn.Linear(emb_dim, emb_dim)
+
+    def forward(self, t, c):
+        # t: [B], c: [B, T, D_c] -> e: [B, T, E]
+        arg = 2.0 * math.pi * self.t_freqs[None, :] * t[:, None]          # [B, E_f]
+        tf = torch.cat([torch.sin(arg), torch.cos(arg)], dim=1)            # [B, 2E_f]
+        tf = tf[:, None, :].expand(-1, c.shape[1], -1)
+        u = torch.cat([tf, c], dim=2)
+        return Fn.silu(self.fc2(Fn.silu(self.fc1(u))))
+
+
+class ResBlock(nn.Module):
+    def __init__(self, ch, emb_dim, kt, dil, groups):
+        super().__init__()
+        self.kt = kt
+        self.dil = dil
+        self.norm1 = FrameGroupNorm(groups, ch, eps=1e-5)
+        self.conv1 = nn.Conv2d(ch, ch, kernel_size=(kt, 3), dilation=(dil, 1))
+        self.proj = nn.Linear(emb_dim, ch)
+        self.norm2 = FrameGroupNorm(groups, ch, eps=1e-5)
+        self.conv2 = conv_kt1(ch, ch)
+
+    def forward(self, x, e):
+        # x [B, C, T, F], e [B, T, E]
+        h = Fn.silu(self.norm1(x))
+        # causal in time: (kt-1)*dil zero frames on the past side only; 1 bin each side in F
+        h = Fn.pad(h, (1, 1, (self.kt - 1) * self.dil, 0))
+        h = self.conv1(h)
+        h = h + self.proj(e).permute(0, 2, 1)[:, :, :, None]
+        h = self.conv2(Fn.silu(self.norm2(h)))
+        return x + h
+
+
+class EarflowUNet(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        arch = config["arch"]
+        widths = list(arch["widths"])
+        kt, g, E, Ef = arch["kt"], arch["groups"], arch["emb_dim"], arch["fourier_dim"]
+        L = len(widths) - 1
+        if len(arch["dil_enc"]) != L or len(arch["dil_dec"]) != L:
+            raise ValueError("dil_enc / dil_dec must have len(widths) - 1 entries")
+        if any(w % g for w in widths):
+            raise ValueError("every width must be divisible by groups")
+        F = config["n_fft"] // 2
+        if F % (2 ** L):
+            raise ValueError("F must be divisible by 2^L")
+        self.kind = config["kind"]
+        self.c_out = c_out_of(self.kind)
+        self.c_cond = C_COND
+        self.cond_dim = dsp.cond_dim(config)
+        self.n_levels = L
+
+        self.emb = TimeEmbedding(Ef, self.cond_dim, E)
+        self.in_conv = conv_kt1(2 * (self.c_out + self.c_cond), widths[0])
+        self.enc = nn.ModuleList(
+            [ResBlock(widths[l], E, kt, arch["dil_enc"][l], g) for l in range(L)])
+        self.down = nn.ModuleList(
+            [conv_kt1(widths[l], widths[l + 1], stride=2) for l in range(L)])
+        self.mid = nn.ModuleList([ResBlock(widths[L], E, kt, d, g) for d in arch["dil_mid"]])
+        self.up = nn.ModuleList([conv_kt1(widths[l + 1], widths[l]) for l in range(L)])
+        self.dec = nn.ModuleList(
+            [ResBlock(widths[l], E, kt, arch["dil_dec"][l], g) for l in range(L)])
+        self.out_norm = FrameGroupNorm(g, widths[0], eps=1e-5)
+        self.out_conv = conv_kt1(widths[0], 2 * self.c_out)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config)
+
+    def forward(self, x, t, c):
+        b = x.shape[0]
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+        if t.dim() == 0:
+            t = t.expand(b)
+        e = self.emb(t, c)
+        h = self.in_conv(x)
+        skips = []
+        for l in range(self.n_levels):
+            h = self.enc[l](h, e)
+            skips.append(h)
+            h = self.down[l](h)
+        for blk in self.mid:
+            h = blk(h, e)
+        for l in reversed(range(self.n_levels)):
+            h = torch.repeat_interleave(h, 2, dim=3)       # nearest, F -> 2F
+            h = self.up[l](h) + skips[l]
+            h = self.dec[l](h, e)
+        return self.out_conv(Fn.silu(self.out_norm(h)))
+
+
+# ----------------------------------------------------------------- random init
+
+
+@torch.no_grad()
+def init_random_(model, seed, weight_gain=1.0, bias_std=0.1, out_gain=1.0, freq_scale=2.0):
+    """Deterministic random weights for golden tests. Norm affines are randomised too.
+
+    Conv/linear weights ~ N(0, gain^2 / fan_in); biases ~ N(0, bias_std^2);
+    norm weight ~ 1 + 0.2 N, bias ~ 0.1 N; t_freqs ~ freq_scale * |N|."""
+    g = torch.Generator().manual_seed(seed)
+
+    def randn(shape):
+        return torch.randn(shape, generator=g, dtype=torch.float32)
+
+    for name, p in model.named_parameters():
+        if p.dim() >= 2:
+            fan_in = p[0].numel()
+            gain = out_gain if name.startswith("out_conv") else weight_gain
+            p.copy_(randn(p.shape) * (gain / math.sqrt(fan_in)))
+        elif ".norm" in name or name.startswith("out_norm"):
+            if name.endswith("weight"):
+                p.copy_(1.0 + 0.2 * randn(p.shape))
+            else:
+                p.copy_(0.1 * randn(p.shape))
+        else:
+            p.copy_(bias_std * randn(p.shape))
+    model.emb.t_freqs.copy_(freq_scale * randn(model.emb.t_freqs.shape).abs())
+
+
+# ------------------------------------------------------------------- the solver
+
+
+def schedule(solver, steps, t0):
+    """Step start times t_i = t0 + (1 - t0) i / N and step h = (1 - t0) / N (double)."""
+    h = (1.0 - t0) / steps
+    return [t0 + (1.0 - t0) * i / steps for i in range(steps)], h
+
+
+def _as_t(a):
+    return a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a), dtype=torch.float32)
+
+
+@torch.no_grad()
+def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0):
+    """Run the flow offline over a whole sequence.
+
+    cond_spec:  [2*C_cond, T, F] compressed conditioning spectrum, real layout
+    c_smoothed: [T, D_c] smoothed conditioning
+    noise:      [T, 2*C_out, F] eps (spec section 5 order)
+    Returns the final state, compressed domain, real layout, float32 tensor
+    [2*C_out, T, F].
+    """
+    cond = _as_t(cond_spec).float()
+    c = _as_t(c_smoothed).float()[None]                         # [1, T, D_c]
+    eps = _as_t(noise).float().permute(1, 0, 2)                 # [2C_out, T, F]
+    z = torch.cat([cond] * model.c_out, dim=0)                  # prior
+    x = z + torch.tensor(sigma, dtype=torch.float32) * eps
+    ts, h = schedule(solver, steps, t0)
+    h32 = torch.tensor(h, dtype=torch.float32)
+    half = torch.tensor(h / 2.0, dtype=torch.float32)
+
+    def U(state, t):
+        inp = torch.cat([state, cond], dim=0)[None]
+        return model(inp, torch.tensor([t], dtype=torch.float32), c)[0]
+
+    for ti in ts:
+        if solver == "euler":
+            x = x + h32 * U(x, ti)
+        elif solver == "midpoint":
+            xm = x + half * U(x, ti)
+            x = x + h32 * U(xm, ti + h / 2.0)
+        else:
+            raise ValueError("unknown solver %r" % (solver,))
+    return x
+
+
+@torch.no_grad()
+def render(model, config, wave, params, seed=1234, noise=None, solver=None, steps=None,
+           t0=None, sigma=None):
+    """Mono waveform + per-frame raw params -> output waveform(s), the reference the C
+    runtime must match.
+
+    wave: [n]; params: [M, 4] raw per-frame targets (M = dsp.num_frames(n, ...));
+    solver/steps/t0/sigma default to config["flow"]. Returns (out [C_out, n] float32,
+    noise [M, 2*C_out, F] float32).
+
+    Path: pad (N - hop front, N tail) -> STFT -> drop Nyquist -> compress -> solve ->
+    decompress -> Nyquist 0 -> ISTFT OLA -> aligned crop to n.
+    """
+    n_fft, hop = config["n_fft"], config["hop"]
+    alpha, beta = config["compress"]["alpha"], config["compress"]["beta"]
+    flow = config["flow"]
+    solver = flow["solver"] if solver is None else solver
+    steps = flow["steps"] if steps is None else steps
+    t0 = flow["t0"] if t0 is None else t0
+    sigma = flow["sigma"] if sigma is None else sigma
+    F = n_fft // 2
+    n = len(wave)
+
+    X = dsp.stft(np.asarray(wave, dtype=np.float32), n_fft, hop)   # [M, F+1] complex128
+    M = X.shape[0]
+    params = np.asarray(params, dtype=np.float32)
+    if params.shape[0] != M:
+        raise ValueError("params has %d rows, need %d frames" % (params.shape[0], M))
+    spec = dsp.complex_to_real_layout(X[None, :, :F])              # [2, M, F] float32
+    cond = dsp.compress_real_layout(spec, alpha, beta)
+    c_s = dsp.conditioning(params, config)
+    if noise is None:
+        noise = dsp.frame_noise(seed, M, model.c_out, F)
+    x = solve(model, cond, c_s, noise, sigma, solver, steps, t0).numpy()
+    Y = dsp.decompress_real_layout(x, alpha, beta)                   # [2C_out, M, F]
+    Yc = dsp.real_layout_to_complex(Y)                               # [C_out, M, F]
+    Yc = np.concatenate([Yc, np.zeros(Yc.shape[:-1] + (1,))], axis=-1)  # Nyquist = 0
+    out = dsp.istft(Yc, n_fft, hop, n)
+    return out.astype(np.float32), noise
