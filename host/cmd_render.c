@@ -1,8 +1,10 @@
 /* earflow render: a file through the engine, latency compensated, safely written. */
 #include "commands.h"
 
+#include "controls.h"
 #include "earflow.h"
 #include "exit_codes.h"
+#include "model_lookup.h"
 #include "output_file.h"
 #include "progress.h"
 
@@ -38,13 +40,19 @@ static void usage(FILE *to)
         "  -i, --input FILE     input audio (anything libsndfile reads)\n"
         "  -o, --output FILE    output; format from the extension (wav, flac, ogg, aiff,\n"
         "                       caf, w64, rf64, au; no extension: wav)\n"
-        "  -m, --model NAME     identity (STFT -> ISTFT, a diagnostic; default)\n"
+        "  -m, --model MODEL    a model file, a shipped model's name (binaural,\n"
+        "                       separate) or identity (STFT -> ISTFT, a diagnostic)\n"
         "  -f, --force          replace OUT if it exists (never the input)\n"
         "      --format F       sample format: same (default: the input's where the\n"
         "                       container allows it), pcm16, pcm24, float\n"
         "      --block N        processing block size, 1..%d (default 1024)\n"
         "  -q, --quiet          no progress bar\n"
         "  -h, --help           this help\n"
+        "\n"
+        EF_CONTROLS_HELP
+        "\n"
+        "A binaural model takes mono: a multichannel input is mixed down first.\n"
+        "A separation model processes each channel on its own.\n"
         "\n"
         "exit: 0 ok, 1 processing failed, 2 usage, 3 bad input, 4 bad output,\n"
         "      5 bad model, 130 interrupted\n",
@@ -70,6 +78,7 @@ typedef struct render_job {
     const char *in_path, *out_path, *model_name, *format;
     bool force, quiet;
     int block;
+    ef_controls controls;
 } render_job;
 
 typedef struct render_state {
@@ -80,6 +89,7 @@ typedef struct render_state {
     int n_engines, out_channels;
     float *in_inter, *out_inter;          /* interleaved file buffers */
     float *in_ch[MAX_FILE_CHANNELS];      /* planar engine buffers */
+    float *mono;                          /* downmix for binaural models */
     float *out_ch[MAX_FILE_CHANNELS];
     ef_output_file *out;
 } render_state;
@@ -93,6 +103,7 @@ static void state_free(render_state *s)
         sf_close(s->in);
     free(s->in_inter);
     free(s->out_inter);
+    free(s->mono);
     for (int c = 0; c < MAX_FILE_CHANNELS; c++) {
         free(s->in_ch[c]);
         free(s->out_ch[c]);
@@ -129,38 +140,41 @@ static int open_input(render_state *s, const char *path)
     return EF_EXIT_OK;
 }
 
-static int load_model(render_state *s, const char *name)
+static int load_model(render_state *s, render_job *job)
 {
-    ef_error err = {{0}};
-    if (strcmp(name, "identity") != 0) {
-        fprintf(stderr, "earflow render: model '%s': only 'identity' is available in this build\n",
-                name);
+    s->model = ef_host_load_model("render", job->model_name);
+    if (!s->model)
         return EF_EXIT_MODEL;
-    }
-    s->model = ef_model_identity(&err);
-    if (!s->model) {
-        fprintf(stderr, "earflow render: model '%s': %s\n", name, err.message);
-        return EF_EXIT_MODEL;
-    }
+    if (ef_controls_resolve(&job->controls, "render", s->model))
+        return EF_EXIT_USAGE;
     return EF_EXIT_OK;
 }
 
-/* One engine per file channel (every model here is one channel in, one out). */
-static int create_engines(render_state *s, int block)
+static bool is_binaural(const render_state *s)
+{
+    return ef_model_kind(s->model) == EF_KIND_BINAURAL;
+}
+
+/* Binaural: one engine on the mono downmix, two outputs. Otherwise one engine per
+ * file channel, one output each. */
+static int create_engines(render_state *s, const render_job *job)
 {
     ef_error err = {{0}};
-    s->n_engines = s->info.channels;
-    s->out_channels = s->info.channels;
+    const int block = job->block;
+    s->n_engines = is_binaural(s) ? 1 : s->info.channels;
+    s->out_channels = is_binaural(s) ? 2 : s->info.channels;
     for (int i = 0; i < s->n_engines; i++) {
         s->engines[i] = ef_engine_new(s->model, s->info.samplerate, block, &err);
         if (!s->engines[i]) {
             fprintf(stderr, "earflow render: %s\n", err.message);
             return EF_EXIT_INPUT; /* the only engine failure a file can cause: its rate */
         }
+        ef_controls_apply(&job->controls, s->engines[i]);
     }
     s->in_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->info.channels);
     s->out_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->out_channels);
-    int ok = s->in_inter && s->out_inter;
+    s->mono = calloc((size_t)block, sizeof(float));
+    int ok = s->in_inter && s->out_inter && s->mono;
     for (int c = 0; c < s->info.channels; c++)
         ok &= (s->in_ch[c] = calloc((size_t)block, sizeof(float))) != NULL;
     for (int c = 0; c < s->out_channels; c++)
@@ -169,7 +183,36 @@ static int create_engines(render_state *s, int block)
         fprintf(stderr, "earflow render: out of memory\n");
         return EF_EXIT_FAILURE;
     }
+    if (is_binaural(s) && s->info.channels > 1 && !job->quiet)
+        fprintf(stderr, "earflow render: mixing %d channels down to mono for the binaural model\n",
+                s->info.channels);
     return EF_EXIT_OK;
+}
+
+/* Runs the engines over n planar samples; with a trajectory, in hops of the model
+ * so the position follows it closely. */
+static void process_block(render_state *s, const render_job *job, int n, long start)
+{
+    if (is_binaural(s)) {
+        const int chs = s->info.channels;
+        for (int i = 0; i < n; i++) {
+            float acc = 0;
+            for (int c = 0; c < chs; c++)
+                acc += s->in_ch[c][i];
+            s->mono[i] = acc / (float)chs;
+        }
+        const int step = job->controls.trajectory ? ef_model_hop(s->model) : n;
+        for (int p = 0; p < n; p += step) {
+            int m = n - p < step ? n - p : step;
+            ef_controls_follow(&job->controls, s->engines[0], (double)(start + p) / s->info.samplerate);
+            const float *in[1] = {s->mono + p};
+            float *out[2] = {s->out_ch[0] + p, s->out_ch[1] + p};
+            ef_engine_process(s->engines[0], in, out, m);
+        }
+        return;
+    }
+    for (int e = 0; e < s->n_engines; e++)
+        ef_engine_process(s->engines[e], (const float *const *)&s->in_ch[e], &s->out_ch[e], n);
 }
 
 /* Streams the file; feeds zeros after its end until the delayed tail is out. */
@@ -178,7 +221,7 @@ static int run(render_state *s, const render_job *job)
     const long total = (long)s->info.frames;
     const int latency = ef_engine_latency(s->engines[0]);
     const int in_chs = s->info.channels, out_chs = s->out_channels;
-    long read_total = 0, written = 0, to_skip = latency;
+    long read_total = 0, written = 0, to_skip = latency, fed = 0;
     ef_progress progress;
     ef_progress_start(&progress, total, s->info.samplerate, job->quiet);
     SNDFILE *out = ef_output_file_sndfile(s->out);
@@ -206,8 +249,8 @@ static int run(render_state *s, const render_job *job)
                 s->in_ch[c][i] = s->in_inter[(size_t)i * in_chs + c];
             memset(s->in_ch[c] + got, 0, sizeof(float) * (size_t)(n - got));
         }
-        for (int e = 0; e < s->n_engines; e++)
-            ef_engine_process(s->engines[e], (const float *const *)&s->in_ch[e], &s->out_ch[e], n);
+        process_block(s, job, n, fed);
+        fed += n;
         int skip = to_skip < n ? (int)to_skip : n;
         to_skip -= skip;
         long keep = n - skip;
@@ -226,24 +269,35 @@ static int run(render_state *s, const render_job *job)
         ef_progress_update(&progress, written);
     }
     ef_progress_finish(&progress);
-    for (int e = 0; e < s->n_engines; e++)
+    for (int e = 0; e < s->n_engines; e++) {
         if (ef_engine_underruns(s->engines[e]) > 0)
             fprintf(stderr, "earflow render: warning: resampler underran %ld times\n",
                     ef_engine_underruns(s->engines[e]));
+        if (ef_engine_sanitized(s->engines[e]) > 0)
+            fprintf(stderr, "earflow render: warning: %ld non-finite input samples were "
+                    "replaced by silence\n", ef_engine_sanitized(s->engines[e]));
+    }
     return EF_EXIT_OK;
 }
 
 int ef_cmd_render(int argc, char **argv)
 {
     render_job job = {.model_name = "identity", .format = "same", .block = 1024};
-    static const struct option opts[] = {
+    ef_controls_init(&job.controls);
+    static const struct option own[] = {
         {"input", required_argument, 0, 'i'},  {"output", required_argument, 0, 'o'},
         {"model", required_argument, 0, 'm'},  {"force", no_argument, 0, 'f'},
         {"format", required_argument, 0, 'F'}, {"block", required_argument, 0, 'b'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
     };
+    struct option opts[sizeof own / sizeof own[0] + 16];
+    size_t n_own = sizeof own / sizeof own[0], k = 0;
+    memcpy(opts, own, sizeof own);
+    for (; ef_control_options[k].name; k++)
+        opts[n_own + k] = ef_control_options[k];
+    memset(&opts[n_own + k], 0, sizeof opts[0]);
     optind = 1;
+    opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "i:o:m:fqh", opts, NULL)) != -1) {
         switch (opt) {
@@ -265,7 +319,15 @@ int ef_cmd_render(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return EF_EXIT_OK;
-        default: usage(stderr); return EF_EXIT_USAGE;
+        default: {
+            int r = opt >= 1000 ? ef_controls_option(&job.controls, "render", opt, optarg) : 1;
+            if (r == 0)
+                break;
+            if (r > 0)
+                fprintf(stderr, "earflow render: bad option '%s' (see earflow render --help)\n",
+                        argv[optind - 1]);
+            return EF_EXIT_USAGE;
+        }
         }
     }
     if (optind < argc) {
@@ -287,9 +349,9 @@ int ef_cmd_render(int argc, char **argv)
         rc = EF_EXIT_USAGE;
     }
     if (rc == EF_EXIT_OK)
-        rc = load_model(&s, job.model_name);
+        rc = load_model(&s, &job);
     if (rc == EF_EXIT_OK)
-        rc = create_engines(&s, job.block);
+        rc = create_engines(&s, &job);
     if (rc == EF_EXIT_OK) {
         ef_error err = {{0}};
         s.out = ef_output_file_open(job.out_path, job.in_path, job.force, s.info.samplerate,
@@ -317,5 +379,6 @@ int ef_cmd_render(int argc, char **argv)
         }
     }
     state_free(&s);
+    ef_controls_free(&job.controls);
     return rc;
 }

@@ -3,5 +3,7 @@
 #define EF_COMMANDS_H
 
 int ef_cmd_render(int argc, char **argv);
+int ef_cmd_info(int argc, char **argv);
+int ef_cmd_bench(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ static void usage(FILE *to)
         "usage: earflow COMMAND [options]   (earflow COMMAND --help for each)\n"
         "\n"
         "  render    render an audio file through a model\n"
+        "  info      describe a model: kind, rates, latency, cost, labels, provenance\n"
+        "  bench     measure a model's real-time factor per solver setting\n"
         "\n"
         "  earflow --version   prints the version\n");
 }
@@ -32,6 +34,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "render") == 0)
         return ef_cmd_render(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return ef_cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return ef_cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "earflow: unknown command '%s' (see earflow --help)\n", cmd);
     return EF_EXIT_USAGE;
 }

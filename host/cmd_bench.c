@@ -1,0 +1,164 @@
+/* earflow bench: real-time factor on one thread at the model's rate, per steps
+ * setting, with per-hop timing percentiles, memory and load time. */
+#include "commands.h"
+
+#include "earflow.h"
+#include "exit_codes.h"
+#include "model_lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct bench_result {
+    double rtf, p50_ms, p99_ms, max_ms;
+} bench_result;
+
+/* Streams `seconds` of noise in hop-sized blocks, timing each block. */
+static int bench_one(const ef_model *m, ef_solver solver, int steps, float t0, double seconds,
+                     bench_result *r)
+{
+    ef_error err = {{0}};
+    const int rate = ef_model_sample_rate(m), hop = ef_model_hop(m);
+    ef_engine *e = ef_engine_new(m, rate, hop, &err);
+    if (!e) {
+        fprintf(stderr, "earflow bench: %s\n", err.message);
+        return -1;
+    }
+    ef_engine_set_schedule(e, solver, steps, t0);
+    ef_engine_reset(e);
+    const long hops = (long)(seconds * rate / hop) + 1, warm = 50;
+    float *in = malloc(sizeof(float) * (size_t)hop), *o0 = malloc(sizeof(float) * (size_t)hop),
+          *o1 = malloc(sizeof(float) * (size_t)hop);
+    double *times = malloc(sizeof(double) * (size_t)hops);
+    if (!in || !o0 || !o1 || !times) {
+        fprintf(stderr, "earflow bench: out of memory\n");
+        return -1;
+    }
+    unsigned state = 12345;
+    double total = 0;
+    for (long k = -warm; k < hops; k++) {
+        for (int i = 0; i < hop; i++) {
+            state = state * 1664525u + 1013904223u;
+            in[i] = (float)((double)state / 4294967296.0 - 0.5) * 0.2f;
+        }
+        const float *ins[1] = {in};
+        float *outs[2] = {o0, o1};
+        double t = now_s();
+        ef_engine_process(e, ins, outs, hop);
+        t = now_s() - t;
+        if (k >= 0) {
+            times[k] = t;
+            total += t;
+        }
+    }
+    r->rtf = total / ((double)hops * hop / rate);
+    qsort(times, (size_t)hops, sizeof *times, cmp_double);
+    r->p50_ms = 1000.0 * times[hops / 2];
+    r->p99_ms = 1000.0 * times[(long)(0.99 * (double)(hops - 1))];
+    r->max_ms = 1000.0 * times[hops - 1];
+    free(in);
+    free(o0);
+    free(o1);
+    free(times);
+    ef_engine_free(e);
+    return 0;
+}
+
+int ef_cmd_bench(int argc, char **argv)
+{
+    const char *name = NULL;
+    double seconds = 20.0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: earflow bench [--json] [--seconds S] MODEL\n\n"
+                   "Real-time factor (processing time / audio time) on one thread at the\n"
+                   "model's rate for steps 1..%d of the model's solver (and its default),\n"
+                   "per-hop time percentiles, cost, memory per instance, load time.\n"
+                   "--json prints one object: model, default_steps, rtf_default,\n"
+                   "latency_ms, hop_p99_ms, ... Default 20 s of audio per setting.\n",
+                   EF_MAX_STEPS);
+            return EF_EXIT_OK;
+        } else if (argv[i][0] != '-' && !name)
+            name = argv[i];
+        else {
+            fprintf(stderr, "earflow bench: unexpected argument '%s'\n", argv[i]);
+            return EF_EXIT_USAGE;
+        }
+    }
+    if (!name || !(seconds >= 0.1 && seconds <= 3600)) {
+        fprintf(stderr, "earflow bench: give a MODEL (and --seconds in 0.1..3600)\n");
+        return EF_EXIT_USAGE;
+    }
+    double t = now_s();
+    ef_model *m = ef_host_load_model("bench", name);
+    if (!m)
+        return EF_EXIT_MODEL;
+    ef_error err = {{0}};
+    ef_engine *probe = ef_engine_new(m, ef_model_sample_rate(m), 1024, &err);
+    const double load_ms = 1000.0 * (now_s() - t);
+    const size_t memory = probe ? ef_engine_memory_bytes(probe) : 0;
+    ef_engine_free(probe);
+    ef_solver solver;
+    int def_steps;
+    float t0;
+    ef_model_default_schedule(m, &solver, &def_steps, &t0);
+    const int rate = ef_model_sample_rate(m), hop = ef_model_hop(m);
+    const double latency_ms = 1000.0 * ef_model_latency(m) / rate, hop_ms = 1000.0 * hop / rate;
+    const long macs = ef_model_macs_per_evaluation(m);
+    bench_result def = {0};
+    int rc = EF_EXIT_OK;
+    if (!json) {
+        printf("model %s (%s): %d Hz, hop %d (%.2f ms), latency %.2f ms, %.3f MMAC/evaluation\n",
+               name, ef_kind_name(ef_model_kind(m)), rate, hop, hop_ms, latency_ms, macs / 1e6);
+        printf("memory per instance %.2f MB, load + engine create %.1f ms, %.0f s of audio per row\n\n",
+               memory / 1e6, load_ms, seconds);
+        printf("| solver | steps | t0 | evals/frame | MMAC/s | RTF | hop p50 ms | hop p99 ms | hop max ms |\n");
+        printf("|---|---|---|---|---|---|---|---|---|\n");
+    }
+    int last = ef_model_kind(m) == EF_KIND_IDENTITY ? 1 : EF_MAX_STEPS;
+    for (int steps = 1; steps <= last && rc == EF_EXIT_OK; steps++) {
+        bench_result r;
+        if (bench_one(m, solver, steps, t0, seconds, &r)) {
+            rc = EF_EXIT_FAILURE;
+            break;
+        }
+        if (steps == def_steps || (def_steps == 0 && steps == 1))
+            def = r;
+        int evals = ef_solver_evaluations(solver, steps);
+        if (!json)
+            printf("| %s | %d%s | %.2f | %d | %.1f | %.4f | %.3f | %.3f | %.3f |\n",
+                   ef_solver_name(solver), steps, steps == def_steps ? " (default)" : "", t0,
+                   evals, macs * (double)evals * rate / hop / 1e6, r.rtf, r.p50_ms, r.p99_ms,
+                   r.max_ms);
+    }
+    if (json && rc == EF_EXIT_OK)
+        printf("{\"model\": \"%s\", \"kind\": \"%s\", \"default_steps\": %d, \"solver\": \"%s\", "
+               "\"rtf_default\": %.5f, \"latency_ms\": %.3f, \"hop_ms\": %.3f, "
+               "\"hop_p50_ms\": %.4f, \"hop_p99_ms\": %.4f, \"hop_max_ms\": %.4f, "
+               "\"mmac_per_eval\": %.4f, \"memory_mb\": %.3f, \"load_ms\": %.2f}\n",
+               name, ef_kind_name(ef_model_kind(m)), def_steps, ef_solver_name(solver), def.rtf,
+               latency_ms, hop_ms, def.p50_ms, def.p99_ms, def.max_ms, macs / 1e6,
+               memory / 1e6, load_ms);
+    ef_model_free(m);
+    return rc;
+}

@@ -1,0 +1,11 @@
+/* Resolves a --model argument: "identity", a file path, or the name of a shipped
+ * model looked up in the installed models folder, then the source tree's models/. */
+#ifndef EF_MODEL_LOOKUP_H
+#define EF_MODEL_LOOKUP_H
+
+#include "earflow.h"
+
+/* Loads the model; on failure prints "earflow CMD: ..." and returns NULL. */
+ef_model *ef_host_load_model(const char *cmd, const char *name);
+
+#endif
