@@ -167,6 +167,28 @@ static void bad_configs_are_refused(void **state)
     ef_model_free(m);
 }
 
+/* NaN and Inf samples are replaced by silence and counted; the output stays finite. */
+static void non_finite_input_is_contained(void **state)
+{
+    (void)state;
+    long n = 4096;
+    float *in = noise_signal(n, 11), *out = malloc(sizeof(float) * (size_t)n);
+    in[100] = NAN;
+    in[2000] = INFINITY;
+    in[2001] = -INFINITY;
+    ef_model *m;
+    ef_engine *e = identity_engine(&m, 48000, 64);
+    const int sizes[] = {64};
+    test_stream(e, in, &out, 1, n, sizes, 1, 64, 1);
+    for (long i = 0; i < n; i++)
+        assert_true(isfinite(out[i]));
+    assert_int_equal(ef_engine_sanitized(e), 3);
+    ef_engine_free(e);
+    ef_model_free(m);
+    free(in);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +197,7 @@ int main(void)
         cmocka_unit_test(any_partition_gives_identical_output),
         cmocka_unit_test(stft_pairs_reconstruct),
         cmocka_unit_test(bad_configs_are_refused),
+        cmocka_unit_test(non_finite_input_is_contained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
