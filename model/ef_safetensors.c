@@ -129,7 +129,15 @@ ef_st_file *ef_st_parse(const unsigned char *bytes, size_t size, ef_error *err)
                      (unsigned long long)hlen, size);
         return NULL;
     }
-    cJSON *root = cJSON_ParseWithLength((const char *)bytes + 8, (size_t)hlen);
+    const char *header = (const char *)bytes + 8, *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(header, (size_t)hlen, &end, 0);
+    /* Only padding may follow the JSON object (cJSON stops at its end). */
+    for (const char *p = end; root && p < header + hlen; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            ef_error_set(err, "bytes after the header's JSON object");
+            cJSON_Delete(root);
+            return NULL;
+        }
     if (!cJSON_IsObject(root)) {
         ef_error_set(err, "header is not a JSON object");
         cJSON_Delete(root);
