@@ -43,50 +43,41 @@ static const ef_st_tensor *need(const ef_st_file *file, const char *name, int n_
     return t;
 }
 
-#define NEED(name, ...)                                                         \
-    need(file, name, (int)(sizeof((long[]){__VA_ARGS__}) / sizeof(long)),      \
-         (long[]){__VA_ARGS__}, used, err)
+/* Binds "<prefix>.weight" (shape given) and "<prefix>.bias" ([bias_len]). */
+static int bind_pair(const ef_st_file *file, const char *prefix, int n_dims, const long *shape,
+                     long bias_len, const float **w, const float **b, int *used, ef_error *err)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const ef_st_tensor *tw = need(file, name, n_dims, shape, used, err);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const ef_st_tensor *tb = tw ? need(file, name, 1, &bias_len, used, err) : NULL;
+    if (!tb)
+        return -1;
+    *w = tw->data;
+    *b = tb->data;
+    return 0;
+}
 
 static int bind_conv(ef_conv *c, const ef_st_file *file, const char *prefix, int cout,
                      int cin, int kt, int dil, int stride, int *used, ef_error *err)
 {
-    char name[96];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    const ef_st_tensor *w = NEED(name, cout, cin, kt, 3);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    const ef_st_tensor *b = w ? NEED(name, cout) : NULL;
-    if (!b)
-        return -1;
-    *c = (ef_conv){w->data, b->data, cout, cin, kt, dil, stride};
-    return 0;
+    *c = (ef_conv){NULL, NULL, cout, cin, kt, dil, stride};
+    return bind_pair(file, prefix, 4, (long[]){cout, cin, kt, 3}, cout, &c->w, &c->b, used, err);
 }
 
 static int bind_norm(ef_norm *n, const ef_st_file *file, const char *prefix, int ch,
                      int groups, int *used, ef_error *err)
 {
-    char name[96];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    const ef_st_tensor *w = NEED(name, ch);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    const ef_st_tensor *b = w ? NEED(name, ch) : NULL;
-    if (!b)
-        return -1;
-    *n = (ef_norm){w->data, b->data, ch, groups};
-    return 0;
+    *n = (ef_norm){NULL, NULL, ch, groups};
+    return bind_pair(file, prefix, 1, (long[]){ch}, ch, &n->w, &n->b, used, err);
 }
 
 static int bind_linear(ef_linear *l, const ef_st_file *file, const char *prefix, int out,
                        int in, int *used, ef_error *err)
 {
-    char name[96];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    const ef_st_tensor *w = NEED(name, out, in);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    const ef_st_tensor *b = w ? NEED(name, out) : NULL;
-    if (!b)
-        return -1;
-    *l = (ef_linear){w->data, b->data, out, in};
-    return 0;
+    *l = (ef_linear){NULL, NULL, out, in};
+    return bind_pair(file, prefix, 2, (long[]){out, in}, out, &l->w, &l->b, used, err);
 }
 
 static int bind_block(ef_resblock *r, const ef_st_file *file, const char *prefix, int ch,
@@ -163,7 +154,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     }
     int rc = -1;
     const int L = cfg->levels, E = cfg->emb_dim, Ef = cfg->fourier_dim;
-    const ef_st_tensor *tf = NEED("emb.t_freqs", Ef);
+    const ef_st_tensor *tf = need(file, "emb.t_freqs", 1, (long[]){Ef}, used, err);
     if (!tf)
         goto done;
     net->t_freqs = tf->data;
