@@ -175,6 +175,52 @@ static void binaural_moving(void **state) { (void)state; check_case_file("binaur
 static void separate_static(void **state) { (void)state; check_case_file("separate_static.safetensors"); }
 static void separate_moving(void **state) { (void)state; check_case_file("separate_moving.safetensors"); }
 
+/* Extreme and invalid control values are clamped or ignored: the output stays
+ * finite and nothing is replaced as non-finite. */
+static void extreme_controls_stay_safe(void **state)
+{
+    (void)state;
+    const char *models[] = {"binaural_tiny.safetensors", "separate_tiny.safetensors"};
+    for (int k = 0; k < 2; k++) {
+        char path[1024];
+        ef_error err = {{0}};
+        snprintf(path, sizeof path, "%s/%s", golden_dir, models[k]);
+        ef_model *m = ef_model_load(path, &err);
+        assert_non_null(m);
+        ef_engine *e = ef_engine_new(m, 44100, 64, &err);
+        assert_non_null(e);
+        uint32_t seed = 5;
+        float in[64], o0[64], o1[64];
+        float *outs[2] = {o0, o1};
+        const double wild[] = {NAN, INFINITY, -INFINITY, 1e30, -1e30, 0.0, 720.0, -450.0};
+        for (int blk = 0; blk < 400; blk++) {
+            double v = wild[blk % 8], w = wild[(blk / 8) % 8];
+            ef_engine_set_position(e, v, w, blk % 3 ? v : 0.0);
+            ef_engine_set_head(e, w, v, w);
+            ef_engine_set_room(e, blk % 2 ? -7 : 1 << 30);
+            ef_engine_set_label(e, blk % 2 ? -7 : 1 << 30);
+            ef_engine_set_remove(e, blk);
+            ef_engine_set_schedule(e, blk % 2 ? EF_SOLVER_MIDPOINT : (ef_solver)99,
+                                   blk % 3 ? 1000 : -5, (float)v);
+            for (int i = 0; i < 64; i++)
+                in[i] = test_uniform(&seed);
+            const float *ins[1] = {in};
+            ef_engine_process(e, ins, outs, 64);
+            for (int c = 0; c < ef_model_out_channels(m); c++)
+                for (int i = 0; i < 64; i++)
+                    assert_true(isfinite(outs[c][i]));
+        }
+        ef_solver solver;
+        int steps;
+        float t0;
+        ef_engine_get_schedule(e, &solver, &steps, &t0);
+        assert_true(steps >= 1 && steps <= EF_MAX_STEPS && t0 >= 0.0f && t0 <= 0.99f);
+        assert_int_equal(ef_engine_sanitized(e), 0);
+        ef_engine_free(e);
+        ef_model_free(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -187,6 +233,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_moving),
         cmocka_unit_test(separate_static),
         cmocka_unit_test(separate_moving),
+        cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
