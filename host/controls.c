@@ -8,6 +8,7 @@
 enum {
     OPT_AZIMUTH = 1000, OPT_ELEVATION, OPT_DISTANCE, OPT_ROOM, OPT_TRAJECTORY,
     OPT_TARGET, OPT_REMOVE, OPT_STEPS, OPT_SOLVER, OPT_T0, OPT_SEED,
+    OPT_MIX, OPT_LIMIT, OPT_GAIN,
 };
 
 const struct option ef_control_options[] = {
@@ -22,6 +23,9 @@ const struct option ef_control_options[] = {
     {"solver", required_argument, 0, OPT_SOLVER},
     {"t0", required_argument, 0, OPT_T0},
     {"seed", required_argument, 0, OPT_SEED},
+    {"mix", required_argument, 0, OPT_MIX},
+    {"attenuation-limit", required_argument, 0, OPT_LIMIT},
+    {"gain", required_argument, 0, OPT_GAIN},
     {0, 0, 0, 0},
 };
 
@@ -30,6 +34,8 @@ void ef_controls_init(ef_controls *c)
     memset(c, 0, sizeof *c);
     c->distance = 1.0;
     c->t0 = -1.0;
+    c->mix = 1.0;
+    c->attenuation_limit = EF_ATTENUATION_UNLIMITED_DB;
 }
 
 static int number(const char *cmd, const char *name, const char *arg, double lo, double hi,
@@ -84,6 +90,12 @@ int ef_controls_option(ef_controls *c, const char *cmd, int code, const char *ar
         }
         c->seed = (unsigned long long)v;
         return 0;
+    case OPT_MIX: return number(cmd, "mix", arg, 0, 1, &c->mix);
+    case OPT_LIMIT:
+        c->limit_given = true;
+        return number(cmd, "attenuation-limit", arg, 0, EF_ATTENUATION_UNLIMITED_DB,
+                      &c->attenuation_limit);
+    case OPT_GAIN: return number(cmd, "gain", arg, EF_GAIN_MIN_DB, EF_GAIN_MAX_DB, &c->gain_db);
     default: return 1;
     }
 }
@@ -116,8 +128,8 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
                 cmd, ef_kind_name(kind));
         return -1;
     }
-    if (kind != EF_KIND_SEPARATE && (c->target || c->remove)) {
-        fprintf(stderr, "earflow %s: --target and --remove need a separation model (this one is %s)\n",
+    if (kind != EF_KIND_SEPARATE && (c->target || c->remove || c->limit_given)) {
+        fprintf(stderr, "earflow %s: --target, --remove and --attenuation-limit need a separation model (this one is %s)\n",
                 cmd, ef_kind_name(kind));
         return -1;
     }
@@ -160,6 +172,9 @@ void ef_controls_apply(const ef_controls *c, ef_engine *e)
         t0 = (float)c->t0;
     ef_engine_set_schedule(e, solver, steps, t0);
     ef_engine_set_seed(e, c->seed);
+    ef_engine_set_mix(e, (float)c->mix);
+    ef_engine_set_attenuation_limit(e, (float)c->attenuation_limit);
+    ef_engine_set_output_gain(e, (float)c->gain_db);
     ef_controls_follow(c, e, 0.0);
     ef_engine_reset(e);
 }

@@ -17,6 +17,8 @@ typedef struct ef_controls {
     int steps;          /* 0: the model's default */
     double t0;          /* < 0: the model's default */
     unsigned long long seed;
+    double mix, attenuation_limit, gain_db;
+    bool limit_given;
     /* resolved by ef_controls_resolve */
     int room_index, label_index;
     ef_trajectory *trajectory;
@@ -34,11 +36,15 @@ extern const struct option ef_control_options[];
     "separation models:\n"                                                               \
     "      --target LABEL     what to keep (earflow info MODEL lists the labels)\n"     \
     "      --remove           remove the target instead of keeping it\n"                \
+    "      --attenuation-limit DB  push the unwanted part down by at most DB\n"          \
+    "                         (0 = unchanged; 100 = no limit, the default)\n"          \
     "all models:\n"                                                                      \
     "      --steps N          solver steps, 1..8 (default: the model's)\n"              \
     "      --solver S         euler or midpoint (default: the model's)\n"               \
     "      --t0 T             early-skip start time, 0..0.99 (default: the model's)\n"  \
-    "      --seed N           noise seed (default 0)\n"
+    "      --seed N           noise seed (default 0)\n"                                \
+    "      --mix M            0..1 share of the processed signal (default 1)\n"        \
+    "      --gain DB          output gain, -90..+24 dB (default 0)\n"
 
 void ef_controls_init(ef_controls *c);
 /* Handles one option code; returns 0 if handled, 1 if not ours, -1 on a bad value

@@ -101,6 +101,24 @@ void ef_engine_set_remove(ef_engine *e, int remove);
  * network's history (the bank belongs to the old schedule's evaluation times). */
 void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0);
 void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0);
+/* Output blend, at the host rate, after the network; every change glides over a few
+ * milliseconds, so none clicks. The dry signal is the input delayed by exactly the
+ * latency (for binaural, the mono input on both ears).
+ * mix: 0..1 share of the processed signal (1 = fully processed, the default).
+ * attenuation limit (separation models): how far the unwanted part (what keep or
+ * remove takes away) is pushed down at most, in dB: 0 = unchanged, >= 100 (the
+ * default, EF_ATTENUATION_UNLIMITED_DB) = no limit.
+ * bypass: non-zero crossfades to the aligned dry input; processing continues so
+ * that leaving bypass is seamless.
+ * output gain: dB, -90..+24; <= -90 is silence. */
+#define EF_ATTENUATION_UNLIMITED_DB 100.0f
+#define EF_GAIN_MIN_DB -90.0f
+#define EF_GAIN_MAX_DB 24.0f
+void ef_engine_set_mix(ef_engine *e, float mix);
+void ef_engine_set_attenuation_limit(ef_engine *e, float db);
+void ef_engine_set_bypass(ef_engine *e, int bypass);
+void ef_engine_set_output_gain(ef_engine *e, float db);
+
 /* Noise seed, used from the next ef_engine_reset (and at creation: seed 0). */
 void ef_engine_set_seed(ef_engine *e, unsigned long long seed);
 

@@ -4,6 +4,7 @@
 #include "ef_framer.h"
 #include "ef_model_internal.h"
 #include "ef_noise.h"
+#include "ef_output_stage.h"
 #include "ef_rate_adapter.h"
 #include "ef_stft.h"
 #include "ef_unet.h"
@@ -11,6 +12,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #define MAX_CH EF_FRAMER_MAX_CHANNELS
 
@@ -37,6 +41,10 @@ struct ef_engine {
     int steps, want_steps;
     float t0, want_t0;
     long sanitized;
+    /* output blend (ef_output_stage.h) and the controls that set it */
+    ef_output_stage *stage;
+    float mix, attenuation_limit_db, gain_db;
+    int bypass;
 };
 
 /* ------------------------------------------------------------ frame work */
@@ -225,11 +233,18 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
                                             EF_RESAMPLE_MEDIUM, err);
         ok &= e->adapter != NULL;
     }
+    e->latency = ok ? (e->adapter ? ef_rate_adapter_latency(e->adapter) : core_latency) : 0;
+    if (ok) {
+        e->stage = ef_output_stage_create(e->latency, max_block, (double)host_rate, err);
+        ok &= e->stage != NULL;
+    }
     if (!ok) {
         ef_engine_free(e);
         return NULL;
     }
-    e->latency = e->adapter ? ef_rate_adapter_latency(e->adapter) : core_latency;
+    e->bytes += ef_output_stage_bytes(e->stage);
+    e->mix = 1.0f;
+    e->attenuation_limit_db = EF_ATTENUATION_UNLIMITED_DB;
     ef_noise_seed(&e->noise, e->seed);
     return e;
 }
@@ -247,6 +262,7 @@ void ef_engine_free(ef_engine *e)
         free(e->out_frame[c]);
     }
     ef_unet_state_destroy(e->net_state);
+    ef_output_stage_destroy(e->stage);
     free(e->clean_hop);
     free(e->cond);
     free(e->x);
@@ -260,10 +276,23 @@ void ef_engine_process(ef_engine *e, const float *const *in, float *const *out, 
 {
     if (n <= 0)
         return;
+    if (n > ef_output_stage_max_block(e->stage))
+        n = ef_output_stage_max_block(e->stage);
+#if defined(__SSE__)
+    /* Flush denormals to zero while we compute: decaying histories and reverb tails
+     * otherwise reach the denormal range and cost 100x per operation. */
+    const unsigned int csr = _mm_getcsr();
+    _mm_setcsr(csr | 0x8040u); /* FTZ | DAZ */
+#endif
+    ef_output_stage_push_dry(e->stage, in[0], n); /* before: in and out may alias */
     if (e->adapter)
         ef_rate_adapter_process(e->adapter, in, out, n, process_core, e);
     else
         process_core(e, in, out, n);
+    ef_output_stage_apply(e->stage, out, e->model->out_channels, n);
+#if defined(__SSE__)
+    _mm_setcsr(csr);
+#endif
 }
 
 int ef_engine_latency(const ef_engine *e) { return e->latency; }
@@ -289,6 +318,7 @@ void ef_engine_reset(ef_engine *e)
         ef_conditioning_reset(&e->conditioning);
     }
     ef_noise_seed(&e->noise, e->seed);
+    ef_output_stage_reset(e->stage);
 }
 
 /* ------------------------------------------------------------ controls */
@@ -357,3 +387,43 @@ void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, f
 }
 
 void ef_engine_set_seed(ef_engine *e, unsigned long long seed) { e->seed = seed; }
+
+/* The share of the processed signal in the output, from mix, limit and bypass. */
+static void update_output_stage(ef_engine *e)
+{
+    float wet = e->bypass ? 0.0f : e->mix;
+    if (e->model->kind == EF_KIND_SEPARATE && e->attenuation_limit_db < EF_ATTENUATION_UNLIMITED_DB)
+        wet *= 1.0f - powf(10.0f, -e->attenuation_limit_db / 20.0f);
+    float gain = e->gain_db <= EF_GAIN_MIN_DB ? 0.0f : powf(10.0f, e->gain_db / 20.0f);
+    ef_output_stage_set(e->stage, wet, gain);
+}
+
+void ef_engine_set_mix(ef_engine *e, float mix)
+{
+    if (!isfinite(mix))
+        return;
+    e->mix = mix < 0.0f ? 0.0f : mix > 1.0f ? 1.0f : mix;
+    update_output_stage(e);
+}
+
+void ef_engine_set_attenuation_limit(ef_engine *e, float db)
+{
+    if (!isfinite(db) && !(db > 0.0f))
+        return; /* NaN or -inf: ignored; +inf means unlimited */
+    e->attenuation_limit_db = db < 0.0f ? 0.0f : db > EF_ATTENUATION_UNLIMITED_DB ? EF_ATTENUATION_UNLIMITED_DB : db;
+    update_output_stage(e);
+}
+
+void ef_engine_set_bypass(ef_engine *e, int bypass)
+{
+    e->bypass = bypass != 0;
+    update_output_stage(e);
+}
+
+void ef_engine_set_output_gain(ef_engine *e, float db)
+{
+    if (!isfinite(db) && !(db < 0.0f))
+        return; /* NaN or +inf: ignored; -inf means silence */
+    e->gain_db = db < EF_GAIN_MIN_DB ? EF_GAIN_MIN_DB : db > EF_GAIN_MAX_DB ? EF_GAIN_MAX_DB : db;
+    update_output_stage(e);
+}

@@ -1,0 +1,230 @@
+/* The engine's output blend (mix, attenuation limit, bypass, gain) against its
+ * definition, computed from separate runs of the same engine:
+ *   out = gain * (dry + wet * (processed - dry)), dry = input delayed by the latency.
+ * usage: test_output_blend GOLDEN_DIR */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "earflow.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N 24000
+#define RATE 44100
+
+static const char *golden_dir;
+
+typedef void (*configure_fn)(ef_engine *e);
+
+/* Renders the test signal through a fresh engine configured by `configure`
+ * (before the reset, so the blend starts at its target). */
+static void render(const ef_model *m, configure_fn configure, float *out[2])
+{
+    ef_error err = {{0}};
+    ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    assert_non_null(e);
+    if (configure)
+        configure(e);
+    ef_engine_reset(e);
+    float *in = malloc(sizeof(float) * N);
+    uint32_t seed = 11;
+    for (int i = 0; i < N; i++)
+        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    const int sizes[] = {0};
+    test_stream(e, in, out, ef_model_out_channels(m), N, sizes, 1, 300, 3);
+    free(in);
+    ef_engine_free(e);
+}
+
+static ef_model *load(const char *name)
+{
+    char path[1024];
+    ef_error err = {{0}};
+    snprintf(path, sizeof path, "%s/%s", golden_dir, name);
+    ef_model *m = ef_model_load(path, &err);
+    assert_non_null(m);
+    return m;
+}
+
+static void dry_of(const ef_model *m, float *dry)
+{
+    ef_error err = {{0}};
+    ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    int latency = ef_engine_latency(e);
+    ef_engine_free(e);
+    uint32_t seed = 11;
+    for (int i = 0; i < N; i++) {
+        float x = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+        if (i + latency < N)
+            dry[i + latency] = x;
+    }
+    memset(dry, 0, sizeof(float) * (size_t)(latency < N ? latency : N));
+}
+
+static void mix_30(ef_engine *e) { ef_engine_set_mix(e, 0.3f); }
+static void limit_6(ef_engine *e) { ef_engine_set_attenuation_limit(e, 6.0f); }
+static void limit_0(ef_engine *e) { ef_engine_set_attenuation_limit(e, 0.0f); }
+static void gain_m6_mix_half(ef_engine *e)
+{
+    ef_engine_set_output_gain(e, -6.0f);
+    ef_engine_set_mix(e, 0.5f);
+}
+static void bypassed(ef_engine *e) { ef_engine_set_bypass(e, 1); }
+
+static float expect_err(float *const got[2], float *const wet[2], const float *dry, int ch,
+                        float w, float g)
+{
+    float worst = 0.0f;
+    for (int c = 0; c < ch; c++)
+        for (int i = 0; i < N; i++) {
+            float want = g * (dry[i] + w * (wet[c][i] - dry[i]));
+            worst = fmaxf(worst, fabsf(got[c][i] - want));
+        }
+    return worst;
+}
+
+static void blend_matches_definition(void **state)
+{
+    (void)state;
+    const char *names[] = {"binaural_tiny.safetensors", "separate_tiny.safetensors"};
+    for (int k = 0; k < 2; k++) {
+        ef_model *m = load(names[k]);
+        const int ch = ef_model_out_channels(m);
+        const int sep = ef_model_kind(m) == EF_KIND_SEPARATE;
+        float *wet[2], *got[2], *dry = calloc(N, sizeof(float));
+        for (int c = 0; c < 2; c++) {
+            wet[c] = calloc(N, sizeof(float));
+            got[c] = calloc(N, sizeof(float));
+        }
+        dry_of(m, dry);
+        render(m, NULL, wet);
+
+        render(m, mix_30, got);
+        assert_true(expect_err(got, wet, dry, ch, 0.3f, 1.0f) < 1e-6f);
+        render(m, gain_m6_mix_half, got);
+        assert_true(expect_err(got, wet, dry, ch, 0.5f, powf(10.0f, -6.0f / 20.0f)) < 1e-6f);
+        render(m, bypassed, got); /* bypass: exactly the delayed input */
+        assert_true(expect_err(got, wet, dry, ch, 0.0f, 1.0f) == 0.0f);
+        render(m, limit_6, got); /* the limit is for separation only */
+        float w6 = sep ? 1.0f - powf(10.0f, -6.0f / 20.0f) : 1.0f;
+        assert_true(expect_err(got, wet, dry, ch, w6, 1.0f) < 1e-6f);
+        render(m, limit_0, got);
+        assert_true(expect_err(got, wet, dry, ch, sep ? 0.0f : 1.0f, 1.0f) < 1e-6f);
+
+        for (int c = 0; c < 2; c++) {
+            free(wet[c]);
+            free(got[c]);
+        }
+        free(dry);
+        ef_model_free(m);
+    }
+}
+
+/* Toggling bypass in the middle of a stream glides: no step between neighbouring
+ * samples larger than the largest step of either signal it fades between. */
+static void bypass_toggle_is_click_free(void **state)
+{
+    (void)state;
+    ef_model *m = load("binaural_tiny.safetensors");
+    ef_error err = {{0}};
+    float *wet[2], *got[2], *dry = calloc(N, sizeof(float));
+    for (int c = 0; c < 2; c++) {
+        wet[c] = calloc(N, sizeof(float));
+        got[c] = calloc(N, sizeof(float));
+    }
+    dry_of(m, dry);
+    render(m, NULL, wet);
+    ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    float *in = malloc(sizeof(float) * N);
+    uint32_t seed = 11;
+    for (int i = 0; i < N; i++)
+        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    for (int pos = 0, blk = 0; pos < N; pos += 100, blk++) {
+        if (blk == 60 || blk == 150)
+            ef_engine_set_bypass(e, blk == 60);
+        const float *ins[1] = {in + pos};
+        float *outs[2] = {got[0] + pos, got[1] + pos};
+        ef_engine_process(e, ins, outs, 100);
+    }
+    for (int c = 0; c < 2; c++) {
+        float step_sig = 0.0f, step_got = 0.0f;
+        for (int i = 1; i < N; i++) {
+            step_sig = fmaxf(step_sig, fmaxf(fabsf(wet[c][i] - wet[c][i - 1]),
+                                             fabsf(dry[i] - dry[i - 1])));
+            step_got = fmaxf(step_got, fabsf(got[c][i] - got[c][i - 1]));
+        }
+        assert_true(step_got <= step_sig * 1.01f);
+        /* fully bypassed between the fades: the delayed input itself */
+        for (int i = 9000; i < 15000; i++)
+            assert_true(fabsf(got[c][i] - dry[i]) < 1e-6f);
+    }
+    free(in);
+    for (int c = 0; c < 2; c++) {
+        free(wet[c]);
+        free(got[c]);
+    }
+    free(dry);
+    ef_engine_free(e);
+    ef_model_free(m);
+}
+
+/* NaN and out-of-range blend values are ignored or clamped. */
+static void blend_controls_are_clamped(void **state)
+{
+    (void)state;
+    ef_model *m = load("separate_tiny.safetensors");
+    float *ref[2] = {calloc(N, sizeof(float)), calloc(N, sizeof(float))};
+    float *got[2] = {calloc(N, sizeof(float)), calloc(N, sizeof(float))};
+    render(m, mix_30, ref);
+    ef_error err = {{0}};
+    ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    ef_engine_set_mix(e, 0.3f);
+    ef_engine_set_mix(e, NAN);
+    ef_engine_set_attenuation_limit(e, NAN);
+    ef_engine_set_attenuation_limit(e, INFINITY); /* = unlimited, the default */
+    ef_engine_set_output_gain(e, NAN);
+    ef_engine_set_output_gain(e, 1e9f); /* clamped to +24 dB */
+    ef_engine_set_output_gain(e, 0.0f);
+    ef_engine_reset(e);
+    uint32_t seed = 11;
+    float *in = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++)
+        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    const int sizes[] = {0};
+    test_stream(e, in, got, 1, N, sizes, 1, 300, 3);
+    for (int i = 0; i < N; i++)
+        assert_true(got[0][i] == ref[0][i]);
+    ef_engine_set_output_gain(e, -INFINITY); /* silence after the glide */
+    ef_engine_reset(e);
+    test_stream(e, in, got, 1, N, sizes, 1, 300, 3);
+    for (int i = 0; i < N; i++)
+        assert_true(got[0][i] == 0.0f);
+    free(in);
+    for (int c = 0; c < 2; c++) {
+        free(ref[c]);
+        free(got[c]);
+    }
+    ef_engine_free(e);
+    ef_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_output_blend GOLDEN_DIR\n");
+        return 2;
+    }
+    golden_dir = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(blend_matches_definition),
+        cmocka_unit_test(bypass_toggle_is_click_free),
+        cmocka_unit_test(blend_controls_are_clamped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
