@@ -130,8 +130,9 @@ int ef_cmd_bench(int argc, char **argv)
     if (!json) {
         printf("model %s (%s): %d Hz, hop %d (%.2f ms), latency %.2f ms, %.3f MMAC/evaluation\n",
                name, ef_kind_name(ef_model_kind(m)), rate, hop, hop_ms, latency_ms, macs / 1e6);
-        printf("memory per instance %.2f MB, load + engine create %.1f ms, %.0f s of audio per row\n\n",
-               memory / 1e6, load_ms, seconds);
+        printf("memory per instance %.2f MB, load + engine create %.1f ms, %.0f s of audio per row, "
+               "%s kernels\n\n",
+               memory / 1e6, load_ms, seconds, ef_model_kernel_name(m));
         printf("| solver | steps | t0 | evals/frame | MMAC/s | RTF | hop p50 ms | hop p99 ms | hop max ms |\n");
         printf("|---|---|---|---|---|---|---|---|---|\n");
     }
@@ -155,10 +156,11 @@ int ef_cmd_bench(int argc, char **argv)
         printf("{\"model\": \"%s\", \"kind\": \"%s\", \"default_steps\": %d, \"solver\": \"%s\", "
                "\"rtf_default\": %.5f, \"latency_ms\": %.3f, \"hop_ms\": %.3f, "
                "\"hop_p50_ms\": %.4f, \"hop_p99_ms\": %.4f, \"hop_max_ms\": %.4f, "
-               "\"mmac_per_eval\": %.4f, \"memory_mb\": %.3f, \"load_ms\": %.2f}\n",
+               "\"mmac_per_eval\": %.4f, \"memory_mb\": %.3f, \"load_ms\": %.2f, "
+               "\"kernel\": \"%s\"}\n",
                name, ef_kind_name(ef_model_kind(m)), def_steps, ef_solver_name(solver), def.rtf,
                latency_ms, hop_ms, def.p50_ms, def.p99_ms, def.max_ms, macs / 1e6,
-               memory / 1e6, load_ms);
+               memory / 1e6, load_ms, ef_model_kernel_name(m));
     ef_model_free(m);
     return rc;
 }

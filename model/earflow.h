@@ -63,6 +63,9 @@ const char *ef_model_label_name(const ef_model *model, int index);
 void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0);
 int ef_solver_evaluations(ef_solver solver, int steps);
 const char *ef_solver_name(ef_solver solver);
+/* The instruction set of the network's kernels on this CPU: "portable", "avx2" or
+ * "avx512" (the environment variable EARFLOW_KERNEL, read at load, forces one). */
+const char *ef_model_kernel_name(const ef_model *model);
 
 /* sample_rate: the host's, 8000..192000 Hz (whole numbers); other rates than the
  * model's are resampled inside. max_block: the largest n given to process,

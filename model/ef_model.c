@@ -308,6 +308,11 @@ ef_model *ef_model_load(const char *path, ef_error *err)
 ef_kind ef_model_kind(const ef_model *model) { return model->kind; }
 int ef_model_sample_rate(const ef_model *model) { return model->sample_rate; }
 int ef_model_n_fft(const ef_model *model) { return model->n_fft; }
+
+const char *ef_model_kernel_name(const ef_model *model)
+{
+    return model->kind == EF_KIND_IDENTITY ? "no network" : ef_conv_isa_name(model->net.kernels.isa);
+}
 int ef_model_hop(const ef_model *model) { return model->hop; }
 int ef_model_in_channels(const ef_model *model) { return model->in_channels; }
 int ef_model_out_channels(const ef_model *model) { return model->out_channels; }

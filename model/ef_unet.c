@@ -147,6 +147,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
         return -1;
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
+    ef_kernels_for(ef_conv_best_isa(), &net->kernels);
     int *used = calloc((size_t)(file->n_tensors ? file->n_tensors : 1), sizeof *used);
     if (!used) {
         ef_error_set(err, "out of memory");
@@ -349,84 +350,31 @@ static void linear(const ef_linear *l, const float *in, float *out)
     }
 }
 
-/* Group norm over one frame [C][F], then optional silu; in place allowed. */
-static void group_norm(const ef_norm *n, const float *x, int n_bins, int apply_silu, float *y)
+/* Group norm over one frame [C][F], then silu; in place allowed. */
+static void group_norm(const ef_unet *net, const ef_norm *n, const float *x, int n_bins, float *y)
 {
-    const int cg = n->channels / n->groups;
-    const size_t len = (size_t)cg * (size_t)n_bins;
-    for (int g = 0; g < n->groups; g++) {
-        const float *xg = x + (size_t)g * len;
-        double sum = 0, sq = 0;
-        for (size_t i = 0; i < len; i++)
-            sum += xg[i];
-        const double mean = sum / (double)len;
-        for (size_t i = 0; i < len; i++) {
-            double d = xg[i] - mean;
-            sq += d * d;
-        }
-        const float rstd = (float)(1.0 / sqrt(sq / (double)len + 1e-5));
-        const float fmean = (float)mean;
-        for (int c = g * cg; c < (g + 1) * cg; c++) {
-            const float *xc = x + (size_t)c * (size_t)n_bins;
-            float *yc = y + (size_t)c * (size_t)n_bins;
-            const float w = n->w[c] * rstd, b = n->b[c];
-            for (int f = 0; f < n_bins; f++) {
-                float v = (xc[f] - fmean) * w + b;
-                yc[f] = apply_silu ? silu(v) : v;
-            }
-        }
-    }
+    net->kernels.norm_silu(x, n->channels, n->groups, n_bins, n->w, n->b, y);
 }
 
-/* out[co] += the 3-tap frequency kernel k applied to src (zero padded by one bin). */
-static void freq_taps(const float *src, int n_in, int stride, const float *k, float *out, int n_out)
+static void conv(const ef_unet *net, const ef_conv *c, const float *const *taps, int n_in,
+                 float *out)
 {
-    const float k0 = k[0], k1 = k[1], k2 = k[2];
-    if (stride == 1) {
-        out[0] += k1 * src[0] + (n_in > 1 ? k2 * src[1] : 0.0f);
-        for (int f = 1; f < n_out - 1; f++)
-            out[f] += k0 * src[f - 1] + k1 * src[f] + k2 * src[f + 1];
-        if (n_out > 1)
-            out[n_out - 1] += k0 * src[n_out - 2] + k1 * src[n_out - 1];
-    } else {
-        /* stride 2: out[f] reads src[2f-1], src[2f], src[2f+1]; the last tap exists
-         * because n_in = 2 n_out. */
-        out[0] += k1 * src[0] + k2 * src[1];
-        for (int f = 1; f < n_out; f++)
-            out[f] += k0 * src[2 * f - 1] + k1 * src[2 * f] + k2 * src[2 * f + 1];
-    }
+    net->kernels.conv(c, taps, n_in, out);
 }
 
-/* A causal conv over frames: taps[i] is the input frame for time tap i (NULL: zeros). */
-static void conv(const ef_conv *c, const float *const *taps, int n_in, float *out)
-{
-    const int n_out = n_in / c->stride;
-    for (int co = 0; co < c->cout; co++) {
-        float *o = out + (size_t)co * (size_t)n_out;
-        for (int f = 0; f < n_out; f++)
-            o[f] = c->b[co];
-        for (int ci = 0; ci < c->cin; ci++)
-            for (int i = 0; i < c->kt; i++) {
-                if (!taps[i])
-                    continue;
-                const float *k = c->w + (((size_t)co * (size_t)c->cin + (size_t)ci) * (size_t)c->kt + (size_t)i) * 3;
-                freq_taps(taps[i] + (size_t)ci * (size_t)n_in, n_in, c->stride, k, o, n_out);
-            }
-    }
-}
-
-static void conv1x(const ef_conv *c, const float *in, int n_in, float *out)
+static void conv1x(const ef_unet *net, const ef_conv *c, const float *in, int n_in, float *out)
 {
     const float *taps[1] = {in};
-    conv(c, taps, n_in, out);
+    conv(net, c, taps, n_in, out);
 }
 
 /* x [C][F] -> x + block(x), in place. */
-static void resblock(const ef_resblock *r, ef_unet_state *st, int ring_index, float *x)
+static void resblock(const ef_unet *net, const ef_resblock *r, ef_unet_state *st, int ring_index,
+                     float *x)
 {
     const int F = r->n_bins, C = r->conv1.cin, kt = r->conv1.kt;
     float *a = st->a, *b = st->b;
-    group_norm(&r->norm1, x, F, 1, a);
+    group_norm(net, &r->norm1, x, F, a);
     const float *taps[16];
     float *ring = st->ring[ring_index];
     const int len = st->ring_len[ring_index];
@@ -436,7 +384,7 @@ static void resblock(const ef_resblock *r, ef_unet_state *st, int ring_index, fl
         int lag = (kt - 1 - i) * r->conv1.dil;
         taps[i] = lag == 0 ? a : ring + (size_t)((pos - lag + len) % len) * fs;
     }
-    conv(&r->conv1, taps, F, b);
+    conv(net, &r->conv1, taps, F, b);
     if (len > 0) {
         memcpy(ring + (size_t)pos * fs, a, sizeof(float) * fs);
         st->ring_pos[ring_index] = (pos + 1) % len;
@@ -445,8 +393,8 @@ static void resblock(const ef_resblock *r, ef_unet_state *st, int ring_index, fl
     for (int c = 0; c < C; c++)
         for (int f = 0; f < F; f++)
             b[(size_t)c * (size_t)F + (size_t)f] += st->projv[c];
-    group_norm(&r->norm2, b, F, 1, b);
-    conv1x(&r->conv2, b, F, a);
+    group_norm(net, &r->norm2, b, F, b);
+    conv1x(net, &r->conv2, b, F, a);
     for (size_t i = 0; i < (size_t)C * (size_t)F; i++)
         x[i] += a[i];
 }
@@ -476,15 +424,15 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
     const size_t xs = (size_t)2 * (size_t)cfg->c_out * (size_t)F;
     memcpy(st->input, x, sizeof(float) * xs);
     memcpy(st->input + xs, cond, sizeof(float) * (size_t)2 * (size_t)cfg->c_cond * (size_t)F);
-    conv1x(&net->in_conv, st->input, F, st->h);
+    conv1x(net, &net->in_conv, st->input, F, st->h);
     for (int l = 0; l < L; l++) {
-        resblock(&net->enc[l], st, ring0 + l, st->h);
+        resblock(net, &net->enc[l], st, ring0 + l, st->h);
         memcpy(st->skip[l], st->h, sizeof(float) * (size_t)cfg->widths[l] * (size_t)(F >> l));
-        conv1x(&net->down[l], st->h, F >> l, st->up);
+        conv1x(net, &net->down[l], st->h, F >> l, st->up);
         memcpy(st->h, st->up, sizeof(float) * (size_t)cfg->widths[l + 1] * (size_t)(F >> (l + 1)));
     }
     for (int i = 0; i < cfg->n_mid; i++)
-        resblock(&net->mid[i], st, ring0 + L + i, st->h);
+        resblock(net, &net->mid[i], st, ring0 + L + i, st->h);
     for (int l = L - 1; l >= 0; l--) {
         const int Fl = F >> l, Fs = Fl / 2, cin = cfg->widths[l + 1];
         for (int ch = 0; ch < cin; ch++)
@@ -493,12 +441,12 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
                 st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f] = val;
                 st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f + 1] = val;
             }
-        conv1x(&net->up[l], st->up, Fl, st->h);
+        conv1x(net, &net->up[l], st->up, Fl, st->h);
         const size_t n = (size_t)cfg->widths[l] * (size_t)Fl;
         for (size_t i = 0; i < n; i++)
             st->h[i] += st->skip[l][i];
-        resblock(&net->dec[l], st, ring0 + L + cfg->n_mid + l, st->h);
+        resblock(net, &net->dec[l], st, ring0 + L + cfg->n_mid + l, st->h);
     }
-    group_norm(&net->out_norm, st->h, F, 1, st->a);
-    conv1x(&net->out_conv, st->a, F, v);
+    group_norm(net, &net->out_norm, st->h, F, st->a);
+    conv1x(net, &net->out_conv, st->a, F, v);
 }

@@ -4,6 +4,7 @@
 #ifndef EF_UNET_H
 #define EF_UNET_H
 
+#include "ef_kernels.h"
 #include "ef_error.h"
 #include "ef_safetensors.h"
 
@@ -20,10 +21,6 @@ typedef struct ef_unet_config {
     int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
 } ef_unet_config;
 
-typedef struct ef_conv {
-    const float *w, *b; /* [cout][cin][kt][3], [cout] */
-    int cout, cin, kt, dil, stride;
-} ef_conv;
 
 typedef struct ef_norm {
     const float *w, *b;
@@ -51,6 +48,7 @@ typedef struct ef_unet {
     ef_conv down[EF_UNET_MAX_LEVELS], up[EF_UNET_MAX_LEVELS];
     ef_resblock enc[EF_UNET_MAX_LEVELS], mid[EF_UNET_MAX_MID], dec[EF_UNET_MAX_LEVELS];
     ef_norm out_norm;
+    ef_kernels kernels; /* for this CPU (ef_kernels.h) */
 } ef_unet;
 
 typedef struct ef_unet_state ef_unet_state;
