@@ -1,0 +1,90 @@
+/* Instantiation class: the model path in the host's state, portable via map-path.
+ * Only a chosen path is stored; without one the default model is used on restore. */
+#include "ef_lv2_plugin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const void *feature(const LV2_Feature *const *features, const char *uri)
+{
+    for (int i = 0; features && features[i]; i++)
+        if (features[i]->URI && !strcmp(features[i]->URI, uri))
+            return features[i]->data;
+    return NULL;
+}
+
+static void free_path(const LV2_State_Free_Path *freer, char *path)
+{
+    if (freer)
+        freer->free_path(freer->handle, path);
+    else
+        free(path);
+}
+
+LV2_State_Status ef_lv2_state_save(LV2_Handle instance, LV2_State_Store_Function store,
+                                   LV2_State_Handle handle, uint32_t flags,
+                                   const LV2_Feature *const *features)
+{
+    (void)flags;
+    ef_lv2_plugin *p = instance;
+    if (!p->map)
+        return LV2_STATE_ERR_NO_FEATURE;
+    if (!p->chosen_path[0])
+        return LV2_STATE_SUCCESS;
+    const LV2_State_Map_Path *mapper = feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *freer = feature(features, LV2_STATE__freePath);
+    char *stored = mapper ? mapper->abstract_path(mapper->handle, p->chosen_path) : p->chosen_path;
+    if (!stored)
+        return LV2_STATE_ERR_UNKNOWN;
+    LV2_State_Status status = store(handle, p->uris.model, stored, strlen(stored) + 1,
+                                    p->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
+    if (mapper)
+        free_path(freer, stored);
+    return status;
+}
+
+LV2_State_Status ef_lv2_state_restore(LV2_Handle instance, LV2_State_Retrieve_Function retrieve,
+                                      LV2_State_Handle handle, uint32_t flags,
+                                      const LV2_Feature *const *features)
+{
+    (void)flags;
+    ef_lv2_plugin *p = instance;
+    if (!p->map)
+        return LV2_STATE_ERR_NO_FEATURE;
+    const LV2_State_Map_Path *mapper = feature(features, LV2_STATE__mapPath);
+    const LV2_State_Free_Path *freer = feature(features, LV2_STATE__freePath);
+    size_t size = 0;
+    uint32_t type = 0, vflags = 0;
+    const char *value = retrieve(handle, p->uris.model, &size, &type, &vflags);
+    char path[EF_LV2_PATH_MAX] = "";
+    if (value && type == p->uris.atom_Path && size > 1 && memchr(value, 0, size)) {
+        char *absolute = mapper ? mapper->absolute_path(mapper->handle, value) : NULL;
+        snprintf(path, sizeof path, "%s", absolute ? absolute : value);
+        if (absolute)
+            free_path(freer, absolute);
+        if (access(path, R_OK) != 0) {
+            lv2_log_warning(&p->logger, "earflow: the saved model %s is gone; using the "
+                            "default model\n", path);
+            path[0] = 0;
+        }
+    }
+    int chosen;
+    ef_lv2_slot *slot = ef_lv2_plugin_make_slot(p, path, &chosen);
+    if (!slot)
+        return LV2_STATE_ERR_UNKNOWN;
+    /* Why a direct swap: restore is in the instantiation class (we do not declare
+     * state:threadSafeRestore), so run() is not running now. */
+    ef_lv2_slot_free(p->sw.current);
+    ef_lv2_slot_free(p->sw.incoming);
+    p->sw.incoming = NULL;
+    p->sw.current = slot;
+    if (chosen)
+        memcpy(p->chosen_path, slot->path, strlen(slot->path) + 1);
+    else
+        p->chosen_path[0] = 0;
+    p->fresh = 1;
+    p->notify_path = 1;
+    return LV2_STATE_SUCCESS;
+}

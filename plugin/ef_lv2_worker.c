@@ -1,0 +1,71 @@
+/* Worker class: model files are loaded and engines built here, never on the audio
+ * thread; retired slots come back here to be freed. */
+#include "ef_lv2_plugin.h"
+
+#include <string.h>
+
+/* Why copies: hosts' worker rings (jalv's, ours in tests) give no alignment, so the
+ * message header is copied out before its fields are read. */
+static int read_header(ef_lv2_msg *msg, uint32_t size, const void *data)
+{
+    if (size < sizeof *msg)
+        return -1;
+    memcpy(msg, data, sizeof *msg);
+    return 0;
+}
+
+static const char *terminated_path(uint32_t size, const void *data)
+{
+    const char *path = (const char *)data + sizeof(ef_lv2_msg);
+    size_t room = size - sizeof(ef_lv2_msg);
+    return room > 0 && memchr(path, 0, room) ? path : NULL;
+}
+
+LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
+                              LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
+{
+    ef_lv2_plugin *p = instance;
+    ef_lv2_msg msg;
+    if (read_header(&msg, size, data))
+        return LV2_WORKER_ERR_UNKNOWN;
+    if (msg.type == EF_LV2_MSG_FREE) {
+        ef_lv2_slot_free(msg.slot);
+        return LV2_WORKER_SUCCESS;
+    }
+    if (msg.type != EF_LV2_MSG_LOAD && msg.type != EF_LV2_MSG_REBUILD)
+        return LV2_WORKER_ERR_UNKNOWN;
+    const int load = msg.type == EF_LV2_MSG_LOAD;
+    const char *path = load ? terminated_path(size, data) : p->newest_path;
+    if (!path)
+        return LV2_WORKER_ERR_UNKNOWN;
+    ef_error err = {{0}};
+    ef_lv2_slot *slot = ef_lv2_slot_create(p->variant, path, p->rate, p->max_block,
+                                           &msg.settings, &err);
+    if (!slot) {
+        lv2_log_error(&p->logger, "earflow: cannot load model: %s; keeping the current one\n",
+                      err.message);
+        return LV2_WORKER_SUCCESS;
+    }
+    slot->chosen = load ? 1 : p->newest_chosen;
+    if (load) {
+        memmove(p->newest_path, path, strlen(path) + 1);
+        p->newest_chosen = 1;
+    }
+    ef_lv2_msg reply = {.type = EF_LV2_MSG_READY, .slot = slot};
+    if (respond(handle, sizeof reply, &reply) != LV2_WORKER_SUCCESS) {
+        ef_lv2_slot_free(slot);
+        return LV2_WORKER_ERR_NO_SPACE;
+    }
+    return LV2_WORKER_SUCCESS;
+}
+
+/* Audio class: the new slot starts its warm-up and crossfade. */
+LV2_Worker_Status ef_lv2_work_response(LV2_Handle instance, uint32_t size, const void *data)
+{
+    ef_lv2_plugin *p = instance;
+    ef_lv2_msg msg;
+    if (read_header(&msg, size, data) || msg.type != EF_LV2_MSG_READY || !msg.slot)
+        return LV2_WORKER_ERR_UNKNOWN;
+    ef_lv2_plugin_begin_swap(p, msg.slot);
+    return LV2_WORKER_SUCCESS;
+}

@@ -1,0 +1,36 @@
+#!/bin/bash
+# The plugins' output equals `earflow render` of the same file and settings (after
+# latency alignment) for block sizes 1, 31, 256, 8192 and random sequences.
+# usage: lv2_render_match.sh EARFLOW TEST_LV2 GOLDEN_WAV GOLDEN_DIR
+set -u
+EARFLOW=$1 TEST_LV2=$2 GOLDEN_WAV=$3 G=$4
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+"$GOLDEN_WAV" "$G/binaural_static.safetensors" input "$T/in.wav" || exit 1
+sox "$T/in.wav" "$T/rev.wav" reverse && sox -M "$T/in.wav" "$T/rev.wav" "$T/stereo.wav" || exit 1
+
+check() { # URI INPUT RENDER_ARGS... -- PLUGIN_SETTINGS...
+    local uri=$1 in=$2; shift 2
+    local render=() plugin=()
+    while [ "$1" != -- ]; do render+=("$1"); shift; done; shift
+    plugin=("$@")
+    "$EARFLOW" render -q "${render[@]}" -i "$in" -o "$T/ref.wav" --force || { fails=$((fails+1)); return; }
+    "$TEST_LV2" render-match "$uri" "$in" "$T/ref.wav" "${plugin[@]}" || fails=$((fails+1))
+}
+check urn:earflow:binaural "$T/in.wav" --model "$G/binaural_tiny.safetensors" \
+    --azimuth 60 --elevation 10 --distance 1.5 --room small --steps 3 --mix 0.8 --gain -6 -- \
+    azimuth=60 elevation=10 distance=1.5 room=1 steps=3 mix=0.8 gain=-6
+check urn:earflow:separate "$T/in.wav" --model "$G/separate_tiny.safetensors" \
+    --target music --remove --attenuation-limit 12 -- target=1 mode=1 limit=12
+check urn:earflow:separate-stereo "$T/stereo.wav" --model "$G/separate_tiny.safetensors" \
+    --target speech --steps 2 -- target=0 steps=2
+
+# The comparison can fail: other settings must not match.
+"$EARFLOW" render -q --model "$G/binaural_tiny.safetensors" --azimuth 60 -i "$T/in.wav" -o "$T/ref.wav" --force
+if "$TEST_LV2" render-match urn:earflow:binaural "$T/in.wav" "$T/ref.wav" azimuth=-60 >/dev/null; then
+    echo "FAIL - other settings matched the reference"; fails=$((fails+1))
+else
+    echo "ok - other settings do not match the reference"
+fi
+[ $fails -eq 0 ]
