@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,7 +224,7 @@ typedef struct live_run {
     char line_buf[1024];
     size_t line_len;
     double key_step;
-    bool quit;
+    bool quit, memory_locked;
 } live_run;
 
 static double monotonic_seconds(void)
@@ -514,6 +515,19 @@ static int finish_recorder(ef_recorder *rec, const char *what, bool quiet, long 
     return rc;
 }
 
+/* Runs a fresh engine over a little silence so that its buffers are paged in
+ * before the audio thread uses them (a first-touch page fault in a callback costs
+ * an xrun). The caller resets it afterwards. */
+static void warm_up(ef_engine *e, int out_channels)
+{
+    static float in[EF_LIVE_MAX_BLOCK], out0[EF_LIVE_MAX_BLOCK], out1[EF_LIVE_MAX_BLOCK];
+    const float *ins[1] = {in};
+    float *outs[2] = {out0, out1};
+    (void)out_channels;
+    for (int i = 0; i < 4; i++)
+        ef_engine_process(e, ins, outs, EF_LIVE_MAX_BLOCK);
+}
+
 static int run_live(live_run *r)
 {
     live_options *o = r->opts;
@@ -535,6 +549,9 @@ static int run_live(live_run *r)
     bo->out_port_names[1] = "out_right";
     if (!bo->sample_rate)
         bo->sample_rate = ef_model_sample_rate(r->model);
+    /* Keep every page in memory: a page fault on the audio thread is an xrun.
+     * Without the privilege it fails, and we run anyway. */
+    r->memory_locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
     r->session = ef_live_session_create(in_channels, out_channels, &err);
     if (!r->session) {
         fprintf(stderr, "earflow live: %s\n", err.message);
@@ -553,7 +570,9 @@ static int run_live(live_run *r)
         fprintf(stderr, "earflow live: %s\n", err.message);
         return EF_EXIT_FAILURE;
     }
-    /* The same set-up as render, so live output equals render of the same input. */
+    warm_up(e, ef_model_out_channels(r->model));
+    /* The same set-up as render (it ends with a reset, which also undoes the warm-up),
+     * so live output equals render of the same input. */
     ef_controls_apply(&o->controls, e);
     ef_live_state_init(&r->state, &o->controls, r->model, e);
     ef_live_session_offer_engine(r->session, e, rate);
@@ -587,8 +606,9 @@ static int run_live(live_run *r)
         char where[512];
         ef_live_backend_describe(r->backend, where, sizeof where);
         int latency = ef_live_session_latency(r->session);
-        fprintf(stderr, "earflow live: %s model on %s; latency %d samples (%.2f ms)%s\n",
+        fprintf(stderr, "earflow live: %s model on %s; latency %d samples (%.2f ms)%s%s\n",
                 ef_kind_name(ef_model_kind(r->model)), where, latency, 1000.0 * latency / rate,
+                r->memory_locked ? "" : "; memory not locked (no privilege)",
                 r->keys ? "; keys: arrows, +/-, b, h, q" : "");
     }
     return control_loop(r, rate);
