@@ -59,14 +59,16 @@ static void nap(double seconds)
     nanosleep(&t, NULL);
 }
 
-static bool wait_port(jack_client_t *c, const char *name)
+/* A port is listed as soon as it is registered, but accepts connections only once
+ * its client is active: retry for up to 10 s. */
+static bool connect_retrying(jack_client_t *c, const char *src, const char *dst)
 {
     for (int i = 0; i < 200; i++) {
-        if (jack_port_by_name(c, name))
+        if (jack_port_by_name(c, src) && jack_port_by_name(c, dst) && jack_connect(c, src, dst) == 0)
             return true;
         nap(0.05);
     }
-    fprintf(stderr, "jack_feed: port %s did not appear\n", name);
+    fprintf(stderr, "jack_feed: cannot connect %s to %s\n", src, dst);
     return false;
 }
 
@@ -124,15 +126,11 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < n_to; i++)
-        if (!wait_port(c, to[i]) || jack_connect(c, jack_port_name(out_port), to[i])) {
-            fprintf(stderr, "jack_feed: cannot connect to %s\n", to[i]);
+        if (!connect_retrying(c, jack_port_name(out_port), to[i]))
             return 1;
-        }
     for (int i = 0; i < n_in; i++)
-        if (!wait_port(c, from[i]) || jack_connect(c, from[i], jack_port_name(in_ports[i]))) {
-            fprintf(stderr, "jack_feed: cannot connect from %s\n", from[i]);
+        if (!connect_retrying(c, from[i], jack_port_name(in_ports[i])))
             return 1;
-        }
     nap(0.2); /* let the graph settle after the connections */
     atomic_store(&state, 1);
     double waited = 0, limit = 10.0 + 3.0 * (double)rec_len / rate;

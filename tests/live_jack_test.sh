@@ -15,58 +15,7 @@ source "$(dirname "$0")/live_lib.sh" "$@"
 need_backend jack
 start_jackd 256
 make_input
-
-# run_case NAME EXTRA_LIVE_ARGS... -- RENDER_CONTROLS...
-# Runs earflow live (client efl) with the controls, feeds the input, checks.
-run_case() {
-    local name=$1; shift
-    local live_args=() ctl=()
-    while [ "$1" != -- ]; do live_args+=("$1"); shift; done; shift
-    ctl=("$@")
-    local d=$T/$name; mkdir -p "$d"
-    "$EARFLOW" live -q --name efl --duration 5 "${ctl[@]}" "${live_args[@]}" \
-        --record-input "$d/rin.wav" --record-output "$d/rout.wav" \
-        <"${STDIN_FILE:-/dev/null}" 2>"$d/live.err" &
-    local pid=$!
-    wait_port efl:in || { bad "$name: earflow live did not register its ports"; cat "$d/live.err"; return; }
-    [ -n "${AFTER_START:-}" ] && eval "$AFTER_START"
-    local outs=(--from efl:out_left --from efl:out_right)
-    jack_lsp | grep -qx efl:out && outs=(--from efl:out)
-    "$JACK_FEED" --name feed --play "$T/in.wav" --to efl:in --record "$d/cap.wav" "${outs[@]}" \
-        --tail 0.3 >"$d/feed.out" 2>&1 || { bad "$name: jack_feed: $(cat "$d/feed.out")"; }
-    wait $pid; local rc=$?
-    local xruns latency
-    xruns=$(summary_field xruns "$d/live.err")
-    latency=$(summary_field latency "$d/live.err")
-    if [ $rc -ne 0 ] || [ -z "$latency" ]; then
-        bad "$name: earflow live exit $rc: $(cat "$d/live.err")"; return
-    fi
-    echo "# $name: $(grep 'frames (' "$d/live.err")"
-    local f
-    if ! f=$("$ALIGN" find "$T/in.wav" "$d/rin.wav"); then
-        bad "$name: the played signal is not in the recorded input"; return
-    fi
-    ok "$name: the recorded input holds the played signal exactly, at frame $f"
-    # The reference: render of what the engine heard, or REF_OVERRIDE (e.g. the dry input).
-    if [ -n "${REF_FILE:-}" ]; then
-        cp "$REF_FILE" "$d/ref.wav"
-    else
-        "$EARFLOW" render -q "${ctl[@]}" -i "$d/rin.wav" -o "$d/ref.wav" || { bad "$name: render"; return; }
-    fi
-    local base=$((f - latency)) result
-    if [ -n "${REF_FILE:-}" ]; then base=$f; fi
-    if result=$("$ALIGN" compare "$d/ref.wav" "$d/cap.wav" $((base - 512)) $((base + 512)) -80); then
-        local lag=${result#lag }; lag=${lag%% *}
-        ok "$name: JACK output == ${REF_NAME:-earflow render} ($result; $((lag - base)) frames beyond input offset + latency: the feed->earflow->feed loop in the graph)"
-    else
-        bad "$name: JACK output differs: $result (xruns $xruns)"
-    fi
-    if [ -z "${REF_FILE:-}" ]; then
-        if result=$("$ALIGN" compare "$d/ref.wav" "$d/rout.wav" $((-latency)) $((-latency)) -100); then
-            ok "$name: --record-output == render delayed by the latency ($latency) ($result)"
-        else bad "$name: recorded output: $result"; fi
-    fi
-}
+CLIENT_ARGS=(--name efl) IN_PORT=efl:in OUT_PORTS=(efl:out_left efl:out_right) MONO_OUT_PORT=efl:out
 
 B=(--model "$G/binaural_tiny.safetensors" --azimuth 60 --elevation 10 --distance 1.5 --room small --seed 7)
 run_case binaural -- "${B[@]}"

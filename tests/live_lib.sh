@@ -52,3 +52,63 @@ wait_port() {
     for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -qx "$1" && return 0; sleep 0.1; done
     return 1
 }
+
+# run_case NAME EXTRA_LIVE_ARGS... -- CONTROLS...   (CONTROLS start with --model FILE)
+# Runs earflow live with CLIENT_ARGS and the controls, plays the input into IN_PORT,
+# records OUT_PORTS, and checks: the recorded input holds the played signal exactly;
+# the captured output equals `earflow render` of the recorded input (or REF_FILE),
+# at a lag within WINDOW of input offset - latency; --record-output equals render.
+WINDOW=512
+run_case() {
+    local name=$1; shift
+    local live_args=() ctl=()
+    while [ "$1" != -- ]; do live_args+=("$1"); shift; done; shift
+    ctl=("$@")
+    local d=$T/$name; mkdir -p "$d"
+    "$EARFLOW" live -q "${CLIENT_ARGS[@]}" --duration 5 "${ctl[@]}" "${live_args[@]}" \
+        --record-input "$d/rin.wav" --record-output "$d/rout.wav" \
+        <"${STDIN_FILE:-/dev/null}" 2>"$d/live.err" &
+    local pid=$!
+    wait_port "$IN_PORT" || { bad "$name: earflow live did not register its ports"; cat "$d/live.err"; return; }
+    [ -n "${AFTER_START:-}" ] && eval "$AFTER_START"
+    local outs=(--from "${OUT_PORTS[0]}" --from "${OUT_PORTS[1]}")
+    [ "${ctl[1]}" != "${ctl[1]%separate_tiny.safetensors}" ] && outs=(--from "$MONO_OUT_PORT")
+    "$JACK_FEED" --name feed --play "$T/in.wav" --to "$IN_PORT" --record "$d/cap.wav" "${outs[@]}" \
+        --tail 0.3 >"$d/feed.out" 2>&1 || { bad "$name: jack_feed: $(cat "$d/feed.out")"; }
+    wait $pid; local rc=$?
+    local xruns latency
+    xruns=$(summary_field xruns "$d/live.err")
+    latency=$(summary_field latency "$d/live.err")
+    if [ $rc -ne 0 ] || [ -z "$latency" ]; then
+        bad "$name: earflow live exit $rc: $(cat "$d/live.err")"; return
+    fi
+    echo "# $name: $(grep 'frames (' "$d/live.err")"
+    local f
+    if ! f=$("$ALIGN" find "$T/in.wav" "$d/rin.wav"); then
+        bad "$name: the played signal is not in the recorded input"; return
+    fi
+    ok "$name: the recorded input holds the played signal exactly, at frame $f"
+    # The reference: render of what the engine heard, or REF_OVERRIDE (e.g. the dry input).
+    if [ -n "${REF_FILE:-}" ]; then
+        cp "$REF_FILE" "$d/ref.wav"
+    else
+        "$EARFLOW" render -q "${ctl[@]}" -i "$d/rin.wav" -o "$d/ref.wav" || { bad "$name: render"; return; }
+    fi
+    # Render's output n is the engine's output n + L; the capture starts where the
+    # feed started, which the engine heard at frame f (minus the graph's delay).
+    # The dry reference (REF_FILE) is the played file itself: no f.
+    local base=$((f - latency)) result
+    if [ -n "${REF_FILE:-}" ]; then base=$((-latency)); fi
+    if result=$("$ALIGN" compare "$d/ref.wav" "$d/cap.wav" $((base - WINDOW)) $((base + WINDOW)) -80); then
+        local lag=${result#lag }; lag=${lag%% *}
+        ok "$name: JACK output == ${REF_NAME:-earflow render} ($result; the graph adds $((base - lag)) frames: the feed->earflow->feed loop)"
+    else
+        bad "$name: JACK output differs: $result (xruns $xruns)"
+    fi
+    if [ -z "${REF_FILE:-}" ]; then
+        if result=$("$ALIGN" compare "$d/ref.wav" "$d/rout.wav" $((-latency)) $((-latency)) -100); then
+            ok "$name: --record-output == render delayed by the latency ($latency) ($result)"
+        else bad "$name: recorded output: $result"; fi
+    fi
+}
+
