@@ -557,6 +557,11 @@ static int run_live(live_run *r)
         fprintf(stderr, "earflow live: %s\n", err.message);
         return EF_EXIT_MODEL;
     }
+    /* Bound before the ports appear, so that whoever waits for the ports can send. */
+    if (o->udp && (r->udp_fd = ef_live_udp_open(o->udp, &err)) < 0) {
+        fprintf(stderr, "earflow live: %s\n", err.message);
+        return EF_EXIT_USAGE;
+    }
     r->backend = open_backend(r, &err);
     if (!r->backend) {
         fprintf(stderr, "earflow live: %s\n", err.message);
@@ -582,10 +587,6 @@ static int run_live(live_run *r)
     if (rc != EF_EXIT_OK)
         return rc;
     ef_live_session_set_recorders(r->session, r->record_in, r->record_out);
-    if (o->udp && (r->udp_fd = ef_live_udp_open(o->udp, &err)) < 0) {
-        fprintf(stderr, "earflow live: %s\n", err.message);
-        return EF_EXIT_USAGE;
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
