@@ -33,9 +33,15 @@ start_jackd() {
     export JACK_DEFAULT_SERVER=earflow-live-$$ JACK_NO_START_SERVER=1
     jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p "$period" >"$T/jackd.log" 2>&1 &
     JACK_PID=$!
-    if ! jack_wait -s "$JACK_DEFAULT_SERVER" -w -t 10 >/dev/null 2>&1; then
-        echo "FAIL - jackd did not start:"; cat "$T/jackd.log"; exit 1
-    fi
+    # jack_wait -w gives up at once if it catches the server half-started, and -c
+    # says yes before clients are served: poll until a client sees the dummy ports.
+    local i
+    for i in $(seq 100); do
+        jack_lsp 2>/dev/null | grep -qx system:playback_1 && return 0
+        kill -0 "$JACK_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "FAIL - jackd did not start:"; cat "$T/jackd.log"; exit 1
 }
 
 # The known signal: 2 s of the example voice, 48 kHz mono float.
