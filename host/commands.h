@@ -5,5 +5,9 @@
 int ef_cmd_render(int argc, char **argv);
 int ef_cmd_info(int argc, char **argv);
 int ef_cmd_bench(int argc, char **argv);
+#ifdef EF_HAVE_LIVE
+int ef_cmd_live(int argc, char **argv);
+int ef_cmd_devices(int argc, char **argv);
+#endif
 
 #endif

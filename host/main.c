@@ -13,6 +13,10 @@ static void usage(FILE *to)
         "  render    render an audio file through a model\n"
         "  info      describe a model: kind, rates, latency, cost, labels, provenance\n"
         "  bench     measure a model's real-time factor per solver setting\n"
+#ifdef EF_HAVE_LIVE
+        "  live      process a live input (microphone) in real time (JACK, PortAudio)\n"
+        "  devices   list the audio devices live can use\n"
+#endif
         "\n"
         "  earflow --version   prints the version\n");
 }
@@ -38,6 +42,12 @@ int main(int argc, char **argv)
         return ef_cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return ef_cmd_bench(argc - 1, argv + 1);
+#ifdef EF_HAVE_LIVE
+    if (strcmp(cmd, "live") == 0)
+        return ef_cmd_live(argc - 1, argv + 1);
+    if (strcmp(cmd, "devices") == 0)
+        return ef_cmd_devices(argc - 1, argv + 1);
+#endif
     fprintf(stderr, "earflow: unknown command '%s' (see earflow --help)\n", cmd);
     return EF_EXIT_USAGE;
 }

@@ -1,0 +1,78 @@
+/* The live control language: text lines ("azimuth 30", "head 10 0 0", "bypass on")
+ * from the keyboard, stdin or UDP, and the same as minimal OSC messages
+ * ("/earflow/head ,fff"). The control thread interprets a line against its copy of
+ * the controls (ef_live_state) and gets an absolute ef_live_command, which crosses
+ * to the audio thread by value and is applied there with the engine's real-time
+ * safe setters. */
+#ifndef EF_LIVE_COMMANDS_H
+#define EF_LIVE_COMMANDS_H
+
+#include "controls.h"
+#include "earflow.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum ef_live_op {
+    EF_LIVE_POSITION, /* v: azimuth, elevation, distance */
+    EF_LIVE_HEAD,     /* v: yaw, pitch, roll */
+    EF_LIVE_ROOM,     /* i: room index */
+    EF_LIVE_SCHEDULE, /* i: steps, j: solver, v[0]: t0 (clears the network history) */
+    EF_LIVE_BYPASS,   /* i: 0/1 */
+    EF_LIVE_LABEL,    /* i: label index */
+    EF_LIVE_REMOVE,   /* i: 0/1 */
+    EF_LIVE_MIX,      /* v[0]: 0..1 */
+    EF_LIVE_GAIN,     /* v[0]: dB */
+    EF_LIVE_LIMIT,    /* v[0]: attenuation limit dB */
+} ef_live_op;
+
+typedef struct ef_live_command {
+    ef_live_op op;
+    int i, j;
+    double v[3];
+} ef_live_command;
+
+/* What the control thread knows the engine is set to. */
+typedef struct ef_live_state {
+    ef_kind kind;
+    double azimuth, elevation, distance, yaw, pitch, roll;
+    int room, label, steps;
+    ef_solver solver;
+    float t0;
+    bool remove, bypass;
+    double mix, gain_db, limit_db;
+    unsigned long long seed;
+} ef_live_state;
+
+typedef enum ef_live_result {
+    EF_LIVE_SEND,    /* *cmd is filled: send it to the audio thread */
+    EF_LIVE_NOTHING, /* empty line or comment */
+    EF_LIVE_REPLY,   /* a query (status, help): reply holds the answer */
+    EF_LIVE_ERROR,   /* reply holds why */
+    EF_LIVE_QUIT,
+} ef_live_result;
+
+/* The state an engine has after ef_controls_apply(c, ...) (schedule from `e`). */
+void ef_live_state_init(ef_live_state *st, const ef_controls *c, const ef_model *m,
+                        const ef_engine *e);
+/* Not real-time safe: sets every control of a fresh engine (after a sample-rate
+ * change) from the state, then resets it. */
+void ef_live_state_apply(const ef_live_state *st, ef_engine *e);
+/* One line for the status display, e.g. "az 30 el 0 dist 1.5 | steps 2 | bypass off". */
+void ef_live_state_describe(const ef_live_state *st, const ef_model *m, char *buf, size_t n);
+
+/* Interprets one text line and updates st. Never touches an engine. */
+ef_live_result ef_live_interpret(ef_live_state *st, const ef_model *m, const char *line,
+                                 ef_live_command *cmd, char *reply, size_t reply_len);
+/* Turns an OSC message (/earflow/NAME with f, i, d or s arguments) into the text
+ * line "NAME ARG ..."; -1 when the packet is not such a message. Bundles are not
+ * supported. */
+int ef_live_osc_to_line(const void *packet, size_t len, char *line, size_t line_len);
+
+/* Real-time safe: applies one command to an engine. */
+void ef_live_command_apply(ef_engine *e, const ef_live_command *c);
+
+/* The help text of the command language. */
+extern const char ef_live_commands_help[];
+
+#endif

@@ -1,0 +1,238 @@
+/* dlsym(RTLD_DEFAULT, ...) needs _GNU_SOURCE. */
+#define _GNU_SOURCE
+#include "live_session.h"
+
+#include "spsc_ring.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Loads are kept as integers in millionths, so they fit an atomic. */
+#define LOAD_SCALE 1e6
+
+struct ef_live_session {
+    int in_channels, out_channels;
+    ef_spsc_ring *commands;
+    ef_recorder *record_in, *record_out;
+
+    /* Engine hand-over: main stores `offered`; the callback moves it to `running`
+     * and the previous one to `retired`, which main frees. */
+    _Atomic(ef_engine *) offered;
+    _Atomic(ef_engine *) retired;
+    atomic_int offered_rate;
+    ef_engine *running;       /* audio thread only */
+    int running_rate;         /* audio thread only */
+    atomic_int wanted_rate;   /* main: the rate of the newest engine made */
+    atomic_int latency;
+
+    atomic_int rate;          /* the backend's */
+    atomic_llong frames, silent_frames;
+    atomic_long xruns;
+    atomic_long load, max_load;
+    atomic_int period;
+
+    /* Hooks of the real-time guard (tests/rt_guard), only with EARFLOW_RT_GUARD=1. */
+    void (*rt_enter)(void);
+    void (*rt_leave)(void);
+};
+
+static void lookup(void (**fn)(void), const char *name)
+{
+    void *p = dlsym(RTLD_DEFAULT, name);
+    /* ISO C has no object-to-function pointer cast; POSIX guarantees the layout. */
+    memcpy(fn, &p, sizeof p);
+}
+
+ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err)
+{
+    if (in_channels < 1 || in_channels > EF_LIVE_MAX_CHANNELS || out_channels < 1 ||
+        out_channels > EF_LIVE_MAX_CHANNELS) {
+        ef_error_set(err, "live: %d inputs and %d outputs are not supported", in_channels,
+                     out_channels);
+        return NULL;
+    }
+    ef_live_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        ef_error_set(err, "out of memory");
+        return NULL;
+    }
+    s->in_channels = in_channels;
+    s->out_channels = out_channels;
+    s->commands = ef_spsc_ring_create(256 * sizeof(ef_live_command));
+    if (!s->commands) {
+        free(s);
+        ef_error_set(err, "out of memory");
+        return NULL;
+    }
+    atomic_init(&s->offered, NULL);
+    atomic_init(&s->retired, NULL);
+    atomic_init(&s->offered_rate, 0);
+    atomic_init(&s->wanted_rate, 0);
+    atomic_init(&s->latency, 0);
+    atomic_init(&s->rate, 0);
+    atomic_init(&s->frames, 0);
+    atomic_init(&s->silent_frames, 0);
+    atomic_init(&s->xruns, 0);
+    atomic_init(&s->load, 0);
+    atomic_init(&s->max_load, 0);
+    atomic_init(&s->period, 0);
+    const char *guard = getenv("EARFLOW_RT_GUARD");
+    if (guard && strcmp(guard, "1") == 0) {
+        lookup(&s->rt_enter, "rt_guard_enter");
+        lookup(&s->rt_leave, "rt_guard_leave");
+        if (!s->rt_enter || !s->rt_leave)
+            s->rt_enter = s->rt_leave = NULL;
+    }
+    return s;
+}
+
+void ef_live_session_destroy(ef_live_session *s)
+{
+    if (!s)
+        return;
+    ef_engine_free(s->running);
+    ef_engine_free(atomic_load(&s->offered));
+    ef_engine_free(atomic_load(&s->retired));
+    ef_spsc_ring_destroy(s->commands);
+    free(s);
+}
+
+int ef_live_session_in_channels(const ef_live_session *s) { return s->in_channels; }
+int ef_live_session_out_channels(const ef_live_session *s) { return s->out_channels; }
+
+void ef_live_session_set_recorders(ef_live_session *s, ef_recorder *in, ef_recorder *out)
+{
+    s->record_in = in;
+    s->record_out = out;
+}
+
+bool ef_live_session_offer_engine(ef_live_session *s, ef_engine *e, int rate)
+{
+    if (atomic_load(&s->offered) != NULL)
+        return false;
+    atomic_store(&s->offered_rate, rate);
+    atomic_store(&s->wanted_rate, rate);
+    /* Published now, so the backend can report it before the first callback. */
+    atomic_store(&s->latency, ef_engine_latency(e));
+    atomic_store(&s->offered, e);
+    return true;
+}
+
+ef_engine *ef_live_session_take_retired(ef_live_session *s)
+{
+    return atomic_exchange(&s->retired, NULL);
+}
+
+bool ef_live_session_needs_engine(const ef_live_session *s)
+{
+    int rate = atomic_load(&s->rate);
+    return rate > 0 && rate != atomic_load(&s->wanted_rate);
+}
+
+bool ef_live_session_send(ef_live_session *s, const ef_live_command *c)
+{
+    return ef_spsc_ring_write(s->commands, c, sizeof *c) == sizeof *c;
+}
+
+void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
+{
+    out->frames = atomic_load(&s->frames);
+    out->silent_frames = atomic_load(&s->silent_frames);
+    out->xruns = atomic_load(&s->xruns);
+    out->load = (double)atomic_load(&s->load) / LOAD_SCALE;
+    out->max_load = (double)atomic_load(&s->max_load) / LOAD_SCALE;
+    out->period = atomic_load(&s->period);
+    out->rate = atomic_load(&s->rate);
+    out->latency = atomic_load(&s->latency);
+}
+
+int ef_live_session_latency(const ef_live_session *s) { return atomic_load(&s->latency); }
+
+void ef_live_session_set_rate(ef_live_session *s, int rate) { atomic_store(&s->rate, rate); }
+
+void ef_live_session_count_xrun(ef_live_session *s) { atomic_fetch_add(&s->xruns, 1); }
+
+/* Audio thread: takes an offered engine; the one it replaces goes to `retired` for
+ * main to free. If main has not freed the previous one yet, the swap waits. */
+static void adopt_offered_engine(ef_live_session *s)
+{
+    if (atomic_load_explicit(&s->offered, memory_order_relaxed) == NULL)
+        return;
+    if (s->running && atomic_load(&s->retired) != NULL)
+        return;
+    ef_engine *e = atomic_exchange(&s->offered, NULL);
+    if (s->running)
+        atomic_store(&s->retired, s->running);
+    s->running = e;
+    s->running_rate = atomic_load(&s->offered_rate);
+}
+
+static void apply_commands(ef_live_session *s)
+{
+    ef_live_command c;
+    while (ef_spsc_ring_read(s->commands, &c, sizeof c) == sizeof c)
+        if (s->running)
+            ef_live_command_apply(s->running, &c);
+}
+
+static double now_seconds(void)
+{
+    /* CLOCK_MONOTONIC is read through the vDSO: no system call. */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,
+                             int n)
+{
+    if (s->rt_enter)
+        s->rt_enter();
+    const double start = now_seconds();
+    adopt_offered_engine(s);
+    apply_commands(s);
+    const int rate = atomic_load_explicit(&s->rate, memory_order_relaxed);
+    if (!s->running || s->running_rate != rate) {
+        /* A sample-rate change: silence until main has made an engine for it. */
+        for (int c = 0; c < s->out_channels; c++)
+            memset(out[c], 0, sizeof(float) * (size_t)n);
+        atomic_fetch_add_explicit(&s->silent_frames, n, memory_order_relaxed);
+        /* Recordings keep running: the files stay continuous in time. */
+        if (s->record_in)
+            ef_recorder_push(s->record_in, in, n);
+        if (s->record_out)
+            ef_recorder_push(s->record_out, (const float *const *)out, n);
+    } else {
+        for (int done = 0; done < n;) {
+            int m = n - done < EF_LIVE_MAX_BLOCK ? n - done : EF_LIVE_MAX_BLOCK;
+            const float *ins[EF_LIVE_MAX_CHANNELS];
+            float *outs[EF_LIVE_MAX_CHANNELS];
+            for (int c = 0; c < s->in_channels; c++)
+                ins[c] = in[c] + done;
+            for (int c = 0; c < s->out_channels; c++)
+                outs[c] = out[c] + done;
+            /* The recorder copies the input before the engine may overwrite it
+             * (JACK may hand the same buffer for input and output). */
+            if (s->record_in)
+                ef_recorder_push(s->record_in, ins, m);
+            ef_engine_process(s->running, ins, outs, m);
+            if (s->record_out)
+                ef_recorder_push(s->record_out, (const float *const *)outs, m);
+            done += m;
+        }
+    }
+    atomic_fetch_add_explicit(&s->frames, n, memory_order_relaxed);
+    atomic_store_explicit(&s->period, n, memory_order_relaxed);
+    if (rate > 0 && n > 0) {
+        double load = (now_seconds() - start) * rate / n;
+        long scaled = (long)(load * LOAD_SCALE);
+        atomic_store_explicit(&s->load, scaled, memory_order_relaxed);
+        if (scaled > atomic_load_explicit(&s->max_load, memory_order_relaxed))
+            atomic_store_explicit(&s->max_load, scaled, memory_order_relaxed);
+    }
+    if (s->rt_leave)
+        s->rt_leave();
+}

@@ -1,0 +1,63 @@
+/* The real-time heart of `earflow live`, shared by the JACK and PortAudio backends:
+ * the audio callback calls ef_live_session_process; the control thread (main) sends
+ * commands, hands over engines, and reads statistics. Everything crossing between
+ * them is lock-free (C11 atomics and SPSC rings). */
+#ifndef EF_LIVE_SESSION_H
+#define EF_LIVE_SESSION_H
+
+#include "earflow.h"
+#include "ef_error.h"
+#include "live_commands.h"
+#include "recorder.h"
+
+#include <stdbool.h>
+
+/* The largest block handed to the engine; a backend's larger periods are processed
+ * in pieces of this size. */
+#define EF_LIVE_MAX_BLOCK 8192
+#define EF_LIVE_MAX_CHANNELS 2
+
+typedef struct ef_live_session ef_live_session;
+
+typedef struct ef_live_stats {
+    long long frames;         /* processed since start */
+    long long silent_frames;  /* passed as silence while no engine matched the rate */
+    long xruns;
+    double load, max_load;    /* callback time / period time: last and maximum */
+    int period;               /* the last callback's frames */
+    int rate;                 /* the backend's sample rate */
+    int latency;              /* the running engine's, in samples (0: none yet) */
+} ef_live_stats;
+
+/* Not real-time safe. */
+ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err);
+void ef_live_session_destroy(ef_live_session *s); /* frees any engines it holds */
+int ef_live_session_in_channels(const ef_live_session *s);
+int ef_live_session_out_channels(const ef_live_session *s);
+/* Before the backend starts: recorders for the input and the output (may be NULL). */
+void ef_live_session_set_recorders(ef_live_session *s, ef_recorder *in, ef_recorder *out);
+
+/* Control thread. Hands an engine made for `rate` to the audio thread, which takes
+ * it at its next callback. Returns false (and keeps nothing) while a previous offer
+ * is still untaken. */
+bool ef_live_session_offer_engine(ef_live_session *s, ef_engine *e, int rate);
+/* Control thread: an engine the audio thread has let go of (free it), or NULL. */
+ef_engine *ef_live_session_take_retired(ef_live_session *s);
+/* Control thread: true when the backend's rate differs from the running (or offered)
+ * engine's, so a new engine is needed. */
+bool ef_live_session_needs_engine(const ef_live_session *s);
+/* Control thread: queues a command for the audio thread. False when the queue is
+ * full (the audio thread is not running). */
+bool ef_live_session_send(ef_live_session *s, const ef_live_command *c);
+void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out);
+/* Any thread: the latency of the newest engine offered, in samples. */
+int ef_live_session_latency(const ef_live_session *s);
+
+/* Backend threads (callbacks of the audio API; real-time safe). */
+void ef_live_session_set_rate(ef_live_session *s, int rate);
+void ef_live_session_count_xrun(ef_live_session *s);
+/* The audio callback: in: in_channels pointers, out: out_channels pointers. */
+void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,
+                             int n);
+
+#endif

@@ -1,0 +1,144 @@
+# Shared by the live_*_test.sh scripts: arguments, a private JACK server, the input
+# signal, ok/bad counters. Source it; usage of the scripts:
+#   SCRIPT EARFLOW JACK_FEED ALIGN SOURCE_DIR   (env EF_LIVE_BACKENDS, EF_SANITIZED)
+set -u
+EARFLOW=$1 JACK_FEED=$2 ALIGN=$3 SRC=$4
+G=$SRC/tests/golden
+T=$(mktemp -d)
+fails=0 passes=0
+ok()  { passes=$((passes + 1)); echo "ok - $1"; }
+bad() { fails=$((fails + 1)); echo "FAIL - $1"; }
+finish() { echo "$passes passed, $fails failed"; [ $fails -eq 0 ]; exit $?; }
+
+# need_backend NAME: exit 77 (meson: skipped) when earflow was built without it.
+need_backend() {
+    case " ${EF_LIVE_BACKENDS:-} " in
+        *" $1 "*) ;;
+        *) echo "SKIP: earflow was built without $1 (its -dev package was missing)"; exit 77 ;;
+    esac
+    command -v jackd >/dev/null || { echo "SKIP: jackd is not installed"; exit 77; }
+}
+
+# A private JACK server (dummy driver: real-time paced, no sound card), killed on exit.
+# Real-time scheduling where allowed (root in CI): without it, other processes on a
+# 2-core machine delay the clients into xruns.
+JACK_PID=
+cleanup() {
+    [ -n "$JACK_PID" ] && kill "$JACK_PID" 2>/dev/null && wait "$JACK_PID" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+start_jackd() {
+    local period=${1:-256}
+    export JACK_DEFAULT_SERVER=earflow-live-$$ JACK_NO_START_SERVER=1
+    jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p "$period" >"$T/jackd.log" 2>&1 &
+    JACK_PID=$!
+    # jack_wait -w gives up at once if it catches the server half-started, and -c
+    # says yes before clients are served: poll until a client sees the dummy ports.
+    local i
+    for i in $(seq 100); do
+        jack_lsp 2>/dev/null | grep -qx system:playback_1 && return 0
+        kill -0 "$JACK_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "FAIL - jackd did not start:"; cat "$T/jackd.log"; exit 1
+}
+
+# The known signal: 2 s of the example voice, 48 kHz mono float.
+make_input() {
+    sox "$SRC/examples/voice.wav" -r 48000 -c 1 -b 32 -e float "$T/in.wav" trim 0 2 2>/dev/null ||
+        { echo "FAIL - cannot make the input with sox"; exit 1; }
+}
+
+# summary_field NAME FILE: the number after NAME in earflow live's summary line.
+summary_field() { grep -o "$1 [0-9.]*" "$2" | tail -1 | awk '{print $NF}'; }
+
+# wait_port PORT: until a JACK port exists (10 s at most).
+wait_port() {
+    for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -qx "$1" && return 0; sleep 0.1; done
+    return 1
+}
+
+# run_case NAME EXTRA_LIVE_ARGS... -- CONTROLS...   (CONTROLS start with --model FILE)
+# Runs earflow live with CLIENT_ARGS and the controls, plays the input into IN_PORT,
+# records OUT_PORTS, and checks: the recorded input holds the played signal exactly;
+# the captured output equals `earflow render` of the recorded input (or REF_FILE),
+# at a lag within WINDOW of input offset - latency; --record-output equals render.
+WINDOW=512
+# An xrun can cost samples (PortAudio's JACK host API drops them), so an exact
+# comparison needs an xrun-free run: on a mismatch after xruns, try again (3 runs at
+# most); a mismatch without xruns fails at once.
+run_case() {
+    local attempt result_file=$T/case_result
+    for attempt in 1 2 3; do
+        (run_case_once "$@") >"$result_file"
+        if ! grep -q "^FAIL" "$result_file" || ! grep -q "^XRUNS [1-9]" "$result_file" || [ $attempt = 3 ]; then
+            break
+        fi
+        echo "# $1: mismatch after $(grep -o 'XRUNS [0-9]*' "$result_file") (machine busy?); run $((attempt + 1)) of 3"
+    done
+    grep -v "^XRUNS" "$result_file" >"$result_file.shown"
+    while read -r line; do
+        case $line in
+            "ok - "*) ok "${line#ok - }" ;;
+            "FAIL - "*) bad "${line#FAIL - }" ;;
+            *) echo "$line" ;;
+        esac
+    done <"$result_file.shown"
+}
+run_case_once() {
+    ok()  { echo "ok - $1"; }
+    bad() { echo "FAIL - $1"; }
+    local name=$1; shift
+    local live_args=() ctl=()
+    while [ "$1" != -- ]; do live_args+=("$1"); shift; done; shift
+    ctl=("$@")
+    local d=$T/$name; rm -rf "$d"; mkdir -p "$d"
+    "$EARFLOW" live -q "${CLIENT_ARGS[@]}" --duration 5 "${ctl[@]}" "${live_args[@]}" \
+        --record-input "$d/rin.wav" --record-output "$d/rout.wav" \
+        <"${STDIN_FILE:-/dev/null}" 2>"$d/live.err" &
+    local pid=$!
+    wait_port "$IN_PORT" || { bad "$name: earflow live did not register its ports"; cat "$d/live.err"; return; }
+    [ -n "${AFTER_START:-}" ] && eval "$AFTER_START"
+    local outs=(--from "${OUT_PORTS[0]}" --from "${OUT_PORTS[1]}")
+    [ "${ctl[1]}" != "${ctl[1]%separate_tiny.safetensors}" ] && outs=(--from "$MONO_OUT_PORT")
+    "$JACK_FEED" --name feed --play "$T/in.wav" --to "$IN_PORT" --record "$d/cap.wav" "${outs[@]}" \
+        --tail 0.3 >"$d/feed.out" 2>&1 || { bad "$name: jack_feed: $(cat "$d/feed.out")"; }
+    wait $pid; local rc=$?
+    local xruns latency
+    xruns=$(summary_field xruns "$d/live.err")
+    latency=$(summary_field latency "$d/live.err")
+    echo "XRUNS ${xruns:-0}"
+    if [ $rc -ne 0 ] || [ -z "$latency" ]; then
+        bad "$name: earflow live exit $rc: $(cat "$d/live.err")"; return
+    fi
+    echo "# $name: $(grep 'frames (' "$d/live.err")"
+    local f
+    if ! f=$("$ALIGN" find "$T/in.wav" "$d/rin.wav"); then
+        bad "$name: the played signal is not in the recorded input"; return
+    fi
+    ok "$name: the recorded input holds the played signal exactly, at frame $f"
+    # The reference: render of what the engine heard, or REF_OVERRIDE (e.g. the dry input).
+    if [ -n "${REF_FILE:-}" ]; then
+        cp "$REF_FILE" "$d/ref.wav"
+    else
+        "$EARFLOW" render -q "${ctl[@]}" -i "$d/rin.wav" -o "$d/ref.wav" || { bad "$name: render"; return; }
+    fi
+    # Render's output n is the engine's output n + L; the capture starts where the
+    # feed started, which the engine heard at frame f (minus the graph's delay).
+    # The dry reference (REF_FILE) is the played file itself: no f.
+    local base=$((f - latency)) result
+    if [ -n "${REF_FILE:-}" ]; then base=$((-latency)); fi
+    if result=$("$ALIGN" compare "$d/ref.wav" "$d/cap.wav" $((base - WINDOW)) $((base + WINDOW)) -80); then
+        local lag=${result#lag }; lag=${lag%% *}
+        ok "$name: JACK output == ${REF_NAME:-earflow render} ($result; the JACK graph adds $((base - lag)) frames: one period for the feed->earflow->feed loop, one more through PortAudio)"
+    else
+        bad "$name: JACK output differs: $result (xruns $xruns)"
+    fi
+    if [ -z "${REF_FILE:-}" ]; then
+        if result=$("$ALIGN" compare "$d/ref.wav" "$d/rout.wav" $((-latency)) $((-latency)) -100); then
+            ok "$name: --record-output == render delayed by the latency ($latency) ($result)"
+        else bad "$name: recorded output: $result"; fi
+    fi
+}
+

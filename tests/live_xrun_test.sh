@@ -1,0 +1,44 @@
+#!/bin/bash
+# 60 s of `earflow live` with the golden binaural model at 256-frame periods on a
+# private `jackd -d dummy` server, connected to the (dummy) physical ports like a real
+# microphone and headphones: zero xruns, counted by earflow's own xrun callback and
+# printed in its summary. Also checks the latency it reports to JACK: our output's
+# capture latency is the capture port's plus the engine's, our input's playback
+# latency the playback port's plus the engine's.
+# Runs alone (is_parallel: false); skipped under sanitizers, whose slowdown is not
+# what a user runs.
+source "$(dirname "$0")/live_lib.sh" "$@"
+need_backend jack
+if [ "${EF_SANITIZED:-0}" = 1 ]; then
+    echo "SKIP: a timing test; sanitizer builds run several times slower than a user's build"
+    exit 77
+fi
+SECONDS_TO_RUN=${EF_XRUN_SECONDS:-60}
+start_jackd 256
+"$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
+    --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
+    </dev/null 2>"$T/live.err" &
+pid=$!
+wait_port efl:out_left && sleep 2
+jack_lsp -l >"$T/latency.txt" 2>/dev/null
+# latency_of PORT capture|playback: the first number of that range.
+latency_of() {
+    awk -v p="$1" -v k="$2" '$0 == p {on = 1; next} /^[^\t]/ {on = 0}
+        on && $0 ~ k {gsub(/[^0-9 ]/, ""); split($0, a, " "); print a[1]; exit}' "$T/latency.txt"
+}
+cap_src=$(latency_of system:capture_1 capture) cap_out=$(latency_of efl:out_left capture)
+pb_sink=$(latency_of system:playback_1 playback) pb_in=$(latency_of efl:in playback)
+if [ -n "$cap_out" ] && [ $((cap_out - cap_src)) -eq 512 ] && [ $((pb_in - pb_sink)) -eq 512 ]; then
+    ok "latency reported to JACK: out_left capture $cap_out = $cap_src + 512, in playback $pb_in = $pb_sink + 512"
+else bad "latency reported to JACK: capture $cap_src -> $cap_out, playback $pb_sink -> $pb_in"; fi
+wait $pid; rc=$?
+summary=$(grep "frames (" "$T/live.err")
+echo "# $summary"
+xruns=$(summary_field xruns "$T/live.err")
+if [ $rc -eq 0 ] && [ "$xruns" = 0 ]; then
+    ok "${SECONDS_TO_RUN} s at 256-frame periods: zero xruns ($summary)"
+else
+    bad "${SECONDS_TO_RUN} s run: exit $rc, xruns ${xruns:-?}: $(cat "$T/live.err")"
+    grep -i xrun "$T/jackd.log" | head -5
+fi
+finish
