@@ -11,7 +11,7 @@ Steps, each idempotent (a second run reuses what is there):
   3. decode every sound file with ffmpeg (G.722 prompts with `-f g722`) to 48 kHz mono
      (soxr resampler), trim leading/trailing silence, normalize loudness
      (ITU-R BS.1770 integrated loudness with gating) to -23 LUFS, peaks kept below
-     -1 dBFS, and write OUT/audio/SPLIT/KIND/PKG/NAME.wav (16-bit PCM);
+     -1 dBFS, and write OUT/audio/KIND/PKG/NAME.wav (16-bit PCM);
   4. split by speaker (speech) and by track (music) into train / valid / test with a
      fixed rule (SPLIT RULE below), so that no valid or test speaker or track is ever
      heard in training;
@@ -26,13 +26,15 @@ SPLIT RULE
       fr_CA_f_June (June Wallack) -> test.
     klettres: one group per language, with regional variants merged (en + en_GB):
       we cannot tell speakers apart inside a language, and assume different languages
-      have different speakers. valid: de, nl, uk; test: en, he, lt; the rest train.
+      have different speakers. valid: de, hu, it, nl, ru, uk; test: en, he, lt; the
+      rest train.
     fillets-ng-data-cs: one group (the actors behind the characters are not credited
       per line, so characters cannot be proven to be different people) -> train.
     alsa-utils: one speaker (also examples/voice.wav, the README's demo) -> test.
-  music, grouped by track (variants such as frantic / frantic-old or victory /
-    victory2 are one group): u = first 8 hex digits of sha1("PKG:GROUP") / 2^32;
-    u < 0.12 -> test, u < 0.24 -> valid, otherwise train.
+  music, grouped by track (a variant joins the track it varies: frantic-old ->
+    frantic, victory2 -> victory when both exist): groups in the order of
+    sha1("PKG:STEM") go to test until test holds 10 % of the music minutes, then to
+    valid until it holds 10 %, the rest to train.
 """
 
 import argparse
@@ -61,7 +63,7 @@ DEFAULT_OUT = os.path.join(HERE, "data", "corpus")
 SPLITS = ("train", "valid", "test")
 KEMAR_SOFA = "usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa"
 
-KLETTRES_VALID = ("de", "nl", "uk")
+KLETTRES_VALID = ("de", "hu", "it", "nl", "ru", "uk")
 KLETTRES_TEST = ("en", "he", "lt")
 
 
@@ -77,9 +79,13 @@ def _klettres_lang(rel):
 
 
 def _track(pkg):
-    def f(rel):
+    """Group of a music file: its stem, or the stem it is a variant of (-old or a
+    trailing digit) when that file exists too (stems: every stem of the package)."""
+    def f(rel, stems=None):
         stem = os.path.splitext(os.path.basename(rel))[0].lower()
-        stem = re.sub(r"(-old|[-_]?\d+)$", "", stem)
+        base = re.sub(r"(-old|\d)$", "", stem)
+        if base != stem and (stems is None or base in stems):
+            stem = base
         return pkg + ":" + stem
     return f
 
@@ -122,8 +128,25 @@ PACKAGES = {
 ALL_PACKAGES = list(PACKAGES)
 
 
+def split_music(minutes):
+    """Music groups -> split: {group: minutes} -> {group: split} (module docstring)."""
+    total = sum(minutes.values())
+    order = sorted(minutes, key=lambda g: hashlib.sha1(g.encode()).hexdigest())
+    out, acc = {}, {"test": 0.0, "valid": 0.0}
+    for g in order:
+        if acc["test"] < 0.10 * total:
+            out[g] = "test"
+        elif acc["valid"] < 0.10 * total:
+            out[g] = "valid"
+        else:
+            out[g] = "train"
+        if out[g] in acc:
+            acc[out[g]] += minutes[g]
+    return out
+
+
 def split_of(kind, group):
-    """The fixed split rule (module docstring)."""
+    """The fixed split rule for speech (module docstring); music: split_music."""
     if kind == "speech":
         if group in ("asterisk:June", "alsa:speaker"):
             return "test"
@@ -134,8 +157,7 @@ def split_of(kind, group):
             if lang in KLETTRES_TEST:
                 return "test"
         return "train"
-    u = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16) / 2.0 ** 32
-    return "test" if u < 0.12 else "valid" if u < 0.24 else "train"
+    raise ValueError("music splits by split_music")
 
 
 def log(msg):
@@ -292,7 +314,7 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
     old = {}
     if os.path.exists(man_path):
         with open(man_path, newline="") as f:
-            old = {r["path"]: r for r in csv.DictReader(f)}
+            old = {(r["package"], r["source"], r["version"]): r for r in csv.DictReader(f)}
     rows, versions = [], {}
     for pkg in packages:
         if pkg not in PACKAGES:
@@ -315,17 +337,21 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
             files = files[:max_files]
         made = reused = dropped = 0
         secs = 0.0
+        stems = {os.path.splitext(os.path.basename(f))[0].lower() for f in files}
         for src in files:
             rel = os.path.relpath(src, root)
-            group = spec["group"](rel)
-            split = split_of(spec["kind"], group)
+            group = spec["group"](rel, stems) if spec["kind"] == "music" else spec["group"](rel)
+            split = split_of(spec["kind"], group) if spec["kind"] == "speech" else ""
             stem = os.path.splitext(rel)[0]
             stem = re.sub(r"^usr/share/(games/)?", "", stem).replace("/", "__")
-            relout = os.path.join("audio", split, spec["kind"], pkg, stem + ".wav")
+            relout = os.path.join("audio", spec["kind"], pkg, stem + ".wav")
             dst = os.path.join(out, relout)
-            prev = old.get(relout)
-            if prev and os.path.exists(dst) and prev["source"] == rel and prev["version"] == versions[pkg]:
-                rows.append(prev)
+            prev = old.get((pkg, rel, versions[pkg]))
+            if prev and os.path.exists(os.path.join(out, prev["path"])):
+                if prev["path"] != relout:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    os.replace(os.path.join(out, prev["path"]), dst)
+                rows.append(dict(prev, path=relout, group=group, split=split))
                 reused += 1
                 secs += float(prev["seconds"])
                 continue
@@ -344,11 +370,22 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
                              seconds="%.3f" % (len(y) / SR), lufs_in="%.2f" % l_in, gain_db="%.2f" % g_db))
         log("%-30s %s: %d files (%d decoded, %d reused, %d silent dropped), %.1f min, %.0f s"
             % (pkg, spec["kind"], made + reused, made, reused, dropped, secs / 60, time.time() - tp))
+    music = {}
+    for r in rows:
+        if r["kind"] == "music":
+            music[r["group"]] = music.get(r["group"], 0.0) + float(r["seconds"]) / 60
+    msplit = split_music(music)
+    for r in rows:
+        if r["kind"] == "music":
+            r["split"] = msplit[r["group"]]
     # Files of packages not built this time stay out of the manifest: remove them.
     keep = {r["path"] for r in rows}
     for p in glob.glob(os.path.join(out, "audio", "**", "*.wav"), recursive=True):
         if os.path.relpath(p, out) not in keep:
             os.remove(p)
+    for d, dirs, files in os.walk(os.path.join(out, "audio"), topdown=False):
+        if not os.listdir(d):
+            os.rmdir(d)
     rows.sort(key=lambda r: r["path"])
     tmp = man_path + ".tmp"
     with open(tmp, "w", newline="") as f:
