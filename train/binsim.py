@@ -338,6 +338,10 @@ class Simulator:
         src = self._per_sample(scene.src, T, 3)[kc]
         yaw = self._per_sample(scene.yaw, T)[kc]
         pitch = self._per_sample(scene.pitch, T)[kc]
+        allp = self._per_sample(scene.src, T, 3)
+        for p, what in ((allp, "source"), (scene.listener[None], "listener")):
+            if np.any(p < -1e-3) or np.any(p > dims + 1e-3):
+                raise ValueError("%s outside the %s room %s" % (what, scene.room, tuple(dims)))
         direct_d = np.linalg.norm(src - scene.listener, axis=-1)
         early_s = scene.early_ms / 1000.0
         taper = 0.010

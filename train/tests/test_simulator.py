@@ -157,3 +157,9 @@ def test_distance_gain_and_delay(sim):
     c = signal.correlate(y4[0], y1[0], "full")
     lag = np.argmax(c) - (len(y1[0]) - 1)
     assert abs(lag - 3.0 / binsim.C * SR) <= 1
+
+
+def test_source_outside_the_room_is_refused(sim):
+    x = np.zeros(4800, np.float32)
+    with pytest.raises(ValueError, match="outside"):
+        sim.render(x, Scene("small", listener=(3.5, 1.6, 1.5), src=(5.0, 1.6, 1.5)))
