@@ -309,7 +309,8 @@ def source_files(root, spec):
 
 def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
     t0 = time.time()
-    os.makedirs(out, exist_ok=True)
+    if not fetch_only:
+        os.makedirs(out, exist_ok=True)
     man_path = os.path.join(out, "manifest.csv")
     old = {}
     if os.path.exists(man_path):
@@ -324,12 +325,15 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
         deb = fetch(cache, pkg, offline)
         versions[pkg] = deb_version(deb)
         root = unpack(cache, pkg, deb)
+        if fetch_only:
+            log("%-30s %s: fetched and unpacked" % (pkg, versions[pkg]))
+            continue
         lic_dir = os.path.join(out, "licenses")
         os.makedirs(lic_dir, exist_ok=True)
         cp = os.path.join(root, "usr/share/doc", pkg, "copyright")
         if os.path.exists(cp):
             shutil.copyfile(cp, os.path.join(lic_dir, pkg + ".copyright"))
-        if fetch_only or spec["kind"] == "hrtf":
+        if spec["kind"] == "hrtf":
             log("%-30s %s: fetched and unpacked" % (pkg, versions[pkg]))
             continue
         files = source_files(root, spec)
@@ -370,6 +374,13 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
                              seconds="%.3f" % (len(y) / SR), lufs_in="%.2f" % l_in, gain_db="%.2f" % g_db))
         log("%-30s %s: %d files (%d decoded, %d reused, %d silent dropped), %.1f min, %.0f s"
             % (pkg, spec["kind"], made + reused, made, reused, dropped, secs / 60, time.time() - tp))
+    if fetch_only:
+        log("corpus: fetched and unpacked %s in %.0f s" % (", ".join(packages), time.time() - t0))
+        return None
+    # Rows of packages not asked for this time stay as they were (if their files do).
+    for r in old.values():
+        if r["package"] not in packages and os.path.exists(os.path.join(out, r["path"])):
+            rows.append(r)
     music = {}
     for r in rows:
         if r["kind"] == "music":
@@ -378,11 +389,12 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
     for r in rows:
         if r["kind"] == "music":
             r["split"] = msplit[r["group"]]
-    # Files of packages not built this time stay out of the manifest: remove them.
+    # Files of the packages built this time that the manifest no longer names: remove.
     keep = {r["path"] for r in rows}
-    for p in glob.glob(os.path.join(out, "audio", "**", "*.wav"), recursive=True):
-        if os.path.relpath(p, out) not in keep:
-            os.remove(p)
+    for pkg in packages:
+        for p in glob.glob(os.path.join(out, "audio", "*", pkg, "*.wav")):
+            if os.path.relpath(p, out) not in keep:
+                os.remove(p)
     for d, dirs, files in os.walk(os.path.join(out, "audio"), topdown=False):
         if not os.listdir(d):
             os.rmdir(d)
@@ -394,11 +406,11 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False):
         w.writerows(rows)
     os.replace(tmp, man_path)
     summary = summarize(rows)
-    summary["packages"] = versions
+    summary["packages"] = dict({r["package"]: r["version"] for r in rows}, **versions)
     summary["build_seconds"] = round(time.time() - t0, 1)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1, sort_keys=True)
-    write_readme(out, summary, packages)
+    write_readme(out, summary, [p for p in PACKAGES if p in summary["packages"] or p in packages])
     log(table(summary))
     log("corpus: %d files in %s, %.0f s" % (len(rows), out, time.time() - t0))
     return summary
