@@ -138,6 +138,14 @@ def test_room_rt60(sim, room):
           % (room, d["rt60"], ", ".join("%.3f" % m for m in meas)))
     for m in meas:
         assert abs(m - d["rt60"]) < 0.15 * d["rt60"], (room, m)
+    # a randomized room as simset draws them (size and RT60 moved) meets its own target
+    dims2 = tuple(np.array(dims) * [1.15, 0.85, 1.1])
+    target = d["rt60"] * 1.1
+    ir = sim.brir(Scene(room, dims=dims2, rt60=target, listener=np.array(dims2) * 0.4,
+                        src=np.array(dims2) * [0.75, 0.6, 0.5]), int(SR * target * 2.0) + SR // 10,
+                  np.random.default_rng(2))
+    m = 0.5 * (rt60(ir, 500) + rt60(ir, 1000))
+    assert abs(m - target) < 0.15 * target, (room, dims2, m, target)
 
 
 def test_anechoic_has_no_room(sim):
