@@ -203,6 +203,13 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         ef_error_set(err, "config: arch needs len(dil_enc) = len(dil_dec) = len(widths) - 1");
         return -1;
     }
+    /* optional (absent = false): a learned [w0][F] frequency embedding */
+    const cJSON *fe = cJSON_GetObjectItemCaseSensitive(arch, "freq_emb");
+    if (fe && !cJSON_IsBool(fe)) {
+        ef_error_set(err, "config: arch.freq_emb must be true or false");
+        return -1;
+    }
+    uc->freq_emb = fe && cJSON_IsTrue(fe);
     uc->levels = n_widths - 1;
     uc->c_out = m->out_channels;
     uc->c_cond = 1;

@@ -164,6 +164,13 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
         bind_conv(&net->in_conv, file, "in_conv", cfg->widths[0],
                   2 * (cfg->c_out + cfg->c_cond), 1, 1, 1, used, err))
         goto done;
+    if (cfg->freq_emb) {
+        const ef_st_tensor *fe =
+            need(file, "freq_emb", 2, (long[]){cfg->widths[0], cfg->n_bins}, used, err);
+        if (!fe)
+            goto done;
+        net->freq_emb = fe->data;
+    }
     char p[64];
     for (int l = 0; l < L; l++) {
         int F_l = cfg->n_bins >> l;
@@ -425,6 +432,9 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
     memcpy(st->input, x, sizeof(float) * xs);
     memcpy(st->input + xs, cond, sizeof(float) * (size_t)2 * (size_t)cfg->c_cond * (size_t)F);
     conv1x(net, &net->in_conv, st->input, F, st->h);
+    if (net->freq_emb) /* where in frequency we are: what HRTFs and spectra depend on */
+        for (size_t i = 0; i < (size_t)cfg->widths[0] * (size_t)F; i++)
+            st->h[i] += net->freq_emb[i];
     for (int l = 0; l < L; l++) {
         resblock(net, &net->enc[l], st, ring0 + l, st->h);
         memcpy(st->skip[l], st->h, sizeof(float) * (size_t)cfg->widths[l] * (size_t)(F >> l));

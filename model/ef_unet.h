@@ -18,6 +18,7 @@ typedef struct ef_unet_config {
     int widths[EF_UNET_MAX_LEVELS + 1];
     int kt, groups, emb_dim, fourier_dim, cond_dim;
     int n_mid;
+    int freq_emb;         /* a learned [w0][F] frequency embedding after in_conv */
     int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
 } ef_unet_config;
 
@@ -43,6 +44,7 @@ typedef struct ef_resblock {
 typedef struct ef_unet {
     ef_unet_config cfg;
     const float *t_freqs;
+    const float *freq_emb; /* [w0][F] or NULL */
     ef_linear fc1, fc2;
     ef_conv in_conv, out_conv;
     ef_conv down[EF_UNET_MAX_LEVELS], up[EF_UNET_MAX_LEVELS];

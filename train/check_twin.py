@@ -166,6 +166,8 @@ class StreamNet:
         u = np.concatenate([u, np.asarray(c, np.float32)])
         e = self.silu(self.lin("emb.fc2", self.silu(self.lin("emb.fc1", u))))
         h = self.conv("in_conv", [x])
+        if "freq_emb" in self.W:
+            h = h + self.W["freq_emb"]
         skips = []
         for l in range(self.L):
             h = self.resblock("enc.%d" % l, h, e, bank)

@@ -45,6 +45,7 @@ def config_for(kind):
             "arch": json.loads(json.dumps(ARCH))}
     if kind == "binaural":
         base.update({"n_fft": 512, "hop": 128})
+        base["arch"]["freq_emb"] = True  # the binaural cases also prove the frequency embedding
         base["conditioning"] = {"smoothing_ms": 20, "rooms": ["anechoic", "small", "large"],
                                 "dist_min": 0.2, "dist_max": 10}
         base["flow"] = {"sigma": 0.3, "solver": "midpoint", "steps": 2, "t0": 0.5}

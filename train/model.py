@@ -106,6 +106,12 @@ class EarflowUNet(nn.Module):
 
         self.emb = TimeEmbedding(Ef, self.cond_dim, E)
         self.in_conv = conv_kt1(2 * (self.c_out + self.c_cond), widths[0])
+        # optional learned frequency embedding [w0, F], added after in_conv: tells
+        # every bin where in frequency it is (convs alone only see the band edges)
+        if arch.get("freq_emb", False):
+            self.freq_emb = nn.Parameter(torch.zeros(widths[0], F))
+        else:
+            self.freq_emb = None
         self.enc = nn.ModuleList(
             [ResBlock(widths[l], E, kt, arch["dil_enc"][l], g) for l in range(L)])
         self.down = nn.ModuleList(
@@ -128,6 +134,8 @@ class EarflowUNet(nn.Module):
             t = t.expand(b)
         e = self.emb(t, c)
         h = self.in_conv(x)
+        if self.freq_emb is not None:
+            h = h + self.freq_emb[None, :, None, :]
         skips = []
         for l in range(self.n_levels):
             h = self.enc[l](h, e)
