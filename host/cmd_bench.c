@@ -79,23 +79,49 @@ static int bench_one(const ef_model *m, ef_solver solver, int steps, float t0, d
     return 0;
 }
 
+static int cmp_result(const void *a, const void *b)
+{
+    const bench_result *x = a, *y = b;
+    return x->rtf < y->rtf ? -1 : x->rtf > y->rtf;
+}
+
+/* metrics.md: the median of several runs, so one disturbed run does not decide. */
+static int bench_median(const ef_model *m, ef_solver solver, int steps, float t0, double seconds,
+                        int runs, bench_result *r)
+{
+    bench_result all[9];
+    for (int i = 0; i < runs; i++)
+        if (bench_one(m, solver, steps, t0, seconds, &all[i]))
+            return -1;
+    qsort(all, (size_t)runs, sizeof all[0], cmp_result);
+    *r = all[runs / 2];
+    return 0;
+}
+
 int ef_cmd_bench(int argc, char **argv)
 {
     const char *name = NULL;
     double seconds = 20.0;
-    int json = 0;
+    int json = 0, runs = 3, only_steps = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
+            only_steps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: earflow bench [--json] [--seconds S] MODEL\n\n"
+            printf("usage: earflow bench [--json] [--seconds S] [--runs N] [--steps N] MODEL\n\n"
                    "Real-time factor (processing time / audio time) on one thread at the\n"
                    "model's rate for steps 1..%d of the model's solver (and its default),\n"
-                   "per-hop time percentiles, cost, memory per instance, load time.\n"
-                   "--json prints one object: model, default_steps, rtf_default,\n"
-                   "latency_ms, hop_p99_ms, ... Default 20 s of audio per setting.\n",
+                   "per-hop time percentiles, achieved GFLOP/s of the network, memory per\n"
+                   "instance, load time, the kernels' instruction set. Each row is the\n"
+                   "median (by RTF) of --runs runs (default 3) of --seconds of audio\n"
+                   "(default 20); --steps N measures that setting only.\n"
+                   "--json prints one object for the default setting: model,\n"
+                   "default_steps, rtf_default, latency_ms, hop_p99_ms, ...\n",
                    EF_MAX_STEPS);
             return EF_EXIT_OK;
         } else if (argv[i][0] != '-' && !name)
@@ -105,8 +131,10 @@ int ef_cmd_bench(int argc, char **argv)
             return EF_EXIT_USAGE;
         }
     }
-    if (!name || !(seconds >= 0.1 && seconds <= 3600)) {
-        fprintf(stderr, "earflow bench: give a MODEL (and --seconds in 0.1..3600)\n");
+    if (!name || !(seconds >= 0.1 && seconds <= 3600) || runs < 1 || runs > 9 ||
+        only_steps < 0 || only_steps > EF_MAX_STEPS) {
+        fprintf(stderr, "earflow bench: give a MODEL (and --seconds in 0.1..3600, --runs 1..9, "
+                        "--steps 1..%d)\n", EF_MAX_STEPS);
         return EF_EXIT_USAGE;
     }
     double t = now_s();
@@ -133,13 +161,17 @@ int ef_cmd_bench(int argc, char **argv)
         printf("memory per instance %.2f MB, load + engine create %.1f ms, %.0f s of audio per row, "
                "%s kernels\n\n",
                memory / 1e6, load_ms, seconds, ef_model_kernel_name(m));
-        printf("| solver | steps | t0 | evals/frame | MMAC/s | RTF | hop p50 ms | hop p99 ms | hop max ms |\n");
-        printf("|---|---|---|---|---|---|---|---|---|\n");
+        printf("| solver | steps | t0 | evals/frame | MMAC/s | RTF | GFLOP/s | hop p50 ms | hop p99 ms | hop max ms |\n");
+        printf("|---|---|---|---|---|---|---|---|---|---|\n");
     }
     int last = ef_model_kind(m) == EF_KIND_IDENTITY ? 1 : EF_MAX_STEPS;
+    if (json && ef_model_kind(m) != EF_KIND_IDENTITY)
+        only_steps = def_steps; /* scripts want the default setting */
     for (int steps = 1; steps <= last && rc == EF_EXIT_OK; steps++) {
         bench_result r;
-        if (bench_one(m, solver, steps, t0, seconds, &r)) {
+        if (only_steps && steps != only_steps)
+            continue;
+        if (bench_median(m, solver, steps, t0, seconds, runs, &r)) {
             rc = EF_EXIT_FAILURE;
             break;
         }
@@ -147,9 +179,10 @@ int ef_cmd_bench(int argc, char **argv)
             def = r;
         int evals = ef_solver_evaluations(solver, steps);
         if (!json)
-            printf("| %s | %d%s | %.2f | %d | %.1f | %.4f | %.3f | %.3f | %.3f |\n",
+            printf("| %s | %d%s | %.2f | %d | %.1f | %.4f | %.1f | %.3f | %.3f | %.3f |\n",
                    ef_solver_name(solver), steps, steps == def_steps ? " (default)" : "", t0,
-                   evals, macs * (double)evals * rate / hop / 1e6, r.rtf, r.p50_ms, r.p99_ms,
+                   evals, macs * (double)evals * rate / hop / 1e6, r.rtf,
+                   2.0 * macs * (double)evals * rate / hop / r.rtf / 1e9, r.p50_ms, r.p99_ms,
                    r.max_ms);
     }
     if (json && rc == EF_EXIT_OK)
@@ -157,10 +190,14 @@ int ef_cmd_bench(int argc, char **argv)
                "\"rtf_default\": %.5f, \"latency_ms\": %.3f, \"hop_ms\": %.3f, "
                "\"hop_p50_ms\": %.4f, \"hop_p99_ms\": %.4f, \"hop_max_ms\": %.4f, "
                "\"mmac_per_eval\": %.4f, \"memory_mb\": %.3f, \"load_ms\": %.2f, "
-               "\"kernel\": \"%s\"}\n",
+               "\"kernel\": \"%s\", \"gflops_default\": %.2f, \"runs\": %d}\n",
                name, ef_kind_name(ef_model_kind(m)), def_steps, ef_solver_name(solver), def.rtf,
                latency_ms, hop_ms, def.p50_ms, def.p99_ms, def.max_ms, macs / 1e6,
-               memory / 1e6, load_ms, ef_model_kernel_name(m));
+               memory / 1e6, load_ms, ef_model_kernel_name(m),
+               def.rtf > 0 ? 2.0 * macs * (double)ef_solver_evaluations(solver, def_steps) * rate /
+                                 hop / def.rtf / 1e9
+                           : 0.0,
+               runs);
     ef_model_free(m);
     return rc;
 }
