@@ -427,6 +427,8 @@ static void config_values(void **state)
         {"flow", "solver", "\"rk4\"", "solver"}, {"flow", "steps", "0", "steps"},
         {"flow", "steps", "1000", "steps"}, {"flow", "steps", "2.5", "steps"},
         {"flow", "t0", "1.5", "t0"},
+        {"arch", "freq_emb", "1", "true or false"},
+        {"arch", "freq_emb", "false", "'freq_emb' is not part"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},
@@ -436,7 +438,8 @@ static void config_values(void **state)
     static const edit sep[] = {
         {NULL, "kind", "\"binaural\"", "rooms"}, {"conditioning", "labels", "[]", "labels"},
         {"conditioning", "labels", "[\"speech\",\"music\"]", "has shape"},
-        {"flow", "t0", "1.5", "t0"}, {NULL, "n_fft", "516", ""},
+        {"flow", "t0", "1.5", "t0"}, {"arch", "freq_emb", "true", "'freq_emb' is missing"},
+        {NULL, "n_fft", "516", ""},
         {NULL, "hop", "129", "not divisible"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"binaural\"", ""}, {"conditioning", "rooms", "[\"a\",\"b\",\"c\"]", ""},
