@@ -131,6 +131,14 @@ static void norm_silu_kernels_match_reference(void **state)
         }
         printf("norm+silu kernel %s: worst error %.2e\n", ef_conv_isa_name((ef_conv_isa)isa), worst);
         assert_true(worst < 2e-6);
+        /* a NaN is not hidden: it reaches the output, where the engine catches it */
+        float xn[4 * 40], wn[4] = {1, 1, 1, 1}, bn[4] = {0}, yn[4 * 40];
+        for (int i = 0; i < 4 * 40; i++)
+            xn[i] = (float)i;
+        xn[37] = NAN;
+        k.norm_silu(xn, 4, 1, 40, wn, bn, yn);
+        for (int i = 0; i < 4 * 40; i++)
+            assert_true(isnan(yn[i]));
     }
 }
 
