@@ -11,8 +11,9 @@
  * samples went in, not on their values or partition). So the latency is
  *     P + (core_latency + w) * host_rate / core_rate      host samples, exactly.
  *
- * create/destroy/reset are not real-time safe (reset replays the priming); process
- * is. */
+ * create/destroy are not real-time safe; process is, and so is reset (it replays the
+ * priming: libsamplerate's src_reset and src_process on a pad of zeros, bounded work
+ * with no allocation). */
 #ifndef EF_RATE_ADAPTER_H
 #define EF_RATE_ADAPTER_H
 

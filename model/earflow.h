@@ -81,7 +81,9 @@ void ef_engine_free(ef_engine *engine);
 void ef_engine_process(ef_engine *engine, const float *const *in, float *const *out, int n);
 /* Real-time safe. Constant for the engine's life, in host samples. */
 int ef_engine_latency(const ef_engine *engine);
-/* Not real-time safe when resampling (resets the converters); clears all history. */
+/* Real-time safe (no allocation, lock or system call; tests/lv2 checks it under the
+ * rt_guard interposer): clears all history. When resampling it also re-primes the
+ * converters, bounded work of the order of one block. */
 void ef_engine_reset(ef_engine *engine);
 /* Blocks in which the resampler FIFO underran (0 unless something is badly wrong). */
 long ef_engine_underruns(const ef_engine *engine);
