@@ -57,10 +57,25 @@ def render(earflow, model, src, dst, target=None, remove=False, limit=None, mix=
     return mx.read_wav(dst)
 
 
+AFFTDN_LAGS = []
+
+
 def afftdn(src, dst, settings):
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src, "-af",
+    """ffmpeg afftdn, delay-compensated: afftdn delays its output (1200 samples at
+    48 kHz here) and keeps the input's length, so the input gets 4800 zeros appended and
+    the output is shifted back by the lag that maximizes its correlation with the input."""
+    x = mx.read_wav(src)
+    padded = dst + ".in.wav"
+    mx.write_wav(padded, np.concatenate([x, np.zeros(4800, np.float32)]))
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", padded, "-af",
                     "afftdn=" + settings, "-c:a", "pcm_f32le", dst], check=True)
-    return mx.read_wav(dst)
+    y = mx.read_wav(dst)
+    c = [np.dot(y[l:l + len(x)].astype(np.float64), x) for l in range(0, 4801, 16)]
+    l0 = int(np.argmax(c)) * 16
+    c = [np.dot(y[l:l + len(x)].astype(np.float64), x) for l in range(max(0, l0 - 16), l0 + 17)]
+    lag = max(0, l0 - 16) + int(np.argmax(c))
+    AFFTDN_LAGS.append(lag)
+    return y[lag:lag + len(x)]
 
 
 AFFTDN_GRID = ["nr=12:nf=-50", "nr=20:nf=-50", "nr=30:nf=-50", "nr=40:nf=-50",
@@ -193,6 +208,8 @@ def main():
             y = render(a.earflow, a.model, z, o, target=label, remove=rem)
             sil["%s%s" % (label, " remove" if rem else "")] = float(np.max(np.abs(y)))
     res["silence_max_abs"] = sil
+    if AFFTDN_LAGS:
+        res["afftdn_lags"] = sorted(set(AFFTDN_LAGS))
 
     # aggregate
     items = res["items"]

@@ -298,6 +298,7 @@ def main():
     ap.add_argument("--label-probs", default="0.6,0.2,0.2")
     ap.add_argument("--in-gain", type=float, default=50.0, help="in_conv init scale")
     ap.add_argument("--out-gain", type=float, default=0.0, help="out_conv init scale")
+    ap.add_argument("--freq-emb-init", type=float, default=1.0, help="freq_emb init std")
     ap.add_argument("--max-speech-files", type=int, default=0, help="0: all")
     ap.add_argument("--max-music-files", type=int, default=0)
     ap.add_argument("--valid-split", default="valid")
@@ -327,6 +328,12 @@ def main():
         model.in_conv.bias.zero_()
         model.out_conv.weight.mul_(a.out_gain)
         model.out_conv.bias.zero_()
+        if model.freq_emb is not None and a.freq_emb_init > 0:
+            # a fixed-size random pattern per bin from the start: it names each bin's
+            # frequency, and its size against the signal's tells the normalized network
+            # the input level (GroupNorm alone would hide it)
+            g = torch.Generator().manual_seed(a.seed)
+            model.freq_emb.copy_(a.freq_emb_init * torch.randn(model.freq_emb.shape, generator=g))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     step, spent, lr_steps = 0, 0.0, a.lr_steps
     if os.path.exists(ck_path):
