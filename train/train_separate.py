@@ -46,6 +46,14 @@ from model import EarflowUNet  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def remove_mode(a):
+    """"trained" (the network's remove input) or "subtract" (remove = mixture - keep, in
+    the engine); auto: subtract unless remove examples are trained (--p-remove > 0)."""
+    if a.remove_mode != "auto":
+        return a.remove_mode
+    return "trained" if a.p_remove > 0 else "subtract"
+
+
 def make_config(a):
     widths = [int(w) for w in a.widths.split(",")]
     L = len(widths) - 1
@@ -57,7 +65,8 @@ def make_config(a):
                  "fourier_dim": 16, "dil_enc": [2 ** l for l in range(L)],
                  "dil_mid": [int(d) for d in a.dil_mid.split(",")],
                  "dil_dec": [2 ** l for l in range(L)], "freq_emb": not a.no_freq_emb},
-        "conditioning": {"smoothing_ms": 20, "labels": list(mx.LABELS)},
+        "conditioning": {"smoothing_ms": 20, "labels": list(mx.LABELS),
+                         "remove": remove_mode(a)},
         "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps, "t0": a.t0},
         "provenance": {},
     }
@@ -291,6 +300,7 @@ def main():
     ap.add_argument("--p-clean", type=float, default=0.05)
     ap.add_argument("--p-silent", type=float, default=0.02)
     ap.add_argument("--p-reverb", type=float, default=0.1)
+    ap.add_argument("--remove-mode", choices=["auto", "trained", "subtract"], default="auto")
     ap.add_argument("--level-min", type=float, default=-55.0, help="mixture RMS dBFS range")
     ap.add_argument("--level-max", type=float, default=-12.0)
     ap.add_argument("--scale-floor", type=float, default=0.01,
