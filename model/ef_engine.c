@@ -35,6 +35,7 @@ struct ef_engine {
     ef_unet_state *net_state;
     float *cond, *x, *x_mid, *v, *eps; /* real layout frames */
     ef_conditioning conditioning;
+    float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
     ef_noise noise;
     unsigned long long seed;
     ef_solver solver, want_solver;
@@ -92,6 +93,13 @@ static void flow_frame(ef_engine *e)
     apply_pending_schedule(e);
     compress(m, e->in_frame[0], F, e->cond, e->cond + F);
     const float *c = ef_conditioning_next_frame(&e->conditioning);
+    float r_sub = 0.0f; /* remove by subtraction: smoothed remove share, network keeps */
+    if (m->remove_subtract) {
+        memcpy(e->cond_sub, c, sizeof(float) * (size_t)(m->n_labels + 1));
+        r_sub = e->cond_sub[m->n_labels];
+        e->cond_sub[m->n_labels] = 0.0f;
+        c = e->cond_sub;
+    }
     ef_noise_normals(&e->noise, e->eps, (int)xs);
     for (int ch = 0; ch < co; ch++)
         for (int k = 0; k < 2 * F; k++)
@@ -115,9 +123,23 @@ static void flow_frame(ef_engine *e)
                 e->x[k] = e->x[k] + h32 * e->v[k];
         }
     }
+    /* Separation: digital silence in, digital silence out: an all-zero analysis frame
+     * gives an all-zero output frame (the network still ran, so its history is
+     * unchanged). Not for binaural models: their room tails outlast the input. */
+    int silent = m->kind == EF_KIND_SEPARATE;
+    for (int k = 0; k < 2 * e->n_bins && silent; k++)
+        silent = e->in_frame[0][k] == 0.0f;
     for (int ch = 0; ch < co; ch++) {
         const float *re = e->x + (size_t)ch * 2 * (size_t)F;
+        if (silent) {
+            memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
+            continue;
+        }
         decompress(m, re, re + F, F, e->out_frame[ch]);
+        if (m->remove_subtract) /* out = (1 - r) keep + r (mixture - keep) */
+            for (int k = 0; k < 2 * F; k++) /* the Nyquist bin stays 0 */
+                e->out_frame[ch][k] = (1.0f - r_sub) * e->out_frame[ch][k] +
+                                      r_sub * (e->in_frame[0][k] - e->out_frame[ch][k]);
         int finite = 1;
         for (int k = 0; k < 2 * e->n_bins; k++)
             finite &= isfinite(e->out_frame[ch][k]);

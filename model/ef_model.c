@@ -231,6 +231,17 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;
         uc->cond_dim = m->n_labels + 1;
+        /* optional: "remove": "trained" (default: the network's remove input) or
+         * "subtract" (the network keeps; the output is the mixture minus that) */
+        const cJSON *rm = cJSON_GetObjectItemCaseSensitive(cond, "remove");
+        if (rm) {
+            if (cJSON_IsString(rm) && strcmp(rm->valuestring, "subtract") == 0)
+                m->remove_subtract = 1;
+            else if (!(cJSON_IsString(rm) && strcmp(rm->valuestring, "trained") == 0)) {
+                ef_error_set(err, "config: conditioning.remove must be \"trained\" or \"subtract\"");
+                return -1;
+            }
+        }
     }
     if (uc->cond_dim > EF_COND_MAX) {
         ef_error_set(err, "config: too many rooms or labels");

@@ -257,11 +257,22 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
     spec = dsp.complex_to_real_layout(X[None, :, :F])              # [2, M, F] float32
     cond = dsp.compress_real_layout(spec, alpha, beta)
     c_s = dsp.conditioning(params, config)
+    r_sub = None
+    if config["kind"] == "separate" and config["conditioning"].get("remove") == "subtract":
+        L = len(config["conditioning"]["labels"])
+        r_sub = c_s[:, L].astype(np.float32).copy()    # smoothed remove share
+        c_s = c_s.copy()
+        c_s[:, L] = 0.0                                 # the network always keeps
     if noise is None:
         noise = dsp.frame_noise(seed, M, model.c_out, F)
     x = solve(model, cond, c_s, noise, sigma, solver, steps, t0).numpy()
     Y = dsp.decompress_real_layout(x, alpha, beta)                   # [2C_out, M, F]
     Yc = dsp.real_layout_to_complex(Y)                               # [C_out, M, F]
+    if r_sub is not None:                    # remove = mixture - keep, blended by r
+        Xm = X[None, :, :F].astype(np.complex64).astype(np.complex128)
+        Yc = (1.0 - r_sub[None, :, None]) * Yc + r_sub[None, :, None] * (Xm - Yc)
+    if config["kind"] == "separate":                                 # silence gate
+        Yc[:, np.all(X == 0, axis=1), :] = 0.0
     Yc = np.concatenate([Yc, np.zeros(Yc.shape[:-1] + (1,))], axis=-1)  # Nyquist = 0
     out = dsp.istft(Yc, n_fft, hop, n)
     return out.astype(np.float32), noise
