@@ -47,21 +47,14 @@ HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrst
 
 
 def _stft(x, n_fft, hop, win):
-    """Centred (reflect-padded) STFT with a Hann window of `win` samples centred in
-    n_fft, as torch.stft(n_fft, hop, win_length=win, center=True). x [C, n] ->
-    complex [C, frames, n_fft/2+1]."""
-    w = np.zeros(n_fft)
-    lo = (n_fft - win) // 2
-    w[lo:lo + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)   # periodic Hann
-    xp = np.pad(x, ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
-    m = 1 + (xp.shape[1] - n_fft) // hop
-    from numpy.lib.stride_tricks import as_strided
-    s = xp.strides[1]
-    out = []
-    for c in range(xp.shape[0]):
-        fr = as_strided(xp[c], shape=(m, n_fft), strides=(hop * s, s))
-        out.append(np.fft.rfft(fr * w, axis=-1))
-    return np.stack(out)
+    """Centred (reflect-padded) STFT with a periodic Hann window of `win` samples
+    centred in n_fft: torch.stft(n_fft, hop, win_length=win, center=True). x [C, n] ->
+    complex128 numpy [C, frames, n_fft/2+1]."""
+    import torch
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    X = torch.stft(t, n_fft, hop, win_length=win, window=torch.hann_window(win, dtype=torch.float64),
+                   center=True, pad_mode="reflect", return_complex=True)
+    return X.transpose(1, 2).numpy()
 
 
 def wave_l2(p, g):
@@ -83,13 +76,22 @@ def amp_phase(p, g):
 
 
 def mrstft(p, g):
+    """Three resolutions (n_fft 1024/2048/512, hop 120/240/50, window 600/1200/240, Hann);
+    per resolution and channel spectral convergence + mean |log|G| - log|P||
+    (log of magnitude + 1e-7), channels as separate items; averaged (torch, float32)."""
+    import torch
+    P0 = torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32))
+    G0 = torch.from_numpy(np.ascontiguousarray(g, dtype=np.float32))
     tot = 0.0
     for n_fft, hop, win in ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)):
-        P = np.abs(_stft(p, n_fft, hop, win))
-        G = np.abs(_stft(g, n_fft, hop, win))
-        sc = [np.linalg.norm(G[c] - P[c]) / (np.linalg.norm(G[c]) + 1e-12) for c in range(len(G))]
-        lm = [np.mean(np.abs(np.log(G[c] + 1e-7) - np.log(P[c] + 1e-7))) for c in range(len(G))]
-        tot += float(np.mean(sc)) + float(np.mean(lm))
+        w = torch.hann_window(win)
+        P = torch.stft(P0, n_fft, hop, win_length=win, window=w, center=True, pad_mode="reflect",
+                       return_complex=True).abs()
+        G = torch.stft(G0, n_fft, hop, win_length=win, window=w, center=True, pad_mode="reflect",
+                       return_complex=True).abs()
+        sc = torch.linalg.norm((G - P).flatten(1), dim=1) / (torch.linalg.norm(G.flatten(1), dim=1) + 1e-12)
+        lm = (torch.log(G + 1e-7) - torch.log(P + 1e-7)).abs().flatten(1).mean(1)
+        tot += float(sc.mean()) + float(lm.mean())
     return tot / 3
 
 
@@ -108,7 +110,7 @@ def _frames(x):
 def itd_err(p, g):
     """Mean |ITD(pred) - ITD(target)| in us over 40 ms frames (hop 20 ms) whose target
     energy (both ears) is within 30 dB of the loudest frame; GCC-PHAT, +-1 ms lag
-    bound, PHAT band limited to 1.5 kHz (acoustics.itd_gcc_phat, as the simulator's
+    bound, 1/8-sample grid + parabolic fit, PHAT band limited to 1.5 kHz (acoustics.itd_gcc_phat, as the simulator's
     tests measure ITD); returns (sum of errors, frames)."""
     Pf, Gf = _frames(p), _frames(g)
     e = np.sum(Gf ** 2, axis=(0, 2))
@@ -117,8 +119,8 @@ def itd_err(p, g):
     if not ok.any():
         return 0.0, 0
     w = np.hanning(FRAME)
-    ip = acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, fmax=1500.0)
-    ig = acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, fmax=1500.0)
+    ip = acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=1500.0)
+    ig = acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=1500.0)
     return float(np.sum(np.abs(np.atleast_1d(ip) - np.atleast_1d(ig)))) * 1e6, int(ok.sum())
 
 
@@ -391,6 +393,8 @@ def plots(a, cfg, seqs, outdir, earflow):
 
 
 def main(argv=None):
+    import torch
+    torch.set_num_threads(1)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(HERE, "data", "binaural"))
     ap.add_argument("--split", default="testset")
@@ -400,8 +404,10 @@ def main(argv=None):
     ap.add_argument("--settings", default="default",
                     help="comma list: default or solver:steps:t0 (e.g. default,euler:2:0,midpoint:1:0)")
     ap.add_argument("--limit", type=int, default=0, help="first N sequences only (0: all)")
+    ap.add_argument("--per-room", type=int, default=0, help="first N sequences of each room only (0: all)")
     ap.add_argument("--default-room", default=None)
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
     ap.add_argument("--plots", action="store_true")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
     a = ap.parse_args(argv)
@@ -413,11 +419,13 @@ def main(argv=None):
     if a.limit:
         dirs = dirs[:a.limit]
     seqs = [layout.Sequence(d, default_room=a.default_room) for d in dirs]
+    if a.per_room:
+        seqs = [s for r in binsim.ROOMS for s in [q for q in seqs if q.room == r][:a.per_room]]
     rooms = [r for r in binsim.ROOMS if any(s.room == r for s in seqs)]
     os.makedirs(a.out, exist_ok=True)
     rdir = os.path.join(a.out, "renders")
     systems = {}
-    for s in settings:
+    for s in ([] if a.baselines_only else settings):
         label = "model, %s%s" % (sname(s), " (default)" if s == default else "")
         key = "model_default" if s == default else "model_%s_%d_%g" % s
         systems[label] = ("model", s, key)
@@ -434,6 +442,13 @@ def main(argv=None):
         os.makedirs(os.path.dirname(traj), exist_ok=True)
         write_trajectory(seq, traj)
         for label, (kind, s, key) in systems.items():
+            cache = None
+            if kind != "model":      # baselines do not depend on the model: cache their metrics
+                cache = os.path.join(a.out, "cache", a.split, kind, name + ".json")
+                if os.path.exists(cache):
+                    met = json.load(open(cache))
+                    per[label].setdefault(seq.room, []).append(met)
+                    continue
             if kind == "model":
                 o = os.path.join(rdir, key, name + ".wav")
                 os.makedirs(os.path.dirname(o), exist_ok=True)
@@ -450,6 +465,10 @@ def main(argv=None):
             else:
                 y = np.stack([mono, mono])
             met = all_metrics(y, gt)
+            if cache:
+                os.makedirs(os.path.dirname(cache), exist_ok=True)
+                with open(cache, "w") as f:
+                    json.dump(met, f)
             per[label].setdefault(seq.room, []).append(met)
         print("evaluate: %d/%d %s (%s), %.0f s" % (i + 1, len(seqs), name, seq.room, time.time() - t_start),
               flush=True)

@@ -159,7 +159,7 @@ def prepare(fe, mono, bi, device):
     return fe.compress(Xm), fe.compress(Xb)
 
 
-def sample_t(mode, B, gen, device):
+def sample_t(mode, B, gen, device, zero_frac=0.5):
     if mode == "zero":
         return torch.zeros(B, device=device)
     u = torch.rand(B, generator=gen).to(device)
@@ -167,8 +167,9 @@ def sample_t(mode, B, gen, device):
         return u
     if mode == "logitnormal":
         return torch.sigmoid(torch.randn(B, generator=gen)).to(device)
-    if mode == "mix":          # half the batch at t = 0 (the predictive step), half uniform
-        return torch.where(torch.arange(B, device=device) % 2 == 0, torch.zeros_like(u), u)
+    if mode == "mix":          # a share zero_frac of the batch at t = 0 (the predictive step), the rest uniform
+        k = int(round(zero_frac * B))
+        return torch.where(torch.arange(B, device=device) < k, torch.zeros_like(u), u)
     raise ValueError(mode)
 
 
@@ -285,6 +286,7 @@ def main(argv=None):
     # flow / recipe
     ap.add_argument("--sigma", type=float, default=0.0)
     ap.add_argument("--t-sampling", choices=["zero", "uniform", "mix", "logitnormal"], default="zero")
+    ap.add_argument("--t-zero-frac", type=float, default=0.5, help="with --t-sampling mix: share at t = 0")
     ap.add_argument("--solver", default="euler", help="default schedule written to the model")
     ap.add_argument("--steps-default", type=int, default=1)
     ap.add_argument("--t0", type=float, default=0.0)
@@ -364,7 +366,7 @@ def main(argv=None):
         gen.manual_seed(a.seed * 7919 + 1 + step)      # per-step RNG: resumable bit for bit
         mono, bi, c = batch_from(tr, step, a.batch, cfg)
         cond, y = prepare(fe, mono, bi, device)
-        t = sample_t(a.t_sampling, a.batch, gen, device)
+        t = sample_t(a.t_sampling, a.batch, gen, device, a.t_zero_frac)
         if total == 0:       # budget in minutes: estimate the total after 10 steps
             lr = a.lr * min(1.0, (step + 1) / a.warmup)
         else:
@@ -398,7 +400,7 @@ def main(argv=None):
             prov = {"data": os.path.abspath(a.data), "train_steps": step, "commit": git_commit(),
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
-                        if k in ("widths", "batch", "segment", "sigma", "t_sampling", "mag_weight",
+                        if k in ("widths", "dil_mid", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
                                  "mrstft_weight", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
