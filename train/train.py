@@ -54,7 +54,7 @@ def make_config(a):
     L = len(widths) - 1
     cfg = {"format": "earflow-model", "version": 1, "kind": "binaural", "sample_rate": SR,
            "n_fft": a.n_fft, "hop": a.hop, "window": "sqrt_hann",
-           "compress": {"alpha": 0.5, "beta": 0.1},
+           "compress": {"alpha": a.alpha, "beta": a.beta},
            "arch": {"widths": widths, "kt": 3, "groups": a.groups, "emb_dim": a.emb_dim,
                     "fourier_dim": 16,
                     "dil_enc": [2 ** l for l in range(L)],
@@ -134,13 +134,41 @@ def mrstft_loss(p, g, resolutions=((512, 128), (1024, 256), (2048, 512))):
 # ------------------------------------------------------------------------ data
 
 
-def batch_from(ds, epoch, B, cfg):
+HRTF = [None]
+
+
+def aligned_crop(ds, i, align):
+    """Item i of the dataset's epoch (the same crop as ds[i]); with align, the binaural
+    target is read `round(r / c * SR)` samples later (r: the source distance at the crop
+    centre), i.e. the common propagation delay is removed and only the interaural
+    differences stay: a frame-synchronous network cannot learn a delay of up to 29 ms
+    (10 m) as a per-bin phase rotation, and the complex L1 then only learns the mono copy."""
+    c = ds[i]
+    if not align:
+        return c
+    rng = np.random.default_rng((ds.seed, ds.epoch, i))
+    u = rng.uniform(0, ds.cum[-1])
+    k = min(int(np.searchsorted(ds.cum, u, side="right")), len(ds.seqs) - 1)
+    start = int(u - (ds.cum[k - 1] if k else 0.0))
+    seq = ds.seqs[k]
+    az, el, dist = seq.pose_at([start + ds.segment // 2])
+    shift = float(dist[0]) / binsim.C * SR
+    if HRTF[0] is not None:      # the simulator's direct sound arrives at r/c + onset(ear)
+        shift += float(np.min(HRTF[0].onset_at(az[0], el[0])))
+    shift = max(0, int(round(shift)))
+    b0 = min(start + shift, seq.length - ds.segment)
+    bi = np.asarray(seq.binaural[b0:b0 + ds.segment], dtype=np.float32).T * layout._scale(seq.binaural)
+    c["binaural"] = np.ascontiguousarray(bi)
+    return c
+
+
+def batch_from(ds, epoch, B, cfg, align=False):
     """Batch k (= epoch) of B crops: mono [B, n], binaural [B, 2, n], c_s [B, T, D]."""
     ds.set_epoch(epoch)
     monos, bis, cs = [], [], []
     a = dsp.smoothing_coef(cfg)
     for i in range(B):
-        c = ds[i]
+        c = aligned_crop(ds, i, align)
         T = len(c["az"])
         params = np.stack([c["az"], c["el"], c["dist"], np.full(T, c["room"], np.float32)], axis=1)
         cs.append(dsp.smooth(dsp.params_to_features(params, cfg), a))
@@ -258,6 +286,28 @@ def validate(model, fe, vbatch, cfg, a, device):
             "val_wave_l2e3": float(((wp.clamp(-1, 1) - wg.clamp(-1, 1)) ** 2).mean() * 1e3)}
 
 
+@torch.no_grad()
+def cond_init_(model, gain, freq_emb_std=0.0):
+    """Initialise the time/conditioning path so that the conditioning moves the blocks
+    from the first step: with PyTorch's default init the per-block offsets proj(e) are
+    ~1e-2 of the group-normalized features and the network learned to ignore the
+    position (no ILD or ITD after 600 steps). He-normal fc1/fc2, proj ~ N(0, gain^2 / E)."""
+    if model.freq_emb is not None and freq_emb_std > 0:
+        # a level-independent pattern that dominates the residual stream: the
+        # per-frame group norms then scale by it, not by the signal, so the signal part
+        # passes (nearly) linearly and its gain can depend on the conditioning and the bin
+        model.freq_emb.normal_(0.0, freq_emb_std)
+    if gain <= 0:
+        return
+    for lin in (model.emb.fc1, model.emb.fc2):
+        lin.weight.normal_(0.0, math.sqrt(2.0 / lin.weight.shape[1]))
+        lin.bias.zero_()
+    for name, mod in model.named_modules():
+        if name.endswith(".proj"):
+            mod.weight.normal_(0.0, gain / math.sqrt(mod.weight.shape[1]))
+            mod.bias.zero_()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(HERE, "data", "binaural"),
@@ -281,6 +331,8 @@ def main(argv=None):
     ap.add_argument("--hop", type=int, default=256)
     ap.add_argument("--widths", default="16,24,32")
     ap.add_argument("--groups", type=int, default=4)
+    ap.add_argument("--alpha", type=float, default=0.2, help="magnitude compression exponent (spec section 1)")
+    ap.add_argument("--beta", type=float, default=0.5, help="compression scale")
     ap.add_argument("--emb-dim", type=int, default=32)
     ap.add_argument("--dil-mid", default="4,8")
     # flow / recipe
@@ -290,8 +342,13 @@ def main(argv=None):
     ap.add_argument("--solver", default="euler", help="default schedule written to the model")
     ap.add_argument("--steps-default", type=int, default=1)
     ap.add_argument("--t0", type=float, default=0.0)
+    ap.add_argument("--align", type=int, default=1,
+                    help="1: remove the propagation delay r/c from the targets (see aligned_crop)")
     ap.add_argument("--mag-weight", type=float, default=0.0)
     ap.add_argument("--mrstft-weight", type=float, default=0.0)
+    ap.add_argument("--cond-gain", type=float, default=2.0,
+                    help="init scale of the conditioning offsets (0: PyTorch default init)")
+    ap.add_argument("--freq-emb-init", type=float, default=1.0, help="std of the initial freq_emb")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--lr-final", type=float, default=0.05, help="final lr as a fraction of --lr (cosine)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
@@ -331,13 +388,22 @@ def main(argv=None):
         if a.steps:          # an explicit --steps extends (or shortens) the schedule
             total = a.steps
         print("resumed %s at step %d of %d" % (ck_path, step, total), flush=True)
-    elif a.init:
+    else:
+        cond_init_(model, a.cond_gain, a.freq_emb_init)
+    if not os.path.exists(ck_path) and a.init:
         ck = torch.load(a.init, map_location=device)
         model.load_state_dict(ck["state_dict"])
         print("warm start from", a.init, flush=True)
     with torch.no_grad():      # Fourier frequencies of t: fixed, log-spaced 0.5..32
         model.emb.t_freqs.copy_(torch.logspace(math.log10(0.5), math.log10(32), len(model.emb.t_freqs)))
 
+    if a.align:
+        try:
+            import corpus
+            from hrtf import Hrtf
+            HRTF[0] = Hrtf(corpus.sofa_path())
+        except Exception as e:            # real recordings: r/c only
+            print("align: no KEMAR onsets (%s); removing r/c only" % e, flush=True)
     fe = Frontend(cfg, device)
     hop = cfg["hop"]
     seg = int(round(a.segment * SR / hop)) * hop
@@ -349,7 +415,7 @@ def main(argv=None):
         vseg = int(round(2.0 * SR / hop)) * hop
         vds = layout.BinauralDataset(vdir, vseg, frame_hop=hop, default_room=a.default_room,
                                      seed=12345, items_per_epoch=a.val_items)
-        vbatch = batch_from(vds, 0, a.val_items, cfg)
+        vbatch = batch_from(vds, 0, a.val_items, cfg, a.align)
     nparam = sum(p.numel() for p in model.parameters())
     print("model %s: %d parameters; train %d sequences, crops %d samples x %d; device %s"
           % (cfg["arch"]["widths"], nparam, len(tr.seqs), seg, a.batch, device), flush=True)
@@ -364,7 +430,7 @@ def main(argv=None):
         if total and step >= total:
             break
         gen.manual_seed(a.seed * 7919 + 1 + step)      # per-step RNG: resumable bit for bit
-        mono, bi, c = batch_from(tr, step, a.batch, cfg)
+        mono, bi, c = batch_from(tr, step, a.batch, cfg, a.align)
         cond, y = prepare(fe, mono, bi, device)
         t = sample_t(a.t_sampling, a.batch, gen, device, a.t_zero_frac)
         if total == 0:       # budget in minutes: estimate the total after 10 steps
@@ -400,7 +466,7 @@ def main(argv=None):
             prov = {"data": os.path.abspath(a.data), "train_steps": step, "commit": git_commit(),
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
-                        if k in ("widths", "dil_mid", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
+                        if k in ("widths", "dil_mid", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
                                  "mrstft_weight", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
