@@ -407,6 +407,7 @@ def main(argv=None):
     ap.add_argument("--per-room", type=int, default=0, help="first N sequences of each room only (0: all)")
     ap.add_argument("--default-room", default=None)
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--cache", default=None, help="folder of cached baseline metrics (default OUT/cache)")
     ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
     ap.add_argument("--plots", action="store_true")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
@@ -444,7 +445,7 @@ def main(argv=None):
         for label, (kind, s, key) in systems.items():
             cache = None
             if kind != "model":      # baselines do not depend on the model: cache their metrics
-                cache = os.path.join(a.out, "cache", a.split, kind, name + ".json")
+                cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
                 if os.path.exists(cache):
                     met = json.load(open(cache))
                     per[label].setdefault(seq.room, []).append(met)

@@ -292,6 +292,10 @@ def cond_init_(model, gain, freq_emb_std=0.0):
     from the first step: with PyTorch's default init the per-block offsets proj(e) are
     ~1e-2 of the group-normalized features and the network learned to ignore the
     position (no ILD or ITD after 600 steps). He-normal fc1/fc2, proj ~ N(0, gain^2 / E)."""
+    # v = 0 at the start (the mono copy): the loss starts at the trivial solution's and
+    # every step has to improve on it (random output weights cost hundreds of steps)
+    model.out_conv.weight.zero_()
+    model.out_conv.bias.zero_()
     if model.freq_emb is not None and freq_emb_std > 0:
         # a level-independent pattern that dominates the residual stream: the
         # per-frame group norms then scale by it, not by the signal, so the signal part
@@ -331,8 +335,8 @@ def main(argv=None):
     ap.add_argument("--hop", type=int, default=256)
     ap.add_argument("--widths", default="16,24,32")
     ap.add_argument("--groups", type=int, default=4)
-    ap.add_argument("--alpha", type=float, default=0.2, help="magnitude compression exponent (spec section 1)")
-    ap.add_argument("--beta", type=float, default=0.5, help="compression scale")
+    ap.add_argument("--alpha", type=float, default=0.5, help="magnitude compression exponent (spec section 1)")
+    ap.add_argument("--beta", type=float, default=0.1, help="compression scale")
     ap.add_argument("--emb-dim", type=int, default=32)
     ap.add_argument("--dil-mid", default="4,8")
     # flow / recipe
