@@ -69,9 +69,14 @@ if [ $rc -eq 0 ] && [ "$frames" -gt 24000 ] && grep -q "dropped recording frames
 else bad "SIGTERM: exit $rc, $frames frames: $(cat "$T/term.err")"; fi
 
 # Refusals: a missing named model (exit 5), an existing recording without --force (4).
-"$EARFLOW" live --model binaural --duration 1 </dev/null >/dev/null 2>"$T/m.err"; rc=$?
-[ $rc -eq 5 ] && grep -q "not found" "$T/m.err" && ok "missing shipped model: exit 5 ($(cat "$T/m.err"))" ||
-    bad "missing model: exit $rc: $(cat "$T/m.err")"
+# (a shipped name whose file is not in models/; once both ship, a missing file)
+missing="$T/no-such-model.safetensors"
+for name in separate binaural; do
+    [ -f "$SRC/models/$name.safetensors" ] || { missing=$name; break; }
+done
+"$EARFLOW" live --model "$missing" --duration 1 </dev/null >/dev/null 2>"$T/m.err"; rc=$?
+[ $rc -eq 5 ] && ok "missing model $missing: exit 5 ($(cat "$T/m.err"))" ||
+    bad "missing model $missing: exit $rc: $(cat "$T/m.err")"
 "$EARFLOW" live --model identity --duration 1 --record-output "$T/term.wav" </dev/null >/dev/null 2>"$T/e.err"; rc=$?
 [ $rc -eq 4 ] && ok "existing recording without --force: exit 4" || bad "existing recording: exit $rc: $(cat "$T/e.err")"
 finish

@@ -1,0 +1,34 @@
+#!/bin/bash
+# The shipped binaural model (models/binaural.safetensors, found by name) rendered by
+# `earflow render`: a source at +90 degrees is louder and earlier in the LEFT ear, one
+# at -90 in the RIGHT ear (design.md's coordinate test), in every room.
+# usage: binaural_sides_test.sh EARFLOW LATERAL SOURCE_DIR
+set -u
+EARFLOW=$1 LATERAL=$2 SRC=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+if [ ! -f "$SRC/models/binaural.safetensors" ]; then
+    echo "FAIL - models/binaural.safetensors missing"; exit 1
+fi
+for room in anechoic small medium large; do
+    for az in 90 -90; do
+        out="$T/out_${room}_${az}.wav"
+        if ! "$EARFLOW" render --model binaural -i "$SRC/examples/voice.wav" -o "$out" \
+                --azimuth "$az" --distance 1.5 --room "$room" -q; then
+            echo "FAIL - render at $az in $room"; fails=$((fails + 1)); continue
+        fi
+        read -r _ ild _ lag < <("$LATERAL" "$out")
+        if [ "$az" = 90 ]; then
+            cond=$(awk -v i="$ild" -v l="$lag" 'BEGIN{print (i > 3 && l > 100) ? 1 : 0}')
+        else
+            cond=$(awk -v i="$ild" -v l="$lag" 'BEGIN{print (i < -3 && l < -100) ? 1 : 0}')
+        fi
+        if [ "$cond" = 1 ]; then
+            echo "ok - $room azimuth $az: ILD $ild dB, left-leads lag $lag us"
+        else
+            echo "FAIL - $room azimuth $az: ILD $ild dB, left-leads lag $lag us"; fails=$((fails + 1))
+        fi
+    done
+done
+[ "$fails" -eq 0 ]

@@ -1,0 +1,499 @@
+"""Evaluate a binaural model on a held-out split, on outputs of the C `earflow render`
+(not the Python twin), beside a DSP HRTF baseline and the mono copy.
+
+    /usr/bin/python3 train/evaluate.py --data train/data/binaural --split testset \
+        --model models/binaural.safetensors --out out/eval [--settings default,euler:2:0,...]
+
+Per sequence folder (public binaural layout, train/layout.py):
+  * trajectory: tx_positions.txt rows -> `seconds azimuth elevation distance` at the
+    row times (layout.Sequence.pose_at; azimuth unwrapped so that the linear
+    interpolation of `earflow render --trajectory` never sweeps the wrong way round);
+  * model: `earflow render --model M -i mono.wav -o OUT --trajectory T --room ROOM
+    --solver S --steps N --t0 T0 --format float` (latency compensated by render);
+  * DSP baseline: the simulator's direct path only (binsim.Simulator.direct: the same
+    KEMAR minimum-phase HRIRs with onset ITD, 1/r, air absorption, the ground-truth
+    trajectory), i.e. an anechoic HRTF panner with no room, for every room;
+  * mono copy: mono.wav on both ears.
+Metrics (docs: /work/shared/reference/metrics.md), per file, averaged weighted by length,
+per room and overall: Wave L2 (x1e3), Amplitude, Phase, MRSTFT, ITD error (us),
+ILD error (dB). Writes OUT/results.json, OUT/table.md and the plots (--plots).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from scipy.io import wavfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import acoustics  # noqa: E402
+import binsim  # noqa: E402
+import layout  # noqa: E402
+
+SR = 48000
+METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db"]
+HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrstft": "MRSTFT",
+        "itd_us": "ITD err (us)", "ild_db": "ILD err (dB)"}
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+def _stft(x, n_fft, hop, win):
+    """Centred (reflect-padded) STFT with a periodic Hann window of `win` samples
+    centred in n_fft: torch.stft(n_fft, hop, win_length=win, center=True). x [C, n] ->
+    complex128 numpy [C, frames, n_fft/2+1]."""
+    import torch
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    X = torch.stft(t, n_fft, hop, win_length=win, window=torch.hann_window(win, dtype=torch.float64),
+                   center=True, pad_mode="reflect", return_complex=True)
+    return X.transpose(1, 2).numpy()
+
+
+def wave_l2(p, g):
+    return float(np.mean((np.clip(p, -1, 1) - np.clip(g, -1, 1)) ** 2))
+
+
+def amp_phase(p, g):
+    P = _stft(p, 2048, 480, 1920)
+    G = _stft(g, 2048, 480, 1920)
+    amp = float(np.mean(np.abs(np.abs(P) - np.abs(G))))
+    d = np.abs(np.angle(P) - np.angle(G))
+    d = np.pi - np.abs(d - np.pi)
+    mg = np.abs(G.real) + np.abs(G.imag)
+    mp = np.abs(P.real) + np.abs(P.imag)
+    thr = 0.2 * np.mean(mg)
+    mask = (mg > thr) & (mp > thr)
+    phase = float(np.mean(d[mask])) if mask.any() else float("nan")
+    return amp, phase
+
+
+def mrstft(p, g):
+    """Three resolutions (n_fft 1024/2048/512, hop 120/240/50, window 600/1200/240, Hann);
+    per resolution and channel spectral convergence + mean |log|G| - log|P||
+    (log of magnitude + 1e-7), channels as separate items; averaged (torch, float32)."""
+    import torch
+    P0 = torch.from_numpy(np.ascontiguousarray(p, dtype=np.float32))
+    G0 = torch.from_numpy(np.ascontiguousarray(g, dtype=np.float32))
+    tot = 0.0
+    for n_fft, hop, win in ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)):
+        w = torch.hann_window(win)
+        P = torch.stft(P0, n_fft, hop, win_length=win, window=w, center=True, pad_mode="reflect",
+                       return_complex=True).abs()
+        G = torch.stft(G0, n_fft, hop, win_length=win, window=w, center=True, pad_mode="reflect",
+                       return_complex=True).abs()
+        sc = torch.linalg.norm((G - P).flatten(1), dim=1) / (torch.linalg.norm(G.flatten(1), dim=1) + 1e-12)
+        lm = (torch.log(G + 1e-7) - torch.log(P + 1e-7)).abs().flatten(1).mean(1)
+        tot += float(sc.mean()) + float(lm.mean())
+    return tot / 3
+
+
+FRAME = 1920        # 40 ms frames for ITD / ILD, hop 20 ms
+FHOP = 960
+ENERGY_DB = 30.0    # a frame (or frame x band) counts when within 30 dB of the file's loudest
+ILD_BANDS = (250, 500, 1000, 2000, 4000, 8000, 16000)   # octave bands (centre Hz)
+
+
+def _frames(x):
+    m = 1 + (x.shape[-1] - FRAME) // FHOP
+    idx = np.arange(m)[:, None] * FHOP + np.arange(FRAME)[None, :]
+    return x[..., idx]          # [C, m, FRAME]
+
+
+def itd_err(p, g):
+    """Mean |ITD(pred) - ITD(target)| in us over 40 ms frames (hop 20 ms) whose target
+    energy (both ears) is within 30 dB of the loudest frame; GCC-PHAT, +-1 ms lag
+    bound, 1/8-sample grid + parabolic fit, PHAT band limited to 1.5 kHz (acoustics.itd_gcc_phat, as the simulator's
+    tests measure ITD); returns (sum of errors, frames)."""
+    Pf, Gf = _frames(p), _frames(g)
+    e = np.sum(Gf ** 2, axis=(0, 2))
+    ep = np.sum(Pf ** 2, axis=(0, 2))
+    ok = (e > np.max(e) * 10 ** (-ENERGY_DB / 10)) & (ep > 1e-10) & (e > 1e-10)
+    if not ok.any():
+        return 0.0, 0
+    w = np.hanning(FRAME)
+    ip = acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=1500.0)
+    ig = acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=1500.0)
+    return float(np.sum(np.abs(np.atleast_1d(ip) - np.atleast_1d(ig)))) * 1e6, int(ok.sum())
+
+
+def ild_err(p, g):
+    """Mean |ILD(pred) - ILD(target)| in dB over 40 ms frames (hop 20 ms) and octave bands
+    250 Hz..16 kHz (FFT band energies, Hann window), over the (frame, band) cells whose
+    target energy (both ears) is within 30 dB of that band's loudest frame; returns
+    (sum, cells)."""
+    w = np.hanning(FRAME)
+    f = np.fft.rfftfreq(FRAME, 1.0 / SR)
+    Pp = np.abs(np.fft.rfft(_frames(p) * w, axis=-1)) ** 2      # [2, m, K]
+    Pg = np.abs(np.fft.rfft(_frames(g) * w, axis=-1)) ** 2
+    tot, cnt = 0.0, 0
+    for fc in ILD_BANDS:
+        sel = (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
+        bp = Pp[..., sel].sum(-1) + 1e-20
+        bg = Pg[..., sel].sum(-1) + 1e-20
+        eg = bg.sum(0)
+        ok = (eg > np.max(eg) * 10 ** (-ENERGY_DB / 10)) & (eg > 1e-12)
+        if not ok.any():
+            continue
+        ildp = 10 * np.log10(bp[0, ok] / bp[1, ok])
+        ildg = 10 * np.log10(bg[0, ok] / bg[1, ok])
+        tot += float(np.sum(np.abs(ildp - ildg)))
+        cnt += int(ok.sum())
+    return tot, cnt
+
+
+def all_metrics(p, g):
+    """p, g [2, n] float64 -> dict (ITD/ILD as (sum, count) pairs for pooling)."""
+    n = min(p.shape[1], g.shape[1])
+    p, g = p[:, :n], g[:, :n]
+    amp, ph = amp_phase(p, g)
+    return {"wave_l2e3": wave_l2(p, g) * 1e3, "amp": amp, "phase": ph, "mrstft": mrstft(p, g),
+            "itd": itd_err(p, g), "ild": ild_err(p, g), "n": n}
+
+
+def pool(items):
+    """Length-weighted means of per-file metrics; ITD/ILD pooled over their frames
+    (each file's frames weighted equally, i.e. by length)."""
+    if not items:
+        return {}
+    w = np.array([it["n"] for it in items], dtype=np.float64)
+    out = {}
+    for k in ("wave_l2e3", "amp", "phase", "mrstft"):
+        v = np.array([it[k] for it in items], dtype=np.float64)
+        ok = np.isfinite(v)
+        out[k] = float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else float("nan")
+    s = sum(it["itd"][0] for it in items)
+    c = sum(it["itd"][1] for it in items)
+    out["itd_us"] = s / c if c else float("nan")
+    s = sum(it["ild"][0] for it in items)
+    c = sum(it["ild"][1] for it in items)
+    out["ild_db"] = s / c if c else float("nan")
+    out["seconds"] = float(np.sum(w) / SR)
+    out["files"] = len(items)
+    return out
+
+
+# ---------------------------------------------------------------------- systems
+
+
+def read_wav(path):
+    sr, a = wavfile.read(path)
+    if sr != SR:
+        raise ValueError("%s: %d Hz" % (path, sr))
+    a = a.astype(np.float64) * layout._scale(a)
+    return a.T if a.ndim == 2 else a
+
+
+def write_trajectory(seq, path):
+    """tx_positions rows -> 'seconds azimuth elevation distance' (azimuth unwrapped)."""
+    at = np.arange(len(seq.rows)) * layout.SAMPLES_PER_ROW
+    az, el, dist = seq.pose_at(at)
+    az = np.degrees(np.unwrap(np.radians(az)))
+    with open(path, "w") as f:
+        f.write("# seconds azimuth elevation distance (from %s)\n" % seq.folder)
+        for t, a, e, d in zip(at / SR, az, el, dist):
+            f.write("%.6f %.4f %.4f %.4f\n" % (t, a, e, max(d, 1e-3)))
+
+
+def render_c(earflow, model, mono, out, traj=None, room=None, setting=None, extra=()):
+    cmd = [earflow, "render", "--model", model, "-i", mono, "-o", out, "--force", "-q",
+           "--format", "float"]
+    if traj:
+        cmd += ["--trajectory", traj]
+    if room:
+        cmd += ["--room", room]
+    if setting:
+        solver, steps, t0 = setting
+        cmd += ["--solver", solver, "--steps", str(steps), "--t0", "%g" % t0]
+    cmd += list(extra)
+    subprocess.run(cmd, check=True)
+
+
+_SIM = None
+
+
+def simulator():
+    global _SIM
+    if _SIM is None:
+        import corpus
+        from hrtf import Hrtf
+        _SIM = binsim.Simulator(Hrtf(corpus.sofa_path()))
+    return _SIM
+
+
+def dsp_render(seq, mono):
+    """The DSP baseline: anechoic direct path through the KEMAR HRIRs along the
+    ground-truth trajectory (head-relative positions, listener at the origin)."""
+    n = len(mono)
+    r = np.arange(len(seq.rows))
+    s = np.arange(n) / layout.SAMPLES_PER_ROW
+    xyz = np.stack([np.interp(s, r, seq.rows[:, i]) for i in range(3)], axis=-1)
+    rel = np.stack([xyz[:, 0], -xyz[:, 1], xyz[:, 2]], axis=-1)     # file axes -> head (y left)
+    scene = binsim.Scene("anechoic", src=rel, listener=(0.0, 0.0, 0.0))
+    y, _ = simulator().direct(mono.astype(np.float32), scene)
+    return y.astype(np.float64)
+
+
+def parse_settings(text, cfg):
+    fl = cfg["flow"]
+    out = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item == "default":
+            out.append((fl["solver"], int(fl["steps"]), float(fl["t0"])))
+        else:
+            s, n, t0 = item.split(":")
+            out.append((s, int(n), float(t0)))
+    seen, uniq = set(), []
+    for s in out:
+        if s not in seen:
+            seen.add(s)
+            uniq.append(s)
+    return uniq
+
+
+def model_config(path):
+    from export import read_safetensors
+    _, meta = read_safetensors(path)
+    return json.loads(meta["earflow"])
+
+
+def sname(s):
+    return "%s %d step%s t0 %g" % (s[0], s[1], "" if s[1] == 1 else "s", s[2])
+
+
+# ---------------------------------------------------------------------- tables
+
+
+def table(results, systems, rooms):
+    lines = []
+    hdr = "| room | system | " + " | ".join(HEAD[m] for m in METRICS) + " |"
+    lines.append(hdr)
+    lines.append("|" + "---|" * (2 + len(METRICS)))
+    for room in list(rooms) + ["all"]:
+        for sys_ in systems:
+            r = results[sys_].get(room)
+            if not r:
+                continue
+            vals = []
+            for m in METRICS:
+                v = r[m]
+                vals.append("%.4f" % v if m in ("amp",) else
+                            "%.1f" % v if m == "itd_us" else "%.3f" % v)
+            lines.append("| %s | %s | %s |" % (room, sys_, " | ".join(vals)))
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- plots
+
+
+def plots(a, cfg, seqs, outdir, earflow):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tmp = os.path.join(outdir, "work")
+    os.makedirs(tmp, exist_ok=True)
+    # a dry test source: the first speech sequence's mono (else the first), 2 s
+    pick = None
+    for s in seqs:
+        mp = os.path.join(s.folder, "meta.json")
+        if os.path.exists(mp) and json.load(open(mp)).get("kind") == "speech":
+            pick = s
+            break
+    pick = pick or seqs[0]
+    mono = read_wav(os.path.join(pick.folder, "mono.wav"))
+    e = np.convolve(mono ** 2, np.ones(4800), "valid")
+    st = int(np.argmax(e)) // 2
+    st = max(0, min(st, len(mono) - 2 * SR))
+    x = mono[st:st + 2 * SR]
+    x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
+    src = os.path.join(tmp, "sweep_src.wav")
+    wavfile.write(src, SR, x.astype(np.float32))
+    azs = np.arange(-180, 181, 15)
+    res = {"model": ([], []), "truth": ([], [])}
+    for az in azs:
+        o = os.path.join(tmp, "sweep_%d.wav" % az)
+        render_c(earflow, a.model, src, o, room="anechoic",
+                 extra=["--azimuth", str(az), "--elevation", "0", "--distance", "1.5"])
+        pm = read_wav(o)
+        rad = np.radians(az)
+        scene = binsim.Scene("anechoic", src=(1.5 * np.cos(rad), 1.5 * np.sin(rad), 0.0))
+        gt, _ = simulator().direct(x.astype(np.float32), scene)
+        for key, y in (("model", pm), ("truth", gt)):
+            y = y[:, 2400:]
+            res[key][0].append(acoustics.itd_gcc_phat(y[0], y[1], fmax=1500.0) * 1e6)
+            res[key][1].append(acoustics.ild_db(y[0], y[1]))
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+    for key, st_ in (("truth", "k-"), ("model", "C1o--")):
+        ax[0].plot(azs, res[key][0], st_, label=key, ms=4)
+        ax[1].plot(azs, res[key][1], st_, label=key, ms=4)
+    ax[0].set(xlabel="azimuth (deg, +90 = left)", ylabel="ITD (us, + = left leads)",
+              title="ITD, anechoic, 1.5 m, el 0")
+    ax[1].set(xlabel="azimuth (deg, +90 = left)", ylabel="ILD (dB, + = left louder)",
+              title="ILD (broadband), anechoic, 1.5 m, el 0")
+    for x_ in ax:
+        x_.grid(alpha=0.3)
+        x_.legend()
+        x_.set_xticks(range(-180, 181, 45))
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "itd_ild_vs_azimuth.png"), dpi=80)
+    plt.close(fig)
+    with open(os.path.join(outdir, "itd_ild_vs_azimuth.json"), "w") as f:
+        json.dump({"azimuth": azs.tolist(), "itd_us": {k: list(map(float, v[0])) for k, v in res.items()},
+                   "ild_db": {k: list(map(float, v[1])) for k, v in res.items()}}, f, indent=1)
+
+    # spectrograms of one example (a room sequence)
+    ex = a.example
+    if ex is None:
+        for s in seqs:
+            if s.room != "anechoic":
+                ex = s.folder
+                break
+        ex = ex or seqs[0].folder
+    seq = layout.Sequence(ex)
+    name = os.path.basename(ex)
+    files = {"mono copy": None, "target": os.path.join(ex, "binaural.wav"),
+             "model": os.path.join(a.out, "renders", "model_default", name + ".wav"),
+             "DSP": os.path.join(a.out, "renders", "dsp", name + ".wav")}
+    sig = {}
+    m = read_wav(os.path.join(ex, "mono.wav"))
+    sig["mono copy"] = np.stack([m, m])
+    for k, p in files.items():
+        if p and os.path.exists(p):
+            sig[k] = read_wav(p)
+    keys = [k for k in ("mono copy", "target", "model", "DSP") if k in sig]
+    fig, ax = plt.subplots(len(keys), 2, figsize=(10, 2.0 * len(keys)), sharex=True, sharey=True)
+    ax = np.atleast_2d(ax)
+    for i, k in enumerate(keys):
+        for c in range(2):
+            S = np.abs(_stft(sig[k][c:c + 1], 1024, 256, 1024)[0]).T
+            ax[i, c].imshow(20 * np.log10(S + 1e-6), origin="lower", aspect="auto", vmin=-60, vmax=30,
+                            extent=[0, S.shape[1] * 256 / SR, 0, SR / 2000], cmap="magma")
+            ax[i, c].set_title("%s, %s ear" % (k, "left" if c == 0 else "right"), fontsize=9)
+            ax[i, c].set_ylabel("kHz")
+    ax[-1, 0].set_xlabel("s")
+    ax[-1, 1].set_xlabel("s")
+    fig.suptitle("%s (room %s)" % (name, seq.room), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "spectrograms.png"), dpi=60)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    import torch
+    torch.set_num_threads(1)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.path.join(HERE, "data", "binaural"))
+    ap.add_argument("--split", default="testset")
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "binaural.safetensors"))
+    ap.add_argument("--earflow", default=os.path.join(ROOT, "build", "host", "earflow"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "out", "eval"))
+    ap.add_argument("--settings", default="default",
+                    help="comma list: default or solver:steps:t0 (e.g. default,euler:2:0,midpoint:1:0)")
+    ap.add_argument("--limit", type=int, default=0, help="first N sequences only (0: all)")
+    ap.add_argument("--per-room", type=int, default=0, help="first N sequences of each room only (0: all)")
+    ap.add_argument("--default-room", default=None)
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--cache", default=None, help="folder of cached baseline metrics (default OUT/cache)")
+    ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
+    ap.add_argument("--plots", action="store_true")
+    ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
+    a = ap.parse_args(argv)
+    t_start = time.time()
+    cfg = model_config(a.model)
+    settings = parse_settings(a.settings, cfg)
+    default = parse_settings("default", cfg)[0]
+    dirs = layout.find_sequences(os.path.join(a.data, a.split))
+    if a.limit:
+        dirs = dirs[:a.limit]
+    seqs = [layout.Sequence(d, default_room=a.default_room) for d in dirs]
+    if a.per_room:
+        seqs = [s for r in binsim.ROOMS for s in [q for q in seqs if q.room == r][:a.per_room]]
+    rooms = [r for r in binsim.ROOMS if any(s.room == r for s in seqs)]
+    os.makedirs(a.out, exist_ok=True)
+    rdir = os.path.join(a.out, "renders")
+    systems = {}
+    for s in ([] if a.baselines_only else settings):
+        label = "model, %s%s" % (sname(s), " (default)" if s == default else "")
+        key = "model_default" if s == default else "model_%s_%d_%g" % s
+        systems[label] = ("model", s, key)
+    if not a.no_baselines:
+        systems["DSP HRTF (anechoic, no room)"] = ("dsp", None, "dsp")
+        systems["mono copy"] = ("mono", None, None)
+    per = {k: {} for k in systems}
+    for i, seq in enumerate(seqs):
+        name = os.path.basename(seq.folder)
+        gt = read_wav(os.path.join(seq.folder, "binaural.wav"))
+        mono_path = os.path.join(seq.folder, "mono.wav")
+        mono = read_wav(mono_path)
+        traj = os.path.join(a.out, "work", name + ".traj")
+        os.makedirs(os.path.dirname(traj), exist_ok=True)
+        write_trajectory(seq, traj)
+        for label, (kind, s, key) in systems.items():
+            cache = None
+            if kind != "model":      # baselines do not depend on the model: cache their metrics
+                cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
+                if os.path.exists(cache):
+                    met = json.load(open(cache))
+                    per[label].setdefault(seq.room, []).append(met)
+                    continue
+            if kind == "model":
+                o = os.path.join(rdir, key, name + ".wav")
+                os.makedirs(os.path.dirname(o), exist_ok=True)
+                render_c(a.earflow, a.model, mono_path, o, traj, seq.room, s)
+                y = read_wav(o)
+            elif kind == "dsp":
+                o = os.path.join(rdir, key, name + ".wav")
+                if os.path.exists(o):
+                    y = read_wav(o)
+                else:
+                    y = dsp_render(seq, mono)
+                    os.makedirs(os.path.dirname(o), exist_ok=True)
+                    wavfile.write(o, SR, y.T.astype(np.float32))
+            else:
+                y = np.stack([mono, mono])
+            met = all_metrics(y, gt)
+            if cache:
+                os.makedirs(os.path.dirname(cache), exist_ok=True)
+                with open(cache, "w") as f:
+                    json.dump(met, f)
+            per[label].setdefault(seq.room, []).append(met)
+        print("evaluate: %d/%d %s (%s), %.0f s" % (i + 1, len(seqs), name, seq.room, time.time() - t_start),
+              flush=True)
+    results = {}
+    for label in systems:
+        results[label] = {room: pool(per[label].get(room, [])) for room in rooms}
+        results[label]["all"] = pool([m for room in rooms for m in per[label].get(room, [])])
+    md = table(results, list(systems), rooms)
+    head = ("Held-out `%s` of `%s`: %d sequences, %.1f min; outputs of C `earflow render`; "
+            "model `%s`.\n\n" % (a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
+                                 os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model))
+    with open(os.path.join(a.out, "table.md"), "w") as f:
+        f.write(head + md)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"results": results, "settings": [list(s) for s in settings], "config_flow": cfg["flow"],
+                   "provenance": cfg.get("provenance"), "split": a.split, "data": a.data,
+                   "files": [s.folder for s in seqs]}, f, indent=1)
+    print(head + md, flush=True)
+    if a.plots:
+        plots(a, cfg, seqs, a.out, a.earflow)
+        print("plots in", a.out)
+    print("evaluate: done in %.0f s" % (time.time() - t_start))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,488 @@
+"""Train an earflow binaural model (the PyTorch twin, train/model.py) on a dataset in
+the public binaural layout (train/layout.py), resumably, and export it.
+
+    /usr/bin/python3 train/train.py --data train/data/binaural --run train/runs/NAME \
+        [--minutes 45 | --steps N] [recipe options]     # resumes from RUN/last.pt
+    /usr/bin/python3 train/export.py --checkpoint train/runs/NAME/last.pt --out models/binaural.safetensors
+
+Recipe (what is predicted, see docs/model-spec.md): the state starts at the prior
+z = [Xc_mono, Xc_mono] (+ sigma * eps), x_t = t * y + (1 - t) * z (+ noise), and the
+network predicts the velocity y - z. With sigma 0 and t = 0 ("--t-sampling zero"),
+one Euler step from t0 = 0 is exactly a direct prediction of the binaural spectrum
+(predictive training), the cheapest schedule (1 evaluation per frame).
+
+Loss: L1 on the velocity in the compressed domain (real layout), plus optional
+--mag-weight * L1 on compressed magnitudes of the one-step estimate and
+--mrstft-weight * a multi-resolution STFT loss on the waveforms after the ISTFT.
+
+Conditioning equals what the C engine computes: per frame m the pose at the last
+sample of hop m (layout.Sequence.crop with frame_hop = hop), features and smoothing
+from earflow_dsp (spec section 2), smoothing restarted at the crop start (as after
+an engine reset).
+
+Deterministic by --seed: batch k is items 0..B-1 of BinauralDataset epoch k, so a
+resumed run sees exactly the batches it would have seen. Runs on CPU torch 1.13 and
+on CUDA torch 2.x (--device auto picks CUDA when available).
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as Fn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import binsim  # noqa: E402
+import earflow_dsp as dsp  # noqa: E402
+import layout  # noqa: E402
+from export import export  # noqa: E402
+from model import EarflowUNet  # noqa: E402
+
+SR = 48000
+
+
+def make_config(a):
+    widths = [int(w) for w in a.widths.split(",")]
+    L = len(widths) - 1
+    cfg = {"format": "earflow-model", "version": 1, "kind": "binaural", "sample_rate": SR,
+           "n_fft": a.n_fft, "hop": a.hop, "window": "sqrt_hann",
+           "compress": {"alpha": a.alpha, "beta": a.beta},
+           "arch": {"widths": widths, "kt": 3, "groups": a.groups, "emb_dim": a.emb_dim,
+                    "fourier_dim": 16,
+                    "dil_enc": [2 ** l for l in range(L)],
+                    "dil_mid": [int(d) for d in a.dil_mid.split(",")],
+                    "dil_dec": [2 ** l for l in reversed(range(L))],
+                    "freq_emb": True},
+           "conditioning": {"smoothing_ms": 20, "rooms": list(binsim.ROOMS),
+                            "dist_min": binsim.DIST_MIN, "dist_max": binsim.DIST_MAX},
+           "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps_default, "t0": a.t0},
+           "provenance": {}}
+    return cfg
+
+
+# ------------------------------------------------------------------ signal path
+
+
+class Frontend:
+    """Batched STFT / compression / ISTFT in torch, identical to earflow_dsp (spec
+    section 1) for a crop of n samples (n a multiple of hop): front pad N - hop, no
+    tail, frames m = 0..n/hop - 1."""
+
+    def __init__(self, cfg, device):
+        self.N, self.hop = cfg["n_fft"], cfg["hop"]
+        self.alpha = cfg["compress"]["alpha"]
+        self.beta = cfg["compress"]["beta"]
+        self.F = self.N // 2
+        self.win = torch.from_numpy(dsp.sqrt_hann(self.N)).float().to(device)
+        self.swin = torch.from_numpy(dsp.synthesis_window(self.N, self.hop)).float().to(device)
+
+    def stft(self, x):
+        """x [B, n] -> complex [B, T, F] (Nyquist dropped)."""
+        xp = Fn.pad(x, (self.N - self.hop, 0))
+        X = torch.stft(xp, self.N, self.hop, window=self.win, center=False,
+                       normalized=False, onesided=True, return_complex=True)
+        return X[:, :self.F, :].transpose(1, 2)
+
+    def compress(self, X):
+        """complex [B, C, T, F] -> real layout [B, 2C, T, F]."""
+        g = self.beta * (X.real ** 2 + X.imag ** 2 + 1e-12) ** ((self.alpha - 1) / 2)
+        R = torch.stack([X.real * g, X.imag * g], dim=2)          # [B, C, 2, T, F]
+        return R.flatten(1, 2)
+
+    def decompress(self, R):
+        """real layout [B, 2C, T, F] -> complex [B, C, T, F]."""
+        re, im = R[:, 0::2] / self.beta, R[:, 1::2] / self.beta
+        g = (re * re + im * im + 1e-12) ** ((1 / self.alpha - 1) / 2)
+        return torch.complex(re * g, im * g)
+
+    def istft(self, Y):
+        """complex [B, C, T, F] -> waveform [B, C, n] (aligned, as earflow_dsp.istft)."""
+        B, C, T, F = Y.shape
+        Y = torch.cat([Y, torch.zeros(B, C, T, 1, dtype=Y.dtype, device=Y.device)], dim=-1)
+        fr = torch.fft.irfft(Y, n=self.N, dim=-1) * self.swin       # [B, C, T, N]
+        fr = fr.reshape(B * C, T, self.N).transpose(1, 2)          # [BC, N, T]
+        total = (T - 1) * self.hop + self.N
+        y = Fn.fold(fr, output_size=(1, total), kernel_size=(1, self.N), stride=(1, self.hop))
+        y = y.reshape(B, C, total)
+        s = self.N - self.hop
+        return y[..., s:s + T * self.hop]
+
+
+def mrstft_loss(p, g, resolutions=((512, 128), (1024, 256), (2048, 512))):
+    """p, g [B, C, n]: mean over resolutions of spectral convergence + log-mag L1."""
+    p = p.reshape(-1, p.shape[-1])
+    g = g.reshape(-1, g.shape[-1])
+    tot = 0.0
+    for nfft, hop in resolutions:
+        w = torch.hann_window(nfft, device=p.device)
+        P = torch.stft(p, nfft, hop, window=w, return_complex=True).abs()
+        G = torch.stft(g, nfft, hop, window=w, return_complex=True).abs()
+        sc = torch.linalg.norm(G - P) / (torch.linalg.norm(G) + 1e-7)
+        lm = (torch.log(G + 1e-5) - torch.log(P + 1e-5)).abs().mean()
+        tot = tot + sc + lm
+    return tot / len(resolutions)
+
+
+# ------------------------------------------------------------------------ data
+
+
+HRTF = [None]
+
+
+def aligned_crop(ds, i, align):
+    """Item i of the dataset's epoch (the same crop as ds[i]); with align, the binaural
+    target is read `round(r / c * SR)` samples later (r: the source distance at the crop
+    centre), i.e. the common propagation delay is removed and only the interaural
+    differences stay: a frame-synchronous network cannot learn a delay of up to 29 ms
+    (10 m) as a per-bin phase rotation, and the complex L1 then only learns the mono copy."""
+    c = ds[i]
+    if not align:
+        return c
+    rng = np.random.default_rng((ds.seed, ds.epoch, i))
+    u = rng.uniform(0, ds.cum[-1])
+    k = min(int(np.searchsorted(ds.cum, u, side="right")), len(ds.seqs) - 1)
+    start = int(u - (ds.cum[k - 1] if k else 0.0))
+    seq = ds.seqs[k]
+    az, el, dist = seq.pose_at([start + ds.segment // 2])
+    shift = float(dist[0]) / binsim.C * SR
+    if HRTF[0] is not None:      # the simulator's direct sound arrives at r/c + onset(ear)
+        shift += float(np.min(HRTF[0].onset_at(az[0], el[0])))
+    shift = max(0, int(round(shift)))
+    b0 = min(start + shift, seq.length - ds.segment)
+    bi = np.asarray(seq.binaural[b0:b0 + ds.segment], dtype=np.float32).T * layout._scale(seq.binaural)
+    c["binaural"] = np.ascontiguousarray(bi)
+    return c
+
+
+def batch_from(ds, epoch, B, cfg, align=False):
+    """Batch k (= epoch) of B crops: mono [B, n], binaural [B, 2, n], c_s [B, T, D]."""
+    ds.set_epoch(epoch)
+    monos, bis, cs = [], [], []
+    a = dsp.smoothing_coef(cfg)
+    for i in range(B):
+        c = aligned_crop(ds, i, align)
+        T = len(c["az"])
+        params = np.stack([c["az"], c["el"], c["dist"], np.full(T, c["room"], np.float32)], axis=1)
+        cs.append(dsp.smooth(dsp.params_to_features(params, cfg), a))
+        monos.append(c["mono"])
+        bis.append(c["binaural"])
+    return (torch.from_numpy(np.stack(monos)), torch.from_numpy(np.stack(bis)),
+            torch.from_numpy(np.stack(cs)))
+
+
+def prepare(fe, mono, bi, device):
+    """-> cond [B, 2, T, F] (compressed mono), y [B, 4, T, F] (compressed binaural)."""
+    mono, bi = mono.to(device), bi.to(device)
+    B = mono.shape[0]
+    Xm = fe.stft(mono)[:, None]                                   # [B, 1, T, F]
+    Xb = fe.stft(bi.reshape(B * 2, -1)).reshape(B, 2, Xm.shape[2], Xm.shape[3])
+    return fe.compress(Xm), fe.compress(Xb)
+
+
+def sample_t(mode, B, gen, device, zero_frac=0.5):
+    if mode == "zero":
+        return torch.zeros(B, device=device)
+    u = torch.rand(B, generator=gen).to(device)
+    if mode == "uniform":
+        return u
+    if mode == "logitnormal":
+        return torch.sigmoid(torch.randn(B, generator=gen)).to(device)
+    if mode == "mix":          # a share zero_frac of the batch at t = 0 (the predictive step), the rest uniform
+        k = int(round(zero_frac * B))
+        return torch.where(torch.arange(B, device=device) < k, torch.zeros_like(u), u)
+    raise ValueError(mode)
+
+
+def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave):
+    B = cond.shape[0]
+    z = torch.cat([cond, cond], dim=1)                           # prior [B, 4, T, F]
+    if sigma > 0:
+        eps = torch.randn(z.shape, generator=gen).to(z.device)
+        z = z + sigma * eps
+    tt = t[:, None, None, None]
+    xt = tt * y + (1 - tt) * z
+    v_true = y - z
+    v = model(torch.cat([xt, cond], dim=1), t, c)
+    out = {"l1": (v - v_true).abs().mean()}
+    total = out["l1"]
+    if a.mag_weight > 0 or need_wave:
+        yhat = xt + (1 - tt) * v                                 # one-step estimate of y
+        if a.mag_weight > 0:
+            mh = (yhat[:, 0::2] ** 2 + yhat[:, 1::2] ** 2 + 1e-8).sqrt()
+            mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2 + 1e-8).sqrt()
+            out["mag"] = (mh - mt).abs().mean()
+            total = total + a.mag_weight * out["mag"]
+        if need_wave:
+            wp = fe.istft(fe.decompress(yhat))
+            wg = fe.istft(fe.decompress(y))
+            out["mrstft"] = mrstft_loss(wp, wg)
+            if a.mrstft_weight > 0:
+                total = total + a.mrstft_weight * out["mrstft"]
+    out["total"] = total
+    return out
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return ""
+
+
+def lr_at(step, total, a):
+    warm = min(a.warmup, max(total // 10, 1))
+    if step < warm:
+        return a.lr * (step + 1) / warm
+    if a.schedule == "constant":
+        return a.lr
+    p = min(1.0, (step - warm) / max(total - warm, 1))
+    return a.lr * (a.lr_final + (1 - a.lr_final) * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+@torch.no_grad()
+def validate(model, fe, vbatch, cfg, a, device):
+    """Validation on fixed crops: loss terms at t = t0 of the default schedule, and the
+    full default schedule (sigma, solver, steps, t0) run offline on the crops:
+    compressed-magnitude L1 and MRSTFT of its waveform against the target."""
+    model.eval()
+    mono, bi, c = vbatch
+    cond, y = prepare(fe, mono, bi, device)
+    c = c.to(device)
+    gen = torch.Generator().manual_seed(1)
+    t = torch.full((cond.shape[0],), float(cfg["flow"]["t0"]), device=device)
+    lo = losses(model, fe, cond, y, c, t, cfg["flow"]["sigma"], gen, a, need_wave=False)
+    fl = cfg["flow"]
+    z = torch.cat([cond, cond], dim=1)
+    x = z + fl["sigma"] * torch.randn(z.shape, generator=gen).to(device)
+    h = (1 - fl["t0"]) / fl["steps"]
+    for i in range(fl["steps"]):
+        ti = fl["t0"] + h * i
+        tv = torch.full((z.shape[0],), ti, device=device)
+        if fl["solver"] == "euler":
+            x = x + h * model(torch.cat([x, cond], 1), tv, c)
+        else:
+            xm = x + h / 2 * model(torch.cat([x, cond], 1), tv, c)
+            x = x + h * model(torch.cat([xm, cond], 1), tv + h / 2, c)
+    mh = (x[:, 0::2] ** 2 + x[:, 1::2] ** 2).sqrt()
+    mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2).sqrt()
+    wp = fe.istft(fe.decompress(x))
+    wg = fe.istft(fe.decompress(y))
+    # mono-copy reference for scale: how far the prior itself is
+    model.train()
+    return {"val_l1": float(lo["l1"]), "val_cmag": float((mh - mt).abs().mean()),
+            "val_mrstft": float(mrstft_loss(wp, wg)),
+            "val_wave_l2e3": float(((wp.clamp(-1, 1) - wg.clamp(-1, 1)) ** 2).mean() * 1e3)}
+
+
+@torch.no_grad()
+def cond_init_(model, gain, freq_emb_std=0.0):
+    """Initialise the time/conditioning path so that the conditioning moves the blocks
+    from the first step: with PyTorch's default init the per-block offsets proj(e) are
+    ~1e-2 of the group-normalized features and the network learned to ignore the
+    position (no ILD or ITD after 600 steps). He-normal fc1/fc2, proj ~ N(0, gain^2 / E)."""
+    # v = 0 at the start (the mono copy): the loss starts at the trivial solution's and
+    # every step has to improve on it (random output weights cost hundreds of steps)
+    model.out_conv.weight.zero_()
+    model.out_conv.bias.zero_()
+    if model.freq_emb is not None and freq_emb_std > 0:
+        # a level-independent pattern that dominates the residual stream: the
+        # per-frame group norms then scale by it, not by the signal, so the signal part
+        # passes (nearly) linearly and its gain can depend on the conditioning and the bin
+        model.freq_emb.normal_(0.0, freq_emb_std)
+    if gain <= 0:
+        return
+    for lin in (model.emb.fc1, model.emb.fc2):
+        lin.weight.normal_(0.0, math.sqrt(2.0 / lin.weight.shape[1]))
+        lin.bias.zero_()
+    for name, mod in model.named_modules():
+        if name.endswith(".proj"):
+            mod.weight.normal_(0.0, gain / math.sqrt(mod.weight.shape[1]))
+            mod.bias.zero_()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.path.join(HERE, "data", "binaural"),
+                    help="dataset root holding trainset/ and validset/ (public binaural layout)")
+    ap.add_argument("--train-split", default="trainset")
+    ap.add_argument("--valid-split", default="validset")
+    ap.add_argument("--default-room", default=None,
+                    help="room for sequences without room.txt (real recordings), one of %s" % (binsim.ROOMS,))
+    ap.add_argument("--run", required=True, help="run folder (checkpoints, log); resumes from RUN/last.pt")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=1)
+    # budget
+    ap.add_argument("--steps", type=int, default=0, help="total optimisation steps (0: from --minutes)")
+    ap.add_argument("--minutes", type=float, default=0.0,
+                    help="wall budget; with --steps 0 the schedule length is estimated from the first steps")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--segment", type=float, default=0.5, help="crop seconds")
+    # network
+    ap.add_argument("--n-fft", type=int, default=512)
+    ap.add_argument("--hop", type=int, default=256)
+    ap.add_argument("--widths", default="16,24,32")
+    ap.add_argument("--groups", type=int, default=4)
+    ap.add_argument("--alpha", type=float, default=0.5, help="magnitude compression exponent (spec section 1)")
+    ap.add_argument("--beta", type=float, default=0.1, help="compression scale")
+    ap.add_argument("--emb-dim", type=int, default=32)
+    ap.add_argument("--dil-mid", default="4,8")
+    # flow / recipe
+    ap.add_argument("--sigma", type=float, default=0.0)
+    ap.add_argument("--t-sampling", choices=["zero", "uniform", "mix", "logitnormal"], default="zero")
+    ap.add_argument("--t-zero-frac", type=float, default=0.5, help="with --t-sampling mix: share at t = 0")
+    ap.add_argument("--solver", default="euler", help="default schedule written to the model")
+    ap.add_argument("--steps-default", type=int, default=1)
+    ap.add_argument("--t0", type=float, default=0.0)
+    ap.add_argument("--align", type=int, default=1,
+                    help="1: remove the propagation delay r/c from the targets (see aligned_crop)")
+    ap.add_argument("--mag-weight", type=float, default=0.0)
+    ap.add_argument("--mrstft-weight", type=float, default=0.0)
+    ap.add_argument("--cond-gain", type=float, default=2.0,
+                    help="init scale of the conditioning offsets (0: PyTorch default init)")
+    ap.add_argument("--freq-emb-init", type=float, default=1.0, help="std of the initial freq_emb")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr-final", type=float, default=0.05, help="final lr as a fraction of --lr (cosine)")
+    ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--init", default=None, help="warm start: weights from this checkpoint (new optimiser)")
+    # logging
+    ap.add_argument("--log-every", type=int, default=20)
+    ap.add_argument("--val-every", type=int, default=200)
+    ap.add_argument("--val-items", type=int, default=16)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--export", default=None, help="also export the final model to this path")
+    a = ap.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    device = torch.device("cuda" if (a.device == "auto" and torch.cuda.is_available()) else
+                          ("cpu" if a.device == "auto" else a.device))
+    os.makedirs(a.run, exist_ok=True)
+    ck_path = os.path.join(a.run, "last.pt")
+    log_path = os.path.join(a.run, "log.jsonl")
+
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    cfg = make_config(a)
+    model = EarflowUNet(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    step, total, elapsed = 0, a.steps, 0.0
+    if os.path.exists(ck_path):
+        ck = torch.load(ck_path, map_location=device)
+        cfg = ck["config"]
+        model = EarflowUNet(cfg).to(device)
+        model.load_state_dict(ck["state_dict"])
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+        opt.load_state_dict(ck["opt"])
+        step, total, elapsed = ck["step"], ck["total"], ck.get("elapsed", 0.0)
+        a.__dict__.update({k: v for k, v in ck["args"].items()
+                           if k not in ("run", "device", "threads", "export", "minutes", "steps")})
+        if a.steps:          # an explicit --steps extends (or shortens) the schedule
+            total = a.steps
+        print("resumed %s at step %d of %d" % (ck_path, step, total), flush=True)
+    else:
+        cond_init_(model, a.cond_gain, a.freq_emb_init)
+    if not os.path.exists(ck_path) and a.init:
+        ck = torch.load(a.init, map_location=device)
+        model.load_state_dict(ck["state_dict"])
+        print("warm start from", a.init, flush=True)
+    with torch.no_grad():      # Fourier frequencies of t: fixed, log-spaced 0.5..32
+        model.emb.t_freqs.copy_(torch.logspace(math.log10(0.5), math.log10(32), len(model.emb.t_freqs)))
+
+    if a.align:
+        try:
+            import corpus
+            from hrtf import Hrtf
+            HRTF[0] = Hrtf(corpus.sofa_path())
+        except Exception as e:            # real recordings: r/c only
+            print("align: no KEMAR onsets (%s); removing r/c only" % e, flush=True)
+    fe = Frontend(cfg, device)
+    hop = cfg["hop"]
+    seg = int(round(a.segment * SR / hop)) * hop
+    tr = layout.BinauralDataset(os.path.join(a.data, a.train_split), seg, frame_hop=hop,
+                                default_room=a.default_room, seed=a.seed, items_per_epoch=a.batch)
+    vdir = os.path.join(a.data, a.valid_split)
+    vbatch = None
+    if os.path.isdir(vdir):
+        vseg = int(round(2.0 * SR / hop)) * hop
+        vds = layout.BinauralDataset(vdir, vseg, frame_hop=hop, default_room=a.default_room,
+                                     seed=12345, items_per_epoch=a.val_items)
+        vbatch = batch_from(vds, 0, a.val_items, cfg, a.align)
+    nparam = sum(p.numel() for p in model.parameters())
+    print("model %s: %d parameters; train %d sequences, crops %d samples x %d; device %s"
+          % (cfg["arch"]["widths"], nparam, len(tr.seqs), seg, a.batch, device), flush=True)
+
+    gen = torch.Generator().manual_seed(a.seed * 7919 + 1)
+    model.train()
+    t_start = time.time()
+    t_run0 = elapsed
+    need_wave = a.mrstft_weight > 0
+    acc = {}
+    while True:
+        if total and step >= total:
+            break
+        gen.manual_seed(a.seed * 7919 + 1 + step)      # per-step RNG: resumable bit for bit
+        mono, bi, c = batch_from(tr, step, a.batch, cfg, a.align)
+        cond, y = prepare(fe, mono, bi, device)
+        t = sample_t(a.t_sampling, a.batch, gen, device, a.t_zero_frac)
+        if total == 0:       # budget in minutes: estimate the total after 10 steps
+            lr = a.lr * min(1.0, (step + 1) / a.warmup)
+        else:
+            lr = lr_at(step, total, a)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        lo = losses(model, fe, cond, y, c.to(device), t, a.sigma, gen, a, need_wave)
+        opt.zero_grad(set_to_none=True)
+        lo["total"].backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        for k, v in lo.items():
+            acc[k] = acc.get(k, 0.0) + float(v)
+        acc["n"] = acc.get("n", 0) + 1
+        el = t_run0 + time.time() - t_start
+        if total == 0 and step == 10:
+            per = (time.time() - t_start) / 10
+            total = max(20, int(a.minutes * 60 / per * 0.97)) if a.minutes > 0 else 1000
+            print("%.2f s/step -> schedule of %d steps" % (per, total), flush=True)
+        if step % a.log_every == 0 or step == total:
+            rec = {"step": step, "lr": lr, "elapsed_s": round(el, 1), "grad_norm": float(gn)}
+            rec.update({"train_" + k: acc[k] / acc["n"] for k in acc if k != "n"})
+            acc = {}
+            if vbatch is not None and (step % a.val_every == 0 or step == total):
+                rec.update(validate(model, fe, vbatch, cfg, a, device))
+            print(json.dumps(rec), flush=True)
+            with open(log_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+        if step % a.save_every == 0 or step == total:
+            prov = {"data": os.path.abspath(a.data), "train_steps": step, "commit": git_commit(),
+                    "notes": "train/train.py %s" % " ".join(
+                        "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
+                        if k in ("widths", "dil_mid", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
+                                 "mrstft_weight", "lr", "schedule", "seed"))}
+            cfg["provenance"] = prov
+            tmp = ck_path + ".tmp"
+            torch.save({"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),
+                        "step": step, "total": total, "elapsed": el, "args": vars(a),
+                        "provenance": prov}, tmp)
+            os.replace(tmp, ck_path)
+    if a.export:
+        model.eval()
+        export(model.cpu(), cfg, a.export, cfg["provenance"])
+        print("exported", a.export, flush=True)
+
+
+if __name__ == "__main__":
+    main()
