@@ -13,7 +13,9 @@ int ef_lv2_model_source_find(const char *name, const char *bundle_path, char *pa
                              size_t path_len, char *searched, size_t searched_len)
 {
     const char *env = getenv("EARFLOW_MODEL_DIR");
-    const char *dirs[3] = {env && env[0] ? env : NULL, bundle_path, EF_MODELS_INSTALL_DIR};
+    const int override = env && env[0];
+    const char *dirs[3] = {override ? env : NULL, override ? NULL : bundle_path,
+                           override ? NULL : EF_MODELS_INSTALL_DIR};
     searched[0] = 0;
     for (int i = 0; i < 3; i++) {
         if (!dirs[i])

@@ -1,7 +1,8 @@
 /* Where a plugin finds its model when no path was chosen (state or patch:Set):
- *   1. $EARFLOW_MODEL_DIR/<name>.safetensors (read once, in instantiate);
- *   2. the bundle's own folder;
- *   3. the models install folder (<datadir>/earflow/models, as `earflow --model`).
+ *   - when $EARFLOW_MODEL_DIR is set (read once, in instantiate): there only, so
+ *     that a user or a test decides exactly which models a session sees;
+ *   - otherwise the bundle's own folder, then the models install folder
+ *     (<datadir>/earflow/models, as `earflow --model`).
  * Not real-time safe (reads the environment and the file system). */
 #ifndef EF_LV2_MODEL_SOURCE_H
 #define EF_LV2_MODEL_SOURCE_H
