@@ -21,9 +21,13 @@ fi
 SECONDS_TO_RUN=${EF_XRUN_SECONDS:-60}
 ATTEMPTS=${EF_XRUN_ATTEMPTS:-3}
 start_jackd 256
-"$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
-    --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
-    </dev/null 2>"$T/live.err" &
+# One run of earflow live on the dummy ports; its summary goes to $T/live.err.
+run_live() {
+    "$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
+        --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
+        </dev/null 2>"$T/live.err"
+}
+run_live &
 pid=$!
 wait_port efl:out_left && sleep 2
 jack_lsp -l >"$T/latency.txt" 2>/dev/null
@@ -54,9 +58,7 @@ while :; do
     fi
     attempt=$((attempt + 1))
     : >"$T/jackd.log"
-    "$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --azimuth 45 \
-        --connect-in physical --connect-out physical --duration "$SECONDS_TO_RUN" \
-        </dev/null 2>"$T/live.err"
+    run_live
     rc=$?
 done
 finish

@@ -22,6 +22,16 @@ static const char *golden_dir;
 
 typedef void (*configure_fn)(ef_engine *e);
 
+/* The test signal every case renders: a sine plus noise, N samples (caller frees). */
+static float *test_input(void)
+{
+    float *in = malloc(sizeof(float) * N);
+    uint32_t seed = 11;
+    for (int i = 0; i < N; i++)
+        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    return in;
+}
+
 /* Renders the test signal through a fresh engine configured by `configure`
  * (before the reset, so the blend starts at its target). */
 static void render(const ef_model *m, configure_fn configure, float *out[2])
@@ -32,10 +42,7 @@ static void render(const ef_model *m, configure_fn configure, float *out[2])
     if (configure)
         configure(e);
     ef_engine_reset(e);
-    float *in = malloc(sizeof(float) * N);
-    uint32_t seed = 11;
-    for (int i = 0; i < N; i++)
-        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    float *in = test_input();
     const int sizes[] = {0};
     test_stream(e, in, out, ef_model_out_channels(m), N, sizes, 1, 300, 3);
     free(in);
@@ -58,13 +65,11 @@ static void dry_of(const ef_model *m, float *dry)
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
     int latency = ef_engine_latency(e);
     ef_engine_free(e);
-    uint32_t seed = 11;
-    for (int i = 0; i < N; i++) {
-        float x = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
-        if (i + latency < N)
-            dry[i + latency] = x;
-    }
+    float *in = test_input();
+    for (int i = 0; i + latency < N; i++)
+        dry[i + latency] = in[i];
     memset(dry, 0, sizeof(float) * (size_t)(latency < N ? latency : N));
+    free(in);
 }
 
 static void mix_30(ef_engine *e) { ef_engine_set_mix(e, 0.3f); }
@@ -141,10 +146,7 @@ static void bypass_toggle_is_click_free(void **state)
     dry_of(m, dry);
     render(m, NULL, wet);
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
-    float *in = malloc(sizeof(float) * N);
-    uint32_t seed = 11;
-    for (int i = 0; i < N; i++)
-        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    float *in = test_input();
     for (int pos = 0, blk = 0; pos < N; pos += 100, blk++) {
         if (blk == 60 || blk == 150)
             ef_engine_set_bypass(e, blk == 60);
@@ -192,10 +194,7 @@ static void blend_controls_are_clamped(void **state)
     ef_engine_set_output_gain(e, 1e9f); /* clamped to +24 dB */
     ef_engine_set_output_gain(e, 0.0f);
     ef_engine_reset(e);
-    uint32_t seed = 11;
-    float *in = malloc(sizeof(float) * N);
-    for (int i = 0; i < N; i++)
-        in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
+    float *in = test_input();
     const int sizes[] = {0};
     test_stream(e, in, got, 1, N, sizes, 1, 300, 3);
     for (int i = 0; i < N; i++)
