@@ -84,6 +84,32 @@ static void apply_pending_schedule(ef_engine *e)
     ef_unet_state_reset(e->net_state);
 }
 
+/* A mask head's output o is a complex mask on the input spectrum: the predicted end
+ * point is x1 = o * cond per output channel and bin, and the velocity that reaches it
+ * from x at time t is (x1 - x) / (1 - t). The solver's t is always < 1 (t0 <= 0.99). */
+static void mask_to_velocity(const ef_engine *e, const float *x, double t, float *v)
+{
+    const int F = e->F;
+    const float inv = (float)(1.0 / (1.0 - (double)(float)t)); /* the net sees float t */
+    const float *cr = e->cond, *ci = e->cond + F;
+    for (int ch = 0; ch < e->model->out_channels; ch++) {
+        const size_t o = (size_t)ch * 2 * (size_t)F;
+        for (int k = 0; k < F; k++) {
+            const float mr = v[o + k], mi = v[o + F + k];
+            v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
+            v[o + F + k] = (mr * ci[k] + mi * cr[k] - x[o + F + k]) * inv;
+        }
+    }
+}
+
+/* The network at (x, t), as a velocity whatever its head. */
+static void velocity(ef_engine *e, int evaluation, const float *x, double t, const float *c)
+{
+    ef_unet_eval(&e->model->net, e->net_state, evaluation, x, e->cond, (float)t, c, e->v);
+    if (e->model->mask_head)
+        mask_to_velocity(e, x, t, e->v);
+}
+
 /* One frame of the flow: x = prior + sigma * eps, then the ODE from t0 to 1. */
 static void flow_frame(ef_engine *e)
 {
@@ -110,15 +136,14 @@ static void flow_frame(ef_engine *e)
     for (int i = 0; i < e->steps; i++) {
         const double ti = (double)e->t0 + (1.0 - (double)e->t0) * i / e->steps;
         if (e->solver == EF_SOLVER_EULER) {
-            ef_unet_eval(&m->net, e->net_state, i, e->x, e->cond, (float)ti, c, e->v);
+            velocity(e, i, e->x, ti, c);
             for (size_t k = 0; k < xs; k++)
                 e->x[k] = e->x[k] + h32 * e->v[k];
         } else {
-            ef_unet_eval(&m->net, e->net_state, 2 * i, e->x, e->cond, (float)ti, c, e->v);
+            velocity(e, 2 * i, e->x, ti, c);
             for (size_t k = 0; k < xs; k++)
                 e->x_mid[k] = e->x[k] + half * e->v[k];
-            ef_unet_eval(&m->net, e->net_state, 2 * i + 1, e->x_mid, e->cond,
-                         (float)(ti + h / 2.0), c, e->v);
+            velocity(e, 2 * i + 1, e->x_mid, ti + h / 2.0, c);
             for (size_t k = 0; k < xs; k++)
                 e->x[k] = e->x[k] + h32 * e->v[k];
         }

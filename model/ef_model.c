@@ -210,6 +210,16 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         return -1;
     }
     uc->freq_emb = fe && cJSON_IsTrue(fe);
+    /* optional (absent = "velocity"): what the network's output means (spec section 4) */
+    const cJSON *head = cJSON_GetObjectItemCaseSensitive(arch, "head");
+    if (head) {
+        if (cJSON_IsString(head) && strcmp(head->valuestring, "mask") == 0)
+            m->mask_head = 1;
+        else if (!(cJSON_IsString(head) && strcmp(head->valuestring, "velocity") == 0)) {
+            ef_error_set(err, "config: arch.head must be \"velocity\" or \"mask\"");
+            return -1;
+        }
+    }
     uc->levels = n_widths - 1;
     uc->c_out = m->out_channels;
     uc->c_cond = 1;

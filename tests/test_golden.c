@@ -174,6 +174,9 @@ static void binaural_static(void **state) { (void)state; check_case_file("binaur
 static void binaural_moving(void **state) { (void)state; check_case_file("binaural_moving.safetensors"); }
 static void separate_static(void **state) { (void)state; check_case_file("separate_static.safetensors"); }
 static void separate_moving(void **state) { (void)state; check_case_file("separate_moving.safetensors"); }
+/* arch.head "mask": the network's output is a complex mask on the input spectrum */
+static void binaural_mask_moving(void **state) { (void)state; check_case_file("binaural_mask_moving.safetensors"); }
+static void separate_mask_moving(void **state) { (void)state; check_case_file("separate_mask_moving.safetensors"); }
 
 /* Extreme and invalid control values are clamped or ignored: the output stays
  * finite and nothing is replaced as non-finite. */
@@ -233,6 +236,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_moving),
         cmocka_unit_test(separate_static),
         cmocka_unit_test(separate_moving),
+        cmocka_unit_test(binaural_mask_moving),
+        cmocka_unit_test(separate_mask_moving),
         cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -429,6 +429,7 @@ static void config_values(void **state)
         {"flow", "t0", "1.5", "t0"},
         {"arch", "freq_emb", "1", "true or false"},
         {"arch", "freq_emb", "false", "'freq_emb' is not part"},
+        {"arch", "head", "\"gain\"", "arch.head"}, {"arch", "head", "1", "arch.head"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},

@@ -122,6 +122,11 @@ class EarflowUNet(nn.Module):
             [ResBlock(widths[l], E, kt, arch["dil_dec"][l], g) for l in range(L)])
         self.out_norm = FrameGroupNorm(g, widths[0], eps=1e-5)
         self.out_conv = conv_kt1(widths[0], 2 * self.c_out)
+        # what the output means (spec section 4): a velocity, or a complex mask on the
+        # conditioning spectrum whose product is the predicted end point
+        self.head = arch.get("head", "velocity")
+        if self.head not in ("velocity", "mask"):
+            raise ValueError("arch.head must be 'velocity' or 'mask'")
 
     @classmethod
     def from_config(cls, config):
@@ -148,6 +153,28 @@ class EarflowUNet(nn.Module):
             h = self.up[l](h) + skips[l]
             h = self.dec[l](h, e)
         return self.out_conv(Fn.silu(self.out_norm(h)))
+
+
+    def endpoint(self, state, cond, t, c):
+        """Mask head only: the predicted end point x1 = mask * cond (complex, per
+        output channel). state [B, 2C_out, T, F], cond [B, 2C_cond, T, F]."""
+        o = self(torch.cat([state, cond], 1), t, c)
+        mr, mi = o[:, 0::2], o[:, 1::2]                 # [B, C_out, T, F]
+        cr, ci = cond[:, 0:1], cond[:, 1:2]
+        x1 = torch.stack([mr * cr - mi * ci, mr * ci + mi * cr], dim=2)
+        return x1.reshape(o.shape)                       # re/im interleaved per channel
+
+    def velocity(self, state, cond, t, c):
+        """U(x, t, c) as a velocity whatever the head: a mask head's end point x1 is
+        reached from x at t by (x1 - x) / (1 - t)."""
+        if self.head == "velocity":
+            return self(torch.cat([state, cond], 1), t, c)
+        b = state.shape[0]
+        t = torch.as_tensor(t, dtype=state.dtype, device=state.device)
+        if t.dim() == 0:
+            t = t.expand(b)
+        inv = (1.0 / (1.0 - t.double())).to(state.dtype)[:, None, None, None]
+        return (self.endpoint(state, cond, t, c) - state) * inv
 
 
 # ----------------------------------------------------------------- random init
@@ -212,8 +239,7 @@ def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0):
     half = torch.tensor(h / 2.0, dtype=torch.float32)
 
     def U(state, t):
-        inp = torch.cat([state, cond], dim=0)[None]
-        return model(inp, torch.tensor([t], dtype=torch.float32), c)[0]
+        return model.velocity(state[None], cond[None], torch.tensor([t], dtype=torch.float32), c)[0]
 
     for ti in ts:
         if solver == "euler":

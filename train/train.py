@@ -210,7 +210,7 @@ def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave):
     tt = t[:, None, None, None]
     xt = tt * y + (1 - tt) * z
     v_true = y - z
-    v = model(torch.cat([xt, cond], dim=1), t, c)
+    v = model.velocity(xt, cond, t, c)
     out = {"l1": (v - v_true).abs().mean()}
     total = out["l1"]
     if a.mag_weight > 0 or need_wave:
@@ -271,10 +271,10 @@ def validate(model, fe, vbatch, cfg, a, device):
         ti = fl["t0"] + h * i
         tv = torch.full((z.shape[0],), ti, device=device)
         if fl["solver"] == "euler":
-            x = x + h * model(torch.cat([x, cond], 1), tv, c)
+            x = x + h * model.velocity(x, cond, tv, c)
         else:
-            xm = x + h / 2 * model(torch.cat([x, cond], 1), tv, c)
-            x = x + h * model(torch.cat([xm, cond], 1), tv + h / 2, c)
+            xm = x + h / 2 * model.velocity(x, cond, tv, c)
+            x = x + h * model.velocity(xm, cond, tv + h / 2, c)
     mh = (x[:, 0::2] ** 2 + x[:, 1::2] ** 2).sqrt()
     mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2).sqrt()
     wp = fe.istft(fe.decompress(x))

@@ -151,10 +151,10 @@ def run_flow(model, sp, z, c, sigma, solver, steps, t0, eps=None):
         ti = t0 + (1.0 - t0) * i / steps
         tt = torch.full((B,), ti, device=z.device)
         if solver == "euler":
-            x = x + h * model(torch.cat([x, z], 1), tt, c)
+            x = x + h * model.velocity(x, z, tt, c)
         else:
-            xm = x + (h / 2) * model(torch.cat([x, z], 1), tt, c)
-            x = x + h * model(torch.cat([xm, z], 1), tt + h / 2, c)
+            xm = x + (h / 2) * model.velocity(x, z, tt, c)
+            x = x + h * model.velocity(xm, z, tt + h / 2, c)
     return x
 
 
@@ -179,14 +179,14 @@ def losses(model, sp, cfg, mix, want, labels, removes, a, step_gen):
         eps = torch.randn(z.shape, generator=step_gen).to(dev) if sigma > 0 else None
         x0 = z if eps is None else z + sigma * eps
         t = torch.zeros(B, device=dev)
-        v = model(torch.cat([x0, z], 1), t, c)
+        v = model.velocity(x0, z, t, c)
         x1 = x0 + v                                       # Euler, 1 step from t0 = 0
     else:                                                 # flow matching, t ~ U(0, 1)
         eps = torch.randn(z.shape, generator=step_gen).to(dev)
         x0 = z + sigma * eps
         t = torch.rand(B, generator=step_gen).to(dev)
         xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * wc
-        v = model(torch.cat([xt, z], 1), t, c)
+        v = model.velocity(xt, z, t, c)
         x1 = xt + (1 - t)[:, None, None, None] * v       # the one-step estimate of x1
     parts = {}
     scale = z.abs().mean(dim=(1, 2, 3)).clamp_min(a.scale_floor)
