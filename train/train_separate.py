@@ -64,7 +64,8 @@ def make_config(a):
         "arch": {"widths": widths, "kt": 3, "groups": a.groups, "emb_dim": 32,
                  "fourier_dim": 16, "dil_enc": [2 ** l for l in range(L)],
                  "dil_mid": [int(d) for d in a.dil_mid.split(",")],
-                 "dil_dec": [2 ** l for l in range(L)], "freq_emb": not a.no_freq_emb},
+                 "dil_dec": [2 ** l for l in range(L)], "freq_emb": not a.no_freq_emb,
+                 "head": a.head},
         "conditioning": {"smoothing_ms": 20, "labels": list(mx.LABELS),
                          "remove": remove_mode(a)},
         "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps, "t0": a.t0},
@@ -286,6 +287,8 @@ def main():
     ap.add_argument("--groups", type=int, default=4)
     ap.add_argument("--dil-mid", default="4,8")
     ap.add_argument("--no-freq-emb", action="store_true")
+    ap.add_argument("--head", choices=["velocity", "mask"], default="velocity",
+                    help="network output: a velocity, or a complex mask on the mixture")
     ap.add_argument("--n-fft", type=int, default=512)
     ap.add_argument("--hop", type=int, default=256)
     ap.add_argument("--sigma", type=float, default=0.0)
@@ -338,6 +341,8 @@ def main():
         model.in_conv.bias.zero_()
         model.out_conv.weight.mul_(a.out_gain)
         model.out_conv.bias.zero_()
+        if a.head == "mask":      # start at the mask 1 + 0j: the output is the mixture
+            model.out_conv.bias[0::2] = 1.0
         if model.freq_emb is not None and a.freq_emb_init > 0:
             # a fixed-size random pattern per bin from the start: it names each bin's
             # frequency, and its size against the signal's tells the normalized network
