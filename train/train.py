@@ -60,7 +60,7 @@ def make_config(a):
                     "dil_enc": [2 ** l for l in range(L)],
                     "dil_mid": [int(d) for d in a.dil_mid.split(",")],
                     "dil_dec": [2 ** l for l in reversed(range(L))],
-                    "freq_emb": True},
+                    "freq_emb": True, "head": a.head},
            "conditioning": {"smoothing_ms": 20, "rooms": list(binsim.ROOMS),
                             "dist_min": binsim.DIST_MIN, "dist_max": binsim.DIST_MAX},
            "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps_default, "t0": a.t0},
@@ -296,6 +296,8 @@ def cond_init_(model, gain, freq_emb_std=0.0):
     # every step has to improve on it (random output weights cost hundreds of steps)
     model.out_conv.weight.zero_()
     model.out_conv.bias.zero_()
+    if model.head == "mask":   # the mask 1 + 0j: the mono copy, as above
+        model.out_conv.bias[0::2] = 1.0
     if model.freq_emb is not None and freq_emb_std > 0:
         # a level-independent pattern that dominates the residual stream: the
         # per-frame group norms then scale by it, not by the signal, so the signal part
@@ -339,6 +341,8 @@ def main(argv=None):
     ap.add_argument("--beta", type=float, default=0.1, help="compression scale")
     ap.add_argument("--emb-dim", type=int, default=32)
     ap.add_argument("--dil-mid", default="4,8")
+    ap.add_argument("--head", choices=["velocity", "mask"], default="velocity",
+                    help="network output: a velocity, or a complex mask per ear on the mono spectrum")
     # flow / recipe
     ap.add_argument("--sigma", type=float, default=0.0)
     ap.add_argument("--t-sampling", choices=["zero", "uniform", "mix", "logitnormal"], default="zero")
@@ -470,7 +474,7 @@ def main(argv=None):
             prov = {"data": os.path.abspath(a.data), "train_steps": step, "commit": git_commit(),
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
-                        if k in ("widths", "dil_mid", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
+                        if k in ("widths", "dil_mid", "head", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
                                  "mrstft_weight", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
