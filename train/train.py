@@ -279,9 +279,16 @@ def validate(model, fe, vbatch, cfg, a, device):
     mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2).sqrt()
     wp = fe.istft(fe.decompress(x))
     wg = fe.istft(fe.decompress(y))
-    # mono-copy reference for scale: how far the prior itself is
+    # lateralization: broadband ILD per crop (dB) of the estimate against the target's;
+    # the mono copy's error is |ILD of the target|, the figure to beat
+    def ild(w):
+        e = w.pow(2).sum(-1) + 1e-12
+        return 10.0 * torch.log10(e[:, 0] / e[:, 1])
+    ild_t = ild(wg)
     model.train()
-    return {"val_l1": float(lo["l1"]), "val_cmag": float((mh - mt).abs().mean()),
+    return {"val_ild_err_db": float((ild(wp) - ild_t).abs().mean()),
+            "val_ild_prior_db": float(ild_t.abs().mean()),
+            "val_l1": float(lo["l1"]), "val_cmag": float((mh - mt).abs().mean()),
             "val_mrstft": float(mrstft_loss(wp, wg)),
             "val_wave_l2e3": float(((wp.clamp(-1, 1) - wg.clamp(-1, 1)) ** 2).mean() * 1e3)}
 
