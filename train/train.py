@@ -162,6 +162,15 @@ def aligned_crop(ds, i, align):
     return c
 
 
+def restrict_rooms(ds, names):
+    """Keep only the dataset's sequences recorded in these rooms (a curriculum: the
+    anechoic room first)."""
+    ds.seqs = [q for q in ds.seqs if q.room in names]
+    if not ds.seqs:
+        raise SystemExit("no sequence in rooms %s" % ",".join(names))
+    ds.cum = np.cumsum([q.length - ds.segment + 1 for q in ds.seqs]).astype(np.float64)
+
+
 def batch_from(ds, epoch, B, cfg, align=False):
     """Batch k (= epoch) of B crops: mono [B, n], binaural [B, 2, n], c_s [B, T, D]."""
     ds.set_epoch(epoch)
@@ -327,6 +336,8 @@ def main(argv=None):
                     help="dataset root holding trainset/ and validset/ (public binaural layout)")
     ap.add_argument("--train-split", default="trainset")
     ap.add_argument("--valid-split", default="validset")
+    ap.add_argument("--rooms", default="",
+                    help="train and validate on these rooms only (comma list; default all)")
     ap.add_argument("--default-room", default=None,
                     help="room for sequences without room.txt (real recordings), one of %s" % (binsim.ROOMS,))
     ap.add_argument("--run", required=True, help="run folder (checkpoints, log); resumes from RUN/last.pt")
@@ -424,12 +435,16 @@ def main(argv=None):
     seg = int(round(a.segment * SR / hop)) * hop
     tr = layout.BinauralDataset(os.path.join(a.data, a.train_split), seg, frame_hop=hop,
                                 default_room=a.default_room, seed=a.seed, items_per_epoch=a.batch)
+    if a.rooms:
+        restrict_rooms(tr, a.rooms.split(","))
     vdir = os.path.join(a.data, a.valid_split)
     vbatch = None
     if os.path.isdir(vdir):
         vseg = int(round(2.0 * SR / hop)) * hop
         vds = layout.BinauralDataset(vdir, vseg, frame_hop=hop, default_room=a.default_room,
                                      seed=12345, items_per_epoch=a.val_items)
+        if a.rooms:
+            restrict_rooms(vds, a.rooms.split(","))
         vbatch = batch_from(vds, 0, a.val_items, cfg, a.align)
     nparam = sum(p.numel() for p in model.parameters())
     print("model %s: %d parameters; train %d sequences, crops %d samples x %d; device %s"
