@@ -2,6 +2,7 @@
  * ISTFT. Everything is allocated in ef_engine_new; processing only computes. */
 #include "ef_conditioning.h"
 #include "ef_framer.h"
+#include "ef_head_prior.h"
 #include "ef_model_internal.h"
 #include "ef_noise.h"
 #include "ef_output_stage.h"
@@ -34,6 +35,9 @@ struct ef_engine {
     /* flow (network models) */
     ef_unet_state *net_state;
     float *cond, *x, *x_mid, *v, *eps; /* real layout frames */
+    float *prior;        /* the flow's start per output channel (head prior models) */
+    float *prior_gain;   /* per ear [re F][im F] (ef_head_prior.h) */
+    double prior_lateral; /* the lateral cosine prior_gain was made for (NAN: none) */
     ef_conditioning conditioning;
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
     ef_noise noise;
@@ -91,9 +95,10 @@ static void mask_to_velocity(const ef_engine *e, const float *x, double t, float
 {
     const int F = e->F;
     const float inv = (float)(1.0 / (1.0 - (double)(float)t)); /* the net sees float t */
-    const float *cr = e->cond, *ci = e->cond + F;
     for (int ch = 0; ch < e->model->out_channels; ch++) {
         const size_t o = (size_t)ch * 2 * (size_t)F;
+        const float *base = e->model->head_prior ? e->prior + o : e->cond; /* the prior */
+        const float *cr = base, *ci = base + F;
         for (int k = 0; k < F; k++) {
             const float mr = v[o + k], mi = v[o + F + k];
             v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
@@ -108,6 +113,31 @@ static void velocity(ef_engine *e, int evaluation, const float *x, double t, con
     ef_unet_eval(&e->model->net, e->net_state, evaluation, x, e->cond, (float)t, c, e->v);
     if (e->model->mask_head)
         mask_to_velocity(e, x, t, e->v);
+}
+
+/* Head prior models: the prior of each ear is the mono spectrum times that ear's
+ * spherical-head gain, made again only when the (smoothed) direction moved. */
+static void make_prior(ef_engine *e, const float *c)
+{
+    const ef_model *m = e->model;
+    const int F = e->F;
+    const double lateral = ef_head_prior_lateral(c);
+    if (lateral != e->prior_lateral) {
+        ef_head_prior_gains(lateral, m->n_fft, m->sample_rate, m->alpha, e->prior_gain,
+                            e->prior_gain + 2 * (size_t)F);
+        e->prior_lateral = lateral;
+    }
+    const float *cr = e->cond, *ci = e->cond + F;
+    for (int ch = 0; ch < m->out_channels; ch++) {
+        const float *g = e->prior_gain + (size_t)ch * 2 * (size_t)F;
+        float *p = e->prior + (size_t)ch * 2 * (size_t)F;
+        for (int k = 0; k < F; k++) {
+            const float re = cr[k] * g[k] - ci[k] * g[F + k];
+            const float im = cr[k] * g[F + k] + ci[k] * g[k];
+            p[k] = re;
+            p[F + k] = im;
+        }
+    }
 }
 
 /* One frame of the flow: x = prior + sigma * eps, then the ODE from t0 to 1. */
@@ -127,10 +157,14 @@ static void flow_frame(ef_engine *e)
         c = e->cond_sub;
     }
     ef_noise_normals(&e->noise, e->eps, (int)xs);
-    for (int ch = 0; ch < co; ch++)
+    if (m->head_prior)
+        make_prior(e, c);
+    for (int ch = 0; ch < co; ch++) {
+        const float *z = m->head_prior ? e->prior + (size_t)ch * 2 * (size_t)F : e->cond;
         for (int k = 0; k < 2 * F; k++)
             e->x[(size_t)ch * 2 * (size_t)F + (size_t)k] =
-                e->cond[k] + m->sigma * e->eps[(size_t)ch * 2 * (size_t)F + (size_t)k];
+                z[k] + m->sigma * e->eps[(size_t)ch * 2 * (size_t)F + (size_t)k];
+    }
     const double h = (1.0 - (double)e->t0) / e->steps;
     const float h32 = (float)h, half = (float)(h / 2.0);
     for (int i = 0; i < e->steps; i++) {
@@ -264,6 +298,10 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         ok = ok && (e->cond = engine_floats(e, 2 * (size_t)e->F)) && (e->x = engine_floats(e, xs)) &&
              (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, xs)) &&
              (e->eps = engine_floats(e, xs));
+        if (ok && model->head_prior)
+            ok = (e->prior = engine_floats(e, xs)) &&
+                 (e->prior_gain = engine_floats(e, 4 * (size_t)e->F));
+        e->prior_lateral = NAN;
         if (ok)
             e->bytes += ef_unet_state_bytes(e->net_state);
         ef_conditioning_init(&e->conditioning, model->kind == EF_KIND_BINAURAL, model->n_rooms,
@@ -316,6 +354,8 @@ void ef_engine_free(ef_engine *e)
     free(e->x_mid);
     free(e->v);
     free(e->eps);
+    free(e->prior);
+    free(e->prior_gain);
     free(e);
 }
 

@@ -237,6 +237,16 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
             return -1;
         m->dist_max = (float)d;
         uc->cond_dim = 5 + m->n_rooms;
+        /* optional: the flow's start (spec section 4): "mono" (default) or "spherical_head" */
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(cond, "prior");
+        if (pr) {
+            if (cJSON_IsString(pr) && strcmp(pr->valuestring, "spherical_head") == 0)
+                m->head_prior = 1;
+            else if (!(cJSON_IsString(pr) && strcmp(pr->valuestring, "mono") == 0)) {
+                ef_error_set(err, "config: conditioning.prior must be \"mono\" or \"spherical_head\"");
+                return -1;
+            }
+        }
     } else {
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;

@@ -20,6 +20,7 @@ struct ef_model {
     double smoothing_ms;
     float dist_min, dist_max;
     int n_rooms, n_labels;
+    int head_prior;      /* binaural: conditioning.prior "spherical_head" */
     int mask_head;       /* arch.head "mask": the network output is a complex mask on the input */
     int remove_subtract; /* separate: conditioning.remove "subtract" (remove = mixture - keep) */
     char rooms[EF_MAX_NAMES][EF_NAME_LEN], labels[EF_MAX_NAMES][EF_NAME_LEN];

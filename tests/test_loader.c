@@ -430,6 +430,7 @@ static void config_values(void **state)
         {"arch", "freq_emb", "1", "true or false"},
         {"arch", "freq_emb", "false", "'freq_emb' is not part"},
         {"arch", "head", "\"gain\"", "arch.head"}, {"arch", "head", "1", "arch.head"},
+        {"conditioning", "prior", "\"sphere\"", "conditioning.prior"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},

@@ -280,3 +280,58 @@ def smooth(c_raw, a):
 def conditioning(params, config):
     """Raw per-frame params [M, 4] -> smoothed features c_s [M, D_c] (float32)."""
     return smooth(params_to_features(params, config), smoothing_coef(config))
+
+
+# ------------------------------------------------------- spherical-head prior
+
+HEAD_RADIUS = 0.0875     # m
+SPEED_OF_SOUND = 343.0   # m/s
+SHADOW_ALPHA_MIN = 0.1   # Brown & Duda (1998) head-shadow filter
+SHADOW_THETA_MIN = 150.0 * math.pi / 180.0
+
+
+def head_prior_gains(c_s, config):
+    """conditioning.prior "spherical_head" (spec section 4): per frame, ear and bin the
+    complex gain P that turns the compressed mono spectrum into the prior of that ear,
+    from the smoothed features c_s [M, D_c]: a rigid sphere's interaural delay
+    (Woodworth, relative to the nearer ear) and head shadow (Brown & Duda's one-pole
+    one-zero filter), raised to the compression exponent in magnitude.
+
+    Returns float32 [M, 2 ears, 2 (re, im), F]; double inside."""
+    c_s = np.asarray(c_s, dtype=np.float32)
+    n_fft, sr = config["n_fft"], config["sample_rate"]
+    alpha_c = float(np.float32(config["compress"]["alpha"]))
+    F = n_fft // 2
+    g = np.clip(c_s[:, 2].astype(np.float64) * c_s[:, 1].astype(np.float64), -1.0, 1.0)
+    s = np.stack([g, -g], axis=1)                         # cos(angle to each ear's axis)
+    theta = np.arccos(s)
+    a_c = HEAD_RADIUS / SPEED_OF_SOUND
+    tau = np.where(theta < math.pi / 2, -a_c * s, a_c * (theta - math.pi / 2))
+    tau = tau - tau.min(axis=1, keepdims=True)           # the nearer ear leads at 0
+    alpha = (1.0 + SHADOW_ALPHA_MIN / 2) + (1.0 - SHADOW_ALPHA_MIN / 2) * np.cos(
+        theta / SHADOW_THETA_MIN * math.pi)
+    w = 2.0 * math.pi * np.arange(F, dtype=np.float64) * sr / n_fft      # rad/s per bin
+    u = (w * HEAD_RADIUS / (2.0 * SPEED_OF_SOUND))[None, None, :]        # w / (2 w0)
+    al = alpha[:, :, None]
+    den = 1.0 + u * u
+    h_re = (1.0 + al * u * u) / den
+    h_im = (al * u - u) / den
+    ph = w[None, None, :] * tau[:, :, None]
+    c, sn = np.cos(ph), np.sin(ph)
+    p_re = h_re * c + h_im * sn                           # H * exp(-j w tau)
+    p_im = h_im * c - h_re * sn
+    mag2 = p_re * p_re + p_im * p_im
+    k = np.power(mag2, (alpha_c - 1.0) / 2.0)            # |P| = |H|^alpha_c
+    out = np.stack([p_re * k, p_im * k], axis=2)
+    return out.astype(np.float32)
+
+
+def apply_prior(cond, gains):
+    """cond [2, M, F] (compressed mono, real layout), gains [M, E, 2, F] -> the prior
+    [2E, M, F] float32: per ear the complex product, in float32."""
+    cr, ci = cond[0][:, None, :], cond[1][:, None, :]     # [M, 1, F]
+    pr, pi = gains[:, :, 0], gains[:, :, 1]               # [M, E, F]
+    re = (cr * pr - ci * pi).astype(np.float32)
+    im = (cr * pi + ci * pr).astype(np.float32)
+    out = np.stack([re, im], axis=2)                      # [M, E, 2, F]
+    return np.ascontiguousarray(out.reshape(out.shape[0], -1, out.shape[-1]).transpose(1, 0, 2))

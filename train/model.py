@@ -155,16 +155,20 @@ class EarflowUNet(nn.Module):
         return self.out_conv(Fn.silu(self.out_norm(h)))
 
 
-    def endpoint(self, state, cond, t, c):
-        """Mask head only: the predicted end point x1 = mask * cond (complex, per
-        output channel). state [B, 2C_out, T, F], cond [B, 2C_cond, T, F]."""
+    def endpoint(self, state, cond, t, c, prior=None):
+        """Mask head only: the predicted end point x1 = mask * prior (complex, per
+        output channel). state, prior [B, 2C_out, T, F], cond [B, 2C_cond, T, F];
+        prior None: the conditioning spectrum on every output channel."""
         o = self(torch.cat([state, cond], 1), t, c)
         mr, mi = o[:, 0::2], o[:, 1::2]                 # [B, C_out, T, F]
-        cr, ci = cond[:, 0:1], cond[:, 1:2]
-        x1 = torch.stack([mr * cr - mi * ci, mr * ci + mi * cr], dim=2)
+        if prior is None:
+            pr, pi = cond[:, 0:1], cond[:, 1:2]
+        else:
+            pr, pi = prior[:, 0::2], prior[:, 1::2]
+        x1 = torch.stack([mr * pr - mi * pi, mr * pi + mi * pr], dim=2)
         return x1.reshape(o.shape)                       # re/im interleaved per channel
 
-    def velocity(self, state, cond, t, c):
+    def velocity(self, state, cond, t, c, prior=None):
         """U(x, t, c) as a velocity whatever the head: a mask head's end point x1 is
         reached from x at t by (x1 - x) / (1 - t)."""
         if self.head == "velocity":
@@ -174,7 +178,7 @@ class EarflowUNet(nn.Module):
         if t.dim() == 0:
             t = t.expand(b)
         inv = (1.0 / (1.0 - t.double())).to(state.dtype)[:, None, None, None]
-        return (self.endpoint(state, cond, t, c) - state) * inv
+        return (self.endpoint(state, cond, t, c, prior) - state) * inv
 
 
 # ----------------------------------------------------------------- random init
@@ -220,7 +224,7 @@ def _as_t(a):
 
 
 @torch.no_grad()
-def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0):
+def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=None):
     """Run the flow offline over a whole sequence.
 
     cond_spec:  [2*C_cond, T, F] compressed conditioning spectrum, real layout
@@ -232,14 +236,19 @@ def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0):
     cond = _as_t(cond_spec).float()
     c = _as_t(c_smoothed).float()[None]                         # [1, T, D_c]
     eps = _as_t(noise).float().permute(1, 0, 2)                 # [2C_out, T, F]
-    z = torch.cat([cond] * model.c_out, dim=0)                  # prior
+    if prior is None:                                           # the mono copy
+        z = torch.cat([cond] * model.c_out, dim=0)
+    else:                                                       # conditioning.prior
+        z = _as_t(prior).float()
     x = z + torch.tensor(sigma, dtype=torch.float32) * eps
+    pb = None if prior is None else z[None]
     ts, h = schedule(solver, steps, t0)
     h32 = torch.tensor(h, dtype=torch.float32)
     half = torch.tensor(h / 2.0, dtype=torch.float32)
 
     def U(state, t):
-        return model.velocity(state[None], cond[None], torch.tensor([t], dtype=torch.float32), c)[0]
+        return model.velocity(state[None], cond[None], torch.tensor([t], dtype=torch.float32), c,
+                              pb)[0]
 
     for ti in ts:
         if solver == "euler":
@@ -289,9 +298,12 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
         r_sub = c_s[:, L].astype(np.float32).copy()    # smoothed remove share
         c_s = c_s.copy()
         c_s[:, L] = 0.0                                 # the network always keeps
+    prior = None
+    if config["conditioning"].get("prior", "mono") == "spherical_head":
+        prior = dsp.apply_prior(cond, dsp.head_prior_gains(c_s, config))
     if noise is None:
         noise = dsp.frame_noise(seed, M, model.c_out, F)
-    x = solve(model, cond, c_s, noise, sigma, solver, steps, t0).numpy()
+    x = solve(model, cond, c_s, noise, sigma, solver, steps, t0, prior).numpy()
     Y = dsp.decompress_real_layout(x, alpha, beta)                   # [2C_out, M, F]
     Yc = dsp.real_layout_to_complex(Y)                               # [C_out, M, F]
     if r_sub is not None:                    # remove = mixture - keep, blended by r

@@ -62,7 +62,8 @@ def make_config(a):
                     "dil_dec": [2 ** l for l in reversed(range(L))],
                     "freq_emb": True, "head": a.head},
            "conditioning": {"smoothing_ms": 20, "rooms": list(binsim.ROOMS),
-                            "dist_min": binsim.DIST_MIN, "dist_max": binsim.DIST_MAX},
+                            "dist_min": binsim.DIST_MIN, "dist_max": binsim.DIST_MAX,
+                            "prior": a.prior},
            "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps_default, "t0": a.t0},
            "provenance": {}}
     return cfg
@@ -171,8 +172,23 @@ def restrict_rooms(ds, names):
     ds.cum = np.cumsum([q.length - ds.segment + 1 for q in ds.seqs]).astype(np.float64)
 
 
+def uses_head_prior(cfg):
+    return cfg["conditioning"].get("prior", "mono") == "spherical_head"
+
+
+def prior_from(cond, gains):
+    """cond [B, 2, T, F] compressed mono, gains [B, T, 2, 2, F] (earflow_dsp
+    head_prior_gains) -> the prior [B, 4, T, F], per ear the complex product."""
+    cr, ci = cond[:, 0:1], cond[:, 1:2]
+    pr = gains[:, :, :, 0].permute(0, 2, 1, 3)
+    pi = gains[:, :, :, 1].permute(0, 2, 1, 3)
+    z = torch.stack([cr * pr - ci * pi, cr * pi + ci * pr], dim=2)     # [B, 2, 2, T, F]
+    return z.flatten(1, 2)
+
+
 def batch_from(ds, epoch, B, cfg, align=False):
-    """Batch k (= epoch) of B crops: mono [B, n], binaural [B, 2, n], c_s [B, T, D]."""
+    """Batch k (= epoch) of B crops: mono [B, n], binaural [B, 2, n], c_s [B, T, D],
+    head-prior gains [B, T, 2, 2, F] (None without conditioning.prior)."""
     ds.set_epoch(epoch)
     monos, bis, cs = [], [], []
     a = dsp.smoothing_coef(cfg)
@@ -183,8 +199,11 @@ def batch_from(ds, epoch, B, cfg, align=False):
         cs.append(dsp.smooth(dsp.params_to_features(params, cfg), a))
         monos.append(c["mono"])
         bis.append(c["binaural"])
+    gains = None
+    if uses_head_prior(cfg):
+        gains = torch.from_numpy(np.stack([dsp.head_prior_gains(x, cfg) for x in cs]))
     return (torch.from_numpy(np.stack(monos)), torch.from_numpy(np.stack(bis)),
-            torch.from_numpy(np.stack(cs)))
+            torch.from_numpy(np.stack(cs)), gains)
 
 
 def prepare(fe, mono, bi, device):
@@ -210,16 +229,16 @@ def sample_t(mode, B, gen, device, zero_frac=0.5):
     raise ValueError(mode)
 
 
-def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave):
+def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave, prior=None):
     B = cond.shape[0]
-    z = torch.cat([cond, cond], dim=1)                           # prior [B, 4, T, F]
+    z = torch.cat([cond, cond], dim=1) if prior is None else prior   # [B, 4, T, F]
     if sigma > 0:
         eps = torch.randn(z.shape, generator=gen).to(z.device)
         z = z + sigma * eps
     tt = t[:, None, None, None]
     xt = tt * y + (1 - tt) * z
     v_true = y - z
-    v = model.velocity(xt, cond, t, c)
+    v = model.velocity(xt, cond, t, c, prior)
     out = {"l1": (v - v_true).abs().mean()}
     total = out["l1"]
     if a.mag_weight > 0 or need_wave:
@@ -266,24 +285,26 @@ def validate(model, fe, vbatch, cfg, a, device):
     full default schedule (sigma, solver, steps, t0) run offline on the crops:
     compressed-magnitude L1 and MRSTFT of its waveform against the target."""
     model.eval()
-    mono, bi, c = vbatch
+    mono, bi, c, gains = vbatch
     cond, y = prepare(fe, mono, bi, device)
     c = c.to(device)
+    prior = None if gains is None else prior_from(cond, gains.to(device))
     gen = torch.Generator().manual_seed(1)
     t = torch.full((cond.shape[0],), float(cfg["flow"]["t0"]), device=device)
-    lo = losses(model, fe, cond, y, c, t, cfg["flow"]["sigma"], gen, a, need_wave=False)
+    lo = losses(model, fe, cond, y, c, t, cfg["flow"]["sigma"], gen, a, need_wave=False,
+                prior=prior)
     fl = cfg["flow"]
-    z = torch.cat([cond, cond], dim=1)
+    z = torch.cat([cond, cond], dim=1) if prior is None else prior
     x = z + fl["sigma"] * torch.randn(z.shape, generator=gen).to(device)
     h = (1 - fl["t0"]) / fl["steps"]
     for i in range(fl["steps"]):
         ti = fl["t0"] + h * i
         tv = torch.full((z.shape[0],), ti, device=device)
         if fl["solver"] == "euler":
-            x = x + h * model.velocity(x, cond, tv, c)
+            x = x + h * model.velocity(x, cond, tv, c, prior)
         else:
-            xm = x + h / 2 * model.velocity(x, cond, tv, c)
-            x = x + h * model.velocity(xm, cond, tv + h / 2, c)
+            xm = x + h / 2 * model.velocity(x, cond, tv, c, prior)
+            x = x + h * model.velocity(xm, cond, tv + h / 2, c, prior)
     mh = (x[:, 0::2] ** 2 + x[:, 1::2] ** 2).sqrt()
     mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2).sqrt()
     wp = fe.istft(fe.decompress(x))
@@ -359,6 +380,8 @@ def main(argv=None):
     ap.add_argument("--beta", type=float, default=0.1, help="compression scale")
     ap.add_argument("--emb-dim", type=int, default=32)
     ap.add_argument("--dil-mid", default="4,8")
+    ap.add_argument("--prior", choices=["mono", "spherical_head"], default="mono",
+                    help="the flow's start: the mono copy, or a rigid sphere's ears (delay + shadow)")
     ap.add_argument("--head", choices=["velocity", "mask"], default="velocity",
                     help="network output: a velocity, or a complex mask per ear on the mono spectrum")
     # flow / recipe
@@ -460,8 +483,9 @@ def main(argv=None):
         if total and step >= total:
             break
         gen.manual_seed(a.seed * 7919 + 1 + step)      # per-step RNG: resumable bit for bit
-        mono, bi, c = batch_from(tr, step, a.batch, cfg, a.align)
+        mono, bi, c, gains = batch_from(tr, step, a.batch, cfg, a.align)
         cond, y = prepare(fe, mono, bi, device)
+        prior = None if gains is None else prior_from(cond, gains.to(device))
         t = sample_t(a.t_sampling, a.batch, gen, device, a.t_zero_frac)
         if total == 0:       # budget in minutes: estimate the total after 10 steps
             lr = a.lr * min(1.0, (step + 1) / a.warmup)
@@ -469,7 +493,7 @@ def main(argv=None):
             lr = lr_at(step, total, a)
         for g in opt.param_groups:
             g["lr"] = lr
-        lo = losses(model, fe, cond, y, c.to(device), t, a.sigma, gen, a, need_wave)
+        lo = losses(model, fe, cond, y, c.to(device), t, a.sigma, gen, a, need_wave, prior)
         opt.zero_grad(set_to_none=True)
         lo["total"].backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -496,7 +520,7 @@ def main(argv=None):
             prov = {"data": os.path.abspath(a.data), "train_steps": step, "commit": git_commit(),
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
-                        if k in ("widths", "dil_mid", "head", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
+                        if k in ("widths", "dil_mid", "head", "prior", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
                                  "mrstft_weight", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
