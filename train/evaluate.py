@@ -241,6 +241,26 @@ def dsp_render(seq, mono):
     return y.astype(np.float64)
 
 
+def add_travel_time(seq, y):
+    """The model renders interaural differences only (train.py --align): the travel
+    time from the source, r/c plus the nearer ear's HRIR onset, is the host's to add,
+    as in game-audio binaural renderers. Add it here, per sample along the ground-truth
+    trajectory (linear interpolation), so that the model's output lines up with the
+    recording; the DSP baseline has it from the simulator already."""
+    n = y.shape[-1]
+    at = np.arange(len(seq.rows)) * layout.SAMPLES_PER_ROW
+    az, el, dist = seq.pose_at(at)
+    onset = np.min(simulator().h.onset_at(az, el), axis=-1)
+    d_rows = np.maximum(0.0, dist / binsim.C * SR + onset)
+    d = np.interp(np.arange(n), at, d_rows)
+    src = np.arange(n) - d
+    out = np.zeros_like(y)
+    ok = src >= 0
+    for c in range(y.shape[0]):
+        out[c, ok] = np.interp(src[ok], np.arange(n), y[c])
+    return out
+
+
 def parse_settings(text, cfg):
     fl = cfg["flow"]
     out = []
@@ -410,6 +430,8 @@ def main(argv=None):
     ap.add_argument("--cache", default=None, help="folder of cached baseline metrics (default OUT/cache)")
     ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
     ap.add_argument("--plots", action="store_true")
+    ap.add_argument("--no-travel-time", action="store_true",
+                    help="score the model's output as rendered (no travel time added)")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
     a = ap.parse_args(argv)
     t_start = time.time()
@@ -455,6 +477,8 @@ def main(argv=None):
                 os.makedirs(os.path.dirname(o), exist_ok=True)
                 render_c(a.earflow, a.model, mono_path, o, traj, seq.room, s)
                 y = read_wav(o)
+                if not a.no_travel_time:
+                    y = add_travel_time(seq, y)
             elif kind == "dsp":
                 o = os.path.join(rdir, key, name + ".wav")
                 if os.path.exists(o):

@@ -46,7 +46,8 @@ def test_chain(sim, tmp_path):
     runs = str(tmp_path / "run")
     tiny = ["train/train.py", "--data", data, "--run", runs, "--widths", "8,16", "--emb-dim", "16",
             "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2",
-            "--log-every", "2", "--val-every", "4", "--save-every", "2", "--seed", "5"]
+            "--log-every", "2", "--val-every", "4", "--save-every", "2", "--seed", "5",
+            "--head", "mask", "--prior", "spherical_head"]   # the shipped model's recipe
     run(tiny + ["--steps", "4"])                    # stops at 4
     log = [json.loads(l) for l in open(os.path.join(runs, "log.jsonl"))]
     assert [r["step"] for r in log] == [2, 4] and "val_l1" in log[-1]
@@ -58,6 +59,9 @@ def test_chain(sim, tmp_path):
     assert json.loads(open(os.path.join(runs, "log.jsonl")).read().splitlines()[-1])["step"] == 6
     info = subprocess.run([EARFLOW, "info", model_path], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
+    from export import read_safetensors
+    cfg = json.loads(read_safetensors(model_path)[1]["earflow"])
+    assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
     ev = str(tmp_path / "eval")
     out = run(["train/evaluate.py", "--data", data, "--split", "testset", "--model", model_path,
                "--earflow", EARFLOW, "--out", ev, "--settings", "default,midpoint:1:0", "--plots"])
