@@ -269,14 +269,21 @@ static int run(render_state *s, const render_job *job)
         ef_progress_update(&progress, written);
     }
     ef_progress_finish(&progress);
+    long underruns = 0, bad_samples = 0, bad_frames = 0;
     for (int e = 0; e < s->n_engines; e++) {
-        if (ef_engine_underruns(s->engines[e]) > 0)
-            fprintf(stderr, "earflow render: warning: resampler underran %ld times\n",
-                    ef_engine_underruns(s->engines[e]));
-        if (ef_engine_sanitized(s->engines[e]) > 0)
-            fprintf(stderr, "earflow render: warning: %ld non-finite input samples were "
-                    "replaced by silence\n", ef_engine_sanitized(s->engines[e]));
+        underruns += ef_engine_underruns(s->engines[e]);
+        bad_samples += ef_engine_bad_samples(s->engines[e]);
+        bad_frames += ef_engine_bad_frames(s->engines[e]);
     }
+    /* Shown even with -q: the output is not what a clean input would give. */
+    if (underruns > 0)
+        fprintf(stderr, "earflow render: warning: resampler underran %ld times\n", underruns);
+    if (bad_samples > 0)
+        fprintf(stderr, "earflow render: warning: %ld bad input samples (NaN, Inf or beyond "
+                "+-%g) were replaced by silence\n", bad_samples, (double)EF_INPUT_LIMIT);
+    if (bad_frames > 0)
+        fprintf(stderr, "earflow render: warning: %ld network frames came out non-finite and "
+                "were replaced by silence\n", bad_frames);
     return EF_EXIT_OK;
 }
 
