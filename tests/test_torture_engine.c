@@ -62,6 +62,7 @@ typedef struct torture {
     int n_models;
     rt_guard_api guard;
     int guarded;
+    struct timespec started; /* of the running test, for its wall time */
     long long guarded_calls;
 } torture;
 
@@ -799,6 +800,23 @@ static int load_models(torture *t)
     return 0;
 }
 
+static int timer_start(void **state)
+{
+    torture *t = *state;
+    clock_gettime(CLOCK_MONOTONIC, &t->started);
+    return 0;
+}
+
+static int timer_report(void **state)
+{
+    torture *t = *state;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("# (%.1f s wall)\n", (double)(now.tv_sec - t->started.tv_sec) +
+                                   1e-9 * (double)(now.tv_nsec - t->started.tv_nsec));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -813,15 +831,15 @@ int main(int argc, char **argv)
     if (load_models(&t) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate(signals_48k, &t),
-        cmocka_unit_test_prestate(signals_44k1, &t),
-        cmocka_unit_test_prestate(sample_rates, &t),
-        cmocka_unit_test_prestate(block_sequences, &t),
-        cmocka_unit_test_prestate(parameter_sweeps, &t),
-        cmocka_unit_test_prestate(parameter_meanings, &t),
-        cmocka_unit_test_prestate(ten_minutes_no_drift, &t),
-        cmocka_unit_test_prestate(real_model_long_run, &t),
-        cmocka_unit_test_prestate(no_forbidden_calls, &t),
+        cmocka_unit_test_prestate_setup_teardown(signals_48k, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(signals_44k1, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(sample_rates, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(block_sequences, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(parameter_sweeps, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(parameter_meanings, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(ten_minutes_no_drift, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(real_model_long_run, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(no_forbidden_calls, timer_start, timer_report, &t),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int m = 0; m < t.n_models; m++)
