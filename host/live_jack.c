@@ -28,6 +28,7 @@ typedef struct jack_backend {
 static int on_process(jack_nframes_t n, void *arg)
 {
     jack_backend *b = arg;
+    ef_live_session_guard_enter(b->session); /* the whole callback, JACK calls included */
     const float *in[EF_LIVE_MAX_CHANNELS];
     float *out[EF_LIVE_MAX_CHANNELS];
     for (int c = 0; c < b->n_in; c++)
@@ -35,6 +36,7 @@ static int on_process(jack_nframes_t n, void *arg)
     for (int c = 0; c < b->n_out; c++)
         out[c] = jack_port_get_buffer(b->out[c], n);
     ef_live_session_process(b->session, in, out, (int)n);
+    ef_live_session_guard_leave(b->session);
     return 0;
 }
 

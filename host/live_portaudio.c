@@ -28,10 +28,12 @@ static int on_audio(const void *input, void *output, unsigned long frames,
 {
     (void)time;
     pa_backend *b = arg;
+    ef_live_session_guard_enter(b->session);
     if (flags & (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow))
         ef_live_session_count_xrun(b->session);
     ef_live_session_process(b->session, (const float *const *)input, (float *const *)output,
                             (int)frames);
+    ef_live_session_guard_leave(b->session);
     return paContinue;
 }
 
