@@ -12,8 +12,9 @@
  * ISTFT of the network's frames. For identity that is the input again: P = A up to
  * float rounding at the model's rate; resampled, P = 2 A (the two band-limiting sinc
  * converters ring: about 9 % of Gibbs overshoot on a step, more on sign-matched
- * sequences; the measured worst is 1.36 A at 8 kHz). For a network the peak is a property of its weights (every layer
- * is group-normalised and the noise is bounded, so it is finite for a bounded input);
+ * sequences; the measured worst is 1.46 A). For a network the peak is a property of
+ * its weights (every layer is group-normalised and the noise is bounded, so it is
+ * finite for a bounded input);
  * P is the measured worst case on these signals times about 3 (+10 dB): a change
  * that makes any model louder than that (a gain error, a runaway solver) fails.
  *
@@ -347,18 +348,29 @@ static void block_sequences(void **state)
         }
 }
 
+/* Control values inside, at the edges of and far beyond every range. */
+static const double wild[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, 90.0,
+                              -90.0, 180.0, -180.0, 360.0, 720.0, 1e6, -1e6, 1e300, -1e300,
+                              DBL_MIN, 1e-320, 0.2, 10.0, 100.0, 24.0, -90.0, 1e9};
+static const int wild_int[] = {INT_MIN, -1000000, -7, -1, 0, 1, 2, 3, 7, 8, 9, 1000,
+                               1 << 30, INT_MAX};
+
+static double any_real(uint32_t *s)
+{
+    return wild[test_rand(s) % (uint32_t)(sizeof wild / sizeof wild[0])];
+}
+
+static int any_int(uint32_t *s)
+{
+    return wild_int[test_rand(s) % (uint32_t)(sizeof wild_int / sizeof wild_int[0])];
+}
+
 /* Every control set at audio rate (before every block) to values inside, at the
  * edges of and far beyond their ranges, NaN and infinities included; steps 0 and
  * huge, unknown solvers, rooms and labels out of range; resets now and then. */
 static void parameter_sweeps(void **state)
 {
     torture *t = *state;
-    static const double wild[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, 1.0, -1.0, 0.5, 90.0,
-                                  -90.0, 180.0, -180.0, 360.0, 720.0, 1e6, -1e6, 1e300, -1e300,
-                                  DBL_MIN, 1e-320, 0.2, 10.0, 100.0, 24.0, -90.0, 1e9};
-    static const int wild_int[] = {INT_MIN, -1000000, -7, -1, 0, 1, 2, 3, 7, 8, 9, 1000,
-                                   1 << 30, INT_MAX};
-    const int nw = (int)(sizeof wild / sizeof wild[0]), ni = (int)(sizeof wild_int / sizeof wild_int[0]);
     const int rates[] = {48000, 44100, 8000, 192000};
     for (int m = 0; m < t->n_models; m++)
         for (int r = 0; r < 4; r++) {
@@ -378,23 +390,22 @@ static void parameter_sweeps(void **state)
                 long len = 1 + test_rand(&s) % (blocks % 5 ? 64u : (uint32_t)max_block);
                 if (len > n - pos)
                     len = n - pos;
-                const double *w = wild;
                 guard_in(t);
-                ef_engine_set_position(e, w[test_rand(&s) % (uint32_t)nw], w[test_rand(&s) % (uint32_t)nw],
-                                       w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_head(e, w[test_rand(&s) % (uint32_t)nw], w[test_rand(&s) % (uint32_t)nw],
-                                   w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_room(e, wild_int[test_rand(&s) % (uint32_t)ni]);
-                ef_engine_set_label(e, wild_int[test_rand(&s) % (uint32_t)ni]);
-                ef_engine_set_remove(e, wild_int[test_rand(&s) % (uint32_t)ni]);
-                if (test_rand(&s) % 4 == 0) /* a schedule change clears the history */
-                    ef_engine_set_schedule(e, (ef_solver)wild_int[test_rand(&s) % (uint32_t)ni],
-                                           wild_int[test_rand(&s) % (uint32_t)ni],
-                                           (float)w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_mix(e, (float)w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_attenuation_limit(e, (float)w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_output_gain(e, (float)w[test_rand(&s) % (uint32_t)nw]);
-                ef_engine_set_bypass(e, wild_int[test_rand(&s) % (uint32_t)ni]);
+                const double az = any_real(&s), el = any_real(&s), dist = any_real(&s);
+                ef_engine_set_position(e, az, el, dist);
+                const double yaw = any_real(&s), pitch = any_real(&s), roll = any_real(&s);
+                ef_engine_set_head(e, yaw, pitch, roll);
+                ef_engine_set_room(e, any_int(&s));
+                ef_engine_set_label(e, any_int(&s));
+                ef_engine_set_remove(e, any_int(&s));
+                if (test_rand(&s) % 4 == 0) { /* a schedule change clears the history */
+                    const int solver = any_int(&s), steps = any_int(&s);
+                    ef_engine_set_schedule(e, (ef_solver)solver, steps, (float)any_real(&s));
+                }
+                ef_engine_set_mix(e, (float)any_real(&s));
+                ef_engine_set_attenuation_limit(e, (float)any_real(&s));
+                ef_engine_set_output_gain(e, (float)any_real(&s));
+                ef_engine_set_bypass(e, any_int(&s));
                 ef_engine_set_seed(e, test_rand(&s));
                 if (test_rand(&s) % 97 == 0)
                     ef_engine_reset(e);
@@ -421,7 +432,8 @@ static void parameter_sweeps(void **state)
                          mc->name, rate, c.nonfinite, c.subnormal, c.over, limit, c.peak,
                          ef_engine_bad_samples(e), n_bad, ef_engine_bad_frames(e), steps, (double)t0);
             printf("# %s at %d Hz: every control swept over %ld blocks (NaN, +-Inf, huge, "
-                   "out-of-range enums): peak %.3f within %.3f\n", mc->name, rate, blocks, c.peak, limit);
+                   "out-of-range enums): peak %.3f within %.3f\n", mc->name, rate, blocks,
+                   c.peak, limit);
             ef_engine_free(e);
             buffers_free(&b);
         }
@@ -670,8 +682,10 @@ static void long_run(torture *t, const model_case *mc, const float *voice, long 
     const long n = (long)seconds * rate, loop = voice_n + rate / 3;
     ef_engine *e = engine(mc, rate, 1024);
     const int latency = ef_engine_latency(e);
-    float *head_in = calloc((size_t)window, sizeof(float)), *head_out = calloc((size_t)window, sizeof(float));
-    float *tail_in = calloc((size_t)window, sizeof(float)), *tail_out = calloc((size_t)window, sizeof(float));
+    float *head_in = calloc((size_t)window, sizeof(float));
+    float *head_out = calloc((size_t)window, sizeof(float));
+    float *tail_in = calloc((size_t)window, sizeof(float));
+    float *tail_out = calloc((size_t)window, sizeof(float));
     float in[1024], out[1024];
     uint32_t s = 5;
     long nonfinite = 0;

@@ -122,8 +122,11 @@ static void sig2_free(sig2 *s)
 static int next_block(uint32_t *s, long k, int small)
 {
     static const int pattern[] = {1, MAX_BLOCK, -1, 0, 1, -1, 10000, -1, 2, -1, MAX_BLOCK + 1, -1};
-    if (small > 0)
-        return k % 97 == 96 ? MAX_BLOCK : k % 13 == 0 ? (int)(k % 2) : 1 + (int)(test_rand(s) % (uint32_t)small);
+    if (small > 0) {
+        if (k % 97 == 96)
+            return MAX_BLOCK;
+        return k % 13 == 0 ? (int)(k % 2) : 1 + (int)(test_rand(s) % (uint32_t)small);
+    }
     int p = pattern[k % 12];
     return p >= 0 ? p : 1 + (int)(test_rand(s) % (k % 5 ? 256u : 3000u));
 }
@@ -269,7 +272,8 @@ static void sweep_controls(lv2_host *h, uint32_t *s, void *ctx)
                               hi + 1e6f, 0.25f * lo + 0.75f * hi, 1e-40f};
         const uint32_t pick = test_rand(s) % 24u;
         /* half the time a value inside the range, so the signal path really moves */
-        const float v = pick < 16 ? wild[pick] : lo + (hi - lo) * (float)(test_rand(s) % 1000u) / 999.0f;
+        const float inside = lo + (hi - lo) * (float)(test_rand(s) % 1000u) / 999.0f;
+        const float v = pick < 16 ? wild[pick] : inside;
         lv2_host_set(h, sw->symbols[i], v);
     }
 }
