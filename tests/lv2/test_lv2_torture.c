@@ -219,7 +219,7 @@ static void signals_48k(void **state)
     }
 }
 
-/* Every rate: the garbage mix and a 1 kHz square; with no model, an impulse comes out
+/* Every rate: the garbage mix; with no model, an impulse comes out
  * at the latency port's delay (within a sample where resampled). */
 static void every_rate(void **state)
 {
@@ -232,7 +232,6 @@ static void every_rate(void **state)
                 continue;
             const long n = 2L * MAX_BLOCK + 10000 + rate / 10;
             peak = fmax(peak, torture_signal(t, &cases[p], SIG_GARBAGE, rate, n, rate == 44100));
-            peak = fmax(peak, torture_signal(t, &cases[p], SIG_SQUARE_1K, rate, n, 0));
         }
         lv2_host *h = instance(t, &cases[1], rate);
         lv2_host_set(h, "enabled", 1.0f);
@@ -288,12 +287,12 @@ static void control_sweeps(void **state)
         for (int r = 0; r < 4; r++) {
             const int rate = rates[r];
             sig2 s;
-            sig2_make(&s, SIG_GARBAGE, rate, rate / 4);
+            sig2_make(&s, SIG_GARBAGE, rate, rate / 8);
             lv2_host *h = instance(t, &cases[p], rate);
             sweep sw;
             sw.n = lv2_host_control_inputs(h, sw.symbols, sw.min, sw.max, MAX_CONTROLS);
             const long before = t->runs;
-            /* blocks of rate/800 on average: about 200 runs at any rate */
+            /* blocks of rate/800 on average: about 100 runs at any rate */
             run_signal(t, h, s.in, s.out, s.n, 11 + (uint32_t)r, sweep_controls, &sw, rate / 400);
             check c;
             const double limit = bound(&cases[p], rate, GAIN_MAX);
@@ -314,11 +313,12 @@ static void control_sweeps(void **state)
 #define CLICKS_KEPT 20
 
 /* Ten minutes of clicks through Binaural without a model (the dry path: latency line,
- * resampler, chunking) at 44.1 kHz in random blocks beyond the maximum: no drift. */
+ * STFT, chunking) at 48 kHz in random blocks beyond the maximum: no drift. (The
+ * resampler's ten minutes are in tests/test_torture_engine.c.) */
 static void ten_minutes_no_drift(void **state)
 {
     torture *t = *state;
-    const int rate = 44100, period = rate / 2;
+    const int rate = 48000, period = rate / 2;
     const long n = 600L * rate / LONG_DIVISOR, clicks = n / period;
     lv2_host *h = instance(t, &cases[1], rate);
     lv2_host_run(h, NULL, NULL, 0);
@@ -376,7 +376,7 @@ static void ten_minutes_no_drift(void **state)
     assert_int_equal(nonfinite, 0);
     assert_true(fabs(delay0 - latency) < 1.0);
     assert_true(fabs(drift) < 1e-3 && fabs(level_db) < 1e-3);
-    assert_true(peak <= 2.0);
+    assert_true(peak <= 1.0001);
     free(first);
     free(last);
     free(in);
