@@ -42,12 +42,14 @@
 #include <time.h>
 
 #define MAX_MODELS 4
-/* Sanitizer builds run several times slower: the long runs are cut to a tenth there
- * (the drift checks still span 60 s). */
+/* Sanitizer builds run ten times slower: there the long runs are cut to a tenth (the
+ * drift checks still span 60 s) and the other signals to a quarter. */
 #if defined(__SANITIZE_ADDRESS__)
 #define LONG_DIVISOR 10
+#define WORK_DIVISOR 4
 #else
 #define LONG_DIVISOR 1
+#define WORK_DIVISOR 1
 #endif
 #define GAIN_MAX 15.848932f /* +24 dB, EF_GAIN_MAX_DB */
 
@@ -239,7 +241,8 @@ static void all_signals_at(torture *t, int rate)
     for (int m = 0; m < t->n_models; m++) {
         double peak = 0;
         for (int k = 0; k < SIG_COUNT; k++)
-            torture_signal(t, &t->models[m], (signal_kind)k, rate, rate / 2, SEQ_MIXED, 4096, &peak);
+            torture_signal(t, &t->models[m], (signal_kind)k, rate, rate / 2 / WORK_DIVISOR,
+                           SEQ_MIXED, 4096, &peak);
         printf("# %s at %d Hz: %d torture signals, 0.5 s each, blocks 1..4096: finite, "
                "bounded (peak %.3f, bound %.3f), bad samples counted exactly\n",
                t->models[m].name, rate, SIG_COUNT, peak, bound(&t->models[m], rate, 1.0, 1.0));
@@ -258,7 +261,7 @@ static void sample_rates(void **state)
     torture *t = *state;
     static const int rates[] = {8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000,
                                 176400, 192000};
-    const int max_block = 8192;
+    const int max_block = 8192 / WORK_DIVISOR;
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
         const int rate = rates[r];
         for (int m = 0; m < t->n_models; m++) {
@@ -311,8 +314,9 @@ static void block_sequences(void **state)
     for (int m = 0; m < t->n_models; m++)
         for (int r = 0; r < 2; r++) {
             const model_case *mc = &t->models[m];
-            const int chs = ef_model_out_channels(mc->model), max_block = EF_MAX_BLOCK;
-            const long n = max_block + rates[r] / 2;
+            const int chs = ef_model_out_channels(mc->model);
+            const int max_block = EF_MAX_BLOCK / WORK_DIVISOR / WORK_DIVISOR;
+            const long n = max_block + rates[r] / 2 / WORK_DIVISOR;
             buffers b;
             buffers_alloc(&b, n);
             make_signal(SIG_GARBAGE, rates[r], b.in, n, 3);
@@ -566,7 +570,7 @@ static void parameter_meanings(void **state)
         {"t0 -1 = 0", s_t0_m1, s_t0_0, NET},
         {"t0 5 = 0.99", s_t0_5, s_t0_99, NET},
     };
-    const long n = 12000;
+    const long n = 12000 / WORK_DIVISOR;
     buffers b;
     buffers_alloc(&b, n);
     make_signal(SIG_NOISE, 48000, b.in, n, 21);
@@ -677,7 +681,7 @@ static void ten_minutes_no_drift(void **state)
 static void long_run(torture *t, const model_case *mc, const float *voice, long voice_n,
                      int rate, int seconds)
 {
-    const int window = 10 * rate;
+    const int window = 10 * rate / WORK_DIVISOR;
     const long n = (long)seconds * rate, loop = voice_n + rate / 3;
     ef_engine *e = engine(mc, rate, 1024);
     const int latency = ef_engine_latency(e);
@@ -723,9 +727,10 @@ static void long_run(torture *t, const model_case *mc, const float *voice, long 
     const int lag_head = best_lag(head_in, head_out, window, 0, 2048, &g_head);
     const int lag_tail = best_lag(tail_in, tail_out, window, 0, 2048, &g_tail);
     printf("# %s, %d s of looped voice at %d Hz in random blocks (%.1f s CPU): output "
-           "lags the input by %d samples in the first 10 s and %d in the last (latency %d); "
+           "lags the input by %d samples in the first %d s and %d in the last (latency %d); "
            "level %.3f dB vs %.3f dB (change %.3f dB); peak %.3f\n", mc->name, seconds, rate,
-           cpu, lag_head, lag_tail, latency, g_head, g_tail, g_tail - g_head, peak);
+           cpu, lag_head, window / rate, lag_tail, latency, g_head, g_tail, g_tail - g_head,
+           peak);
     assert_int_equal(nonfinite, 0);
     assert_int_equal(lag_head, latency);
     assert_int_equal(lag_tail, latency);
@@ -751,8 +756,8 @@ static void real_model_long_run(void **state)
         printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
         skip();
     }
-    long_run(t, mc, voice, voice_n, 48000, LONG_DIVISOR == 1 ? 120 : 30);
-    long_run(t, mc, voice, voice_n, 44100, LONG_DIVISOR == 1 ? 40 : 25); /* through the resampler */
+    long_run(t, mc, voice, voice_n, 48000, LONG_DIVISOR == 1 ? 120 : 12);
+    long_run(t, mc, voice, voice_n, 44100, LONG_DIVISOR == 1 ? 40 : 12); /* through the resampler */
     free(voice);
 }
 

@@ -33,10 +33,14 @@
 #define GAIN_MAX 15.848932f
 #define MAX_CONTROLS 24
 
+/* Sanitizer builds run ten times slower: there the long runs are cut to a tenth and
+ * the other signals to a quarter. */
 #if defined(__SANITIZE_ADDRESS__)
 #define LONG_DIVISOR 10
+#define WORK_DIVISOR 4
 #else
 #define LONG_DIVISOR 1
+#define WORK_DIVISOR 1
 #endif
 
 typedef struct plugin_case {
@@ -212,7 +216,8 @@ static void signals_48k(void **state)
             continue;
         double peak = 0;
         for (int k = 0; k < SIG_COUNT; k++)
-            peak = fmax(peak, torture_signal(t, &cases[p], (signal_kind)k, 48000, 24000, 1));
+            peak = fmax(peak, torture_signal(t, &cases[p], (signal_kind)k, 48000,
+                                             24000 / WORK_DIVISOR, 1));
         printf("# %s: %d torture signals at 48 kHz, blocks 0, 1, %d, 10000 and random: finite, "
                "peak %.3f within %.3f, bad samples replaced exactly by 0\n", cases[p].name,
                SIG_COUNT, MAX_BLOCK, peak, bound(&cases[p], 48000, 1.0));
@@ -287,13 +292,14 @@ static void control_sweeps(void **state)
         for (int r = 0; r < 4; r++) {
             const int rate = rates[r];
             sig2 s;
-            sig2_make(&s, SIG_GARBAGE, rate, rate / 8);
+            sig2_make(&s, SIG_GARBAGE, rate, rate / 8 / WORK_DIVISOR);
             lv2_host *h = instance(t, &cases[p], rate);
             sweep sw;
             sw.n = lv2_host_control_inputs(h, sw.symbols, sw.min, sw.max, MAX_CONTROLS);
             const long before = t->runs;
             /* blocks of rate/800 on average: about 100 runs at any rate */
-            run_signal(t, h, s.in, s.out, s.n, 11 + (uint32_t)r, sweep_controls, &sw, rate / 400);
+            run_signal(t, h, s.in, s.out, s.n, 11 + (uint32_t)r, sweep_controls, &sw,
+                       rate / 400 / WORK_DIVISOR);
             check c;
             const double limit = bound(&cases[p], rate, GAIN_MAX);
             inspect(s.out, lv2_host_outputs(h), s.n, limit, &c);
@@ -397,7 +403,8 @@ static void real_model_long_run(void **state)
         printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
         skip();
     }
-    const int rate = 48000, seconds = LONG_DIVISOR == 1 ? 60 : 25, window = 10 * rate;
+    const int rate = 48000, seconds = LONG_DIVISOR == 1 ? 60 : 12;
+    const int window = 10 * rate / WORK_DIVISOR;
     const long n = (long)seconds * rate, loop = voice_n + rate / 3;
     float *in = calloc((size_t)n, sizeof(float)), *out = calloc((size_t)n, sizeof(float));
     for (long i = 0; i < n; i++)
