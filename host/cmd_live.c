@@ -369,9 +369,9 @@ static void print_status(live_run *r)
     ef_live_session_stats(r->session, &st);
     char controls[256];
     ef_live_state_describe(&r->state, r->model, controls, sizeof controls);
-    fprintf(stderr, "\r\033[K%s | load %3.0f%% (max %3.0f%%) | xruns %ld | latency %.1f ms",
-            controls, 100 * st.load, 100 * st.max_load, st.xruns,
-            st.rate > 0 ? 1000.0 * st.latency / st.rate : 0.0);
+    fprintf(stderr, "\r\033[K%s | load %3.0f%% (max %3.0f%%) | xruns %ld | bad samples %ld | "
+            "latency %.1f ms", controls, 100 * st.load, 100 * st.max_load, st.xruns,
+            st.bad_samples, st.rate > 0 ? 1000.0 * st.latency / st.rate : 0.0);
     fflush(stderr);
 }
 
@@ -555,7 +555,7 @@ static int run_live(live_run *r)
     r->session = ef_live_session_create(in_channels, out_channels, &err);
     if (!r->session) {
         fprintf(stderr, "earflow live: %s\n", err.message);
-        return EF_EXIT_MODEL;
+        return EF_EXIT_FAILURE;
     }
     /* Bound before the ports appear, so that whoever waits for the ports can send. */
     if (o->udp && (r->udp_fd = ef_live_udp_open(o->udp, &err)) < 0) {
@@ -642,9 +642,20 @@ int ef_cmd_live(int argc, char **argv)
         ef_live_stats st;
         ef_live_session_stats(r.session, &st);
         fprintf(stderr, "earflow live: %lld frames (%.2f s) at %d Hz, xruns %ld, max callback load %.1f%%, "
-               "silent frames %lld, dropped recording frames %lld, latency %d samples\n",
+               "silent frames %lld, dropped recording frames %lld, bad input samples %ld, "
+               "bad frames %ld, latency %d samples\n",
                st.frames, st.rate > 0 ? (double)st.frames / st.rate : 0.0, st.rate, st.xruns,
-               100 * st.max_load, st.silent_frames, dropped, st.latency);
+               100 * st.max_load, st.silent_frames, dropped, st.bad_samples, st.bad_frames,
+               st.latency);
+    }
+    if (r.session && ef_live_session_guarded(r.session)) {
+        long long callbacks;
+        const char *last;
+        long v = ef_live_session_guard_report(r.session, &callbacks, &last);
+        fprintf(stderr, "earflow live: rt_guard: %ld forbidden calls in %lld audio callbacks%s%s\n",
+                v, callbacks, v ? "; last: " : "", v ? last : "");
+        if (v > 0 && rc == EF_EXIT_OK)
+            rc = EF_EXIT_FAILURE;
     }
     if (r.udp_fd >= 0)
         close(r.udp_fd);

@@ -59,10 +59,27 @@ static void usage(FILE *to)
         EF_MAX_BLOCK);
 }
 
+/* The input's sample format when it is one (PCM, float, u-law, A-law); for a codec
+ * (MP3, Vorbis, Opus, ADPCM, GSM ...) 0: the output container's default. Why:
+ * libsndfile accepts e.g. WAV + MPEG layer III in sf_format_check but cannot write it
+ * without an encoder, and re-encoding a lossy codec is never what "same" means. */
+static int sample_format_of(int input_format)
+{
+    const int sub = input_format & SF_FORMAT_SUBMASK;
+    switch (sub) {
+    case SF_FORMAT_PCM_S8: case SF_FORMAT_PCM_U8: case SF_FORMAT_PCM_16: case SF_FORMAT_PCM_24:
+    case SF_FORMAT_PCM_32: case SF_FORMAT_FLOAT: case SF_FORMAT_DOUBLE: case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+        return sub;
+    default:
+        return 0;
+    }
+}
+
 static int parse_format(const char *s, int input_format, int *subtype)
 {
     if (strcmp(s, "same") == 0)
-        *subtype = input_format & SF_FORMAT_SUBMASK;
+        *subtype = sample_format_of(input_format);
     else if (strcmp(s, "pcm16") == 0)
         *subtype = SF_FORMAT_PCM_16;
     else if (strcmp(s, "pcm24") == 0)
@@ -111,6 +128,28 @@ static void state_free(render_state *s)
     ef_output_file_abort(s->out);
 }
 
+/* libsndfile reads what a truncated file holds and says so only in its log, e.g.
+ * "data : 205635 (should be 920)": warn, the output is shorter than the header says. */
+static void warn_if_truncated(SNDFILE *in, const char *path, long long frames)
+{
+    char log[8192];
+    log[0] = 0;
+    sf_command(in, SFC_GET_LOG_INFO, log, sizeof log);
+    for (const char *line = log; *line;) {
+        const size_t len = strcspn(line, "\n");
+        const char *word = line + strspn(line, " ");
+        long long announced, held;
+        if ((!strncmp(word, "data", 4) || !strncmp(word, "SSND", 4)) &&
+            sscanf(word + 4, " : %lld (should be %lld)", &announced, &held) == 2 && held < announced) {
+            fprintf(stderr, "earflow render: warning: %s is truncated: its header announces %lld "
+                    "bytes of audio, the file holds %lld; rendering the %lld frames there\n",
+                    path, announced, held, frames);
+            return;
+        }
+        line += len + (line[len] == '\n');
+    }
+}
+
 static int open_input(render_state *s, const char *path)
 {
     struct stat st;
@@ -132,6 +171,7 @@ static int open_input(render_state *s, const char *path)
         fprintf(stderr, "earflow render: %s: no audio in the file\n", path);
         return EF_EXIT_INPUT;
     }
+    warn_if_truncated(s->in, path, (long long)s->info.frames);
     if (s->info.channels > MAX_FILE_CHANNELS) {
         fprintf(stderr, "earflow render: %s: %d channels; at most %d are supported\n", path,
                 s->info.channels, MAX_FILE_CHANNELS);
@@ -269,14 +309,21 @@ static int run(render_state *s, const render_job *job)
         ef_progress_update(&progress, written);
     }
     ef_progress_finish(&progress);
+    long underruns = 0, bad_samples = 0, bad_frames = 0;
     for (int e = 0; e < s->n_engines; e++) {
-        if (ef_engine_underruns(s->engines[e]) > 0)
-            fprintf(stderr, "earflow render: warning: resampler underran %ld times\n",
-                    ef_engine_underruns(s->engines[e]));
-        if (ef_engine_sanitized(s->engines[e]) > 0)
-            fprintf(stderr, "earflow render: warning: %ld non-finite input samples were "
-                    "replaced by silence\n", ef_engine_sanitized(s->engines[e]));
+        underruns += ef_engine_underruns(s->engines[e]);
+        bad_samples += ef_engine_bad_samples(s->engines[e]);
+        bad_frames += ef_engine_bad_frames(s->engines[e]);
     }
+    /* Shown even with -q: the output is not what a clean input would give. */
+    if (underruns > 0)
+        fprintf(stderr, "earflow render: warning: resampler underran %ld times\n", underruns);
+    if (bad_samples > 0)
+        fprintf(stderr, "earflow render: warning: %ld bad input samples (NaN, Inf or beyond "
+                "+-%g) were replaced by silence\n", bad_samples, (double)EF_INPUT_LIMIT);
+    if (bad_frames > 0)
+        fprintf(stderr, "earflow render: warning: %ld network frames came out non-finite and "
+                "were replaced by silence\n", bad_frames);
     return EF_EXIT_OK;
 }
 

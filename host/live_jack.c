@@ -28,6 +28,7 @@ typedef struct jack_backend {
 static int on_process(jack_nframes_t n, void *arg)
 {
     jack_backend *b = arg;
+    ef_live_session_guard_enter(b->session); /* the whole callback, JACK calls included */
     const float *in[EF_LIVE_MAX_CHANNELS];
     float *out[EF_LIVE_MAX_CHANNELS];
     for (int c = 0; c < b->n_in; c++)
@@ -35,6 +36,7 @@ static int on_process(jack_nframes_t n, void *arg)
     for (int c = 0; c < b->n_out; c++)
         out[c] = jack_port_get_buffer(b->out[c], n);
     ef_live_session_process(b->session, in, out, (int)n);
+    ef_live_session_guard_leave(b->session);
     return 0;
 }
 
@@ -227,7 +229,12 @@ ef_live_backend *ef_live_jack_open(ef_live_session *s, const ef_live_backend_opt
     b->n_out = ef_live_session_out_channels(s);
     atomic_init(&b->shut_down, 0);
     jack_status_t status;
+    /* libjack prints several lines when no server runs; our one line says it all. */
+    jack_set_error_function(silent);
+    jack_set_info_function(silent);
     b->client = jack_client_open(o->client_name, JackNoStartServer, &status);
+    jack_set_error_function(NULL);
+    jack_set_info_function(NULL);
     if (!b->client) {
         ef_error_set(err, "cannot connect to a JACK server (status 0x%x); is one running? "
                      "(see README, 'Live')", (unsigned)status);

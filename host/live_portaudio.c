@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+/* No callback for this long while running: the device is gone (PortAudio's JACK host
+ * API never finishes the stream when the server dies; it just stops calling). */
+#define STALL_SECONDS 5.0
 
 typedef struct pa_backend {
     ef_live_session *session;
@@ -20,7 +25,18 @@ typedef struct pa_backend {
     int n_in, n_out, buffer, rate;
     PaDeviceIndex in_dev, out_dev;
     atomic_int stopping, finished;
+    atomic_long callbacks;
+    long seen;      /* control thread: callbacks at seen_at */
+    double seen_at;
+    bool dead;      /* control thread: the stream is lost; do not touch it again */
 } pa_backend;
+
+static double monotonic_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 /* Real-time thread. Non-interleaved buffers: one pointer per channel. */
 static int on_audio(const void *input, void *output, unsigned long frames,
@@ -28,10 +44,13 @@ static int on_audio(const void *input, void *output, unsigned long frames,
 {
     (void)time;
     pa_backend *b = arg;
+    ef_live_session_guard_enter(b->session);
     if (flags & (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow))
         ef_live_session_count_xrun(b->session);
     ef_live_session_process(b->session, (const float *const *)input, (float *const *)output,
                             (int)frames);
+    atomic_fetch_add_explicit(&b->callbacks, 1, memory_order_relaxed);
+    ef_live_session_guard_leave(b->session);
     return paContinue;
 }
 
@@ -141,15 +160,33 @@ static int pa_start(void *impl, ef_error *err)
         ef_error_set(err, "cannot start the PortAudio stream: %s", Pa_GetErrorText(e));
         return -1;
     }
+    b->seen_at = monotonic_seconds();
     return 0;
 }
 
 static bool pa_failed(void *impl, char *why, size_t len)
 {
     pa_backend *b = impl;
-    if (!atomic_load(&b->finished) || atomic_load(&b->stopping))
+    if (atomic_load(&b->stopping))
         return false;
-    snprintf(why, len, "the PortAudio stream stopped (device lost?)");
+    if (atomic_load(&b->finished)) {
+        snprintf(why, len, "the PortAudio stream stopped (device lost?)");
+        return true;
+    }
+    if (b->seen_at == 0.0)
+        return false; /* not started */
+    const long calls = atomic_load(&b->callbacks);
+    const double now = monotonic_seconds();
+    if (calls != b->seen) {
+        b->seen = calls;
+        b->seen_at = now;
+        return false;
+    }
+    if (now - b->seen_at < STALL_SECONDS)
+        return false;
+    b->dead = true;
+    snprintf(why, len, "no audio callback from PortAudio for %.0f s (device lost, or its "
+             "JACK server gone?)", STALL_SECONDS);
     return true;
 }
 
@@ -167,6 +204,12 @@ static void pa_describe(void *impl, char *buf, size_t len)
 static void pa_close_backend(void *impl)
 {
     pa_backend *b = impl;
+    if (b->dead) {
+        /* Stopping or closing a lost stream asserts inside PortAudio's JACK host API
+         * (the ports cannot be unregistered): leave it to the process exit. */
+        free(b);
+        return;
+    }
     if (b->stream) {
         atomic_store(&b->stopping, 1);
         Pa_StopStream(b->stream);
@@ -202,6 +245,7 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
     b->buffer = o->buffer_frames;
     atomic_init(&b->stopping, 0);
     atomic_init(&b->finished, 0);
+    atomic_init(&b->callbacks, 0);
     PaJack_SetClientName(o->client_name);
     PaError e = initialize_quietly();
     if (e != paNoError) {

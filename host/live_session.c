@@ -2,9 +2,9 @@
 #define _GNU_SOURCE
 #include "live_session.h"
 
+#include "rt_guard.h"
 #include "spsc_ring.h"
 
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +31,16 @@ struct ef_live_session {
     atomic_int rate;          /* the backend's */
     atomic_llong frames, silent_frames;
     atomic_long xruns;
+    atomic_long bad_samples, bad_frames;
+    long retired_bad_samples, retired_bad_frames; /* audio thread: engines let go of */
     atomic_long load, max_load;
     atomic_int period;
 
-    /* Hooks of the real-time guard (tests/rt_guard), only with EARFLOW_RT_GUARD=1. */
-    void (*rt_enter)(void);
-    void (*rt_leave)(void);
+    /* The real-time guard (tests/rt_guard), only with EARFLOW_RT_GUARD=1. */
+    bool guarded;
+    rt_guard_api guard;
+    atomic_llong guarded_callbacks;
 };
-
-static void lookup(void (**fn)(void), const char *name)
-{
-    void *p = dlsym(RTLD_DEFAULT, name);
-    /* ISO C has no object-to-function pointer cast; POSIX guarantees the layout. */
-    memcpy(fn, &p, sizeof p);
-}
 
 ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err)
 {
@@ -76,15 +72,21 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
     atomic_init(&s->frames, 0);
     atomic_init(&s->silent_frames, 0);
     atomic_init(&s->xruns, 0);
+    atomic_init(&s->bad_samples, 0);
+    atomic_init(&s->bad_frames, 0);
+    atomic_init(&s->guarded_callbacks, 0);
     atomic_init(&s->load, 0);
     atomic_init(&s->max_load, 0);
     atomic_init(&s->period, 0);
     const char *guard = getenv("EARFLOW_RT_GUARD");
     if (guard && strcmp(guard, "1") == 0) {
-        lookup(&s->rt_enter, "rt_guard_enter");
-        lookup(&s->rt_leave, "rt_guard_leave");
-        if (!s->rt_enter || !s->rt_leave)
-            s->rt_enter = s->rt_leave = NULL;
+        if (!rt_guard_find(&s->guard)) {
+            ef_error_set(err, "EARFLOW_RT_GUARD=1 but the real-time guard is not preloaded "
+                         "(LD_PRELOAD=.../librt_guard.so)");
+            ef_live_session_destroy(s);
+            return NULL;
+        }
+        s->guarded = true;
     }
     return s;
 }
@@ -142,6 +144,8 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     out->frames = atomic_load(&s->frames);
     out->silent_frames = atomic_load(&s->silent_frames);
     out->xruns = atomic_load(&s->xruns);
+    out->bad_samples = atomic_load(&s->bad_samples);
+    out->bad_frames = atomic_load(&s->bad_frames);
     out->load = (double)atomic_load(&s->load) / LOAD_SCALE;
     out->max_load = (double)atomic_load(&s->max_load) / LOAD_SCALE;
     out->period = atomic_load(&s->period);
@@ -164,8 +168,11 @@ static void adopt_offered_engine(ef_live_session *s)
     if (s->running && atomic_load(&s->retired) != NULL)
         return;
     ef_engine *e = atomic_exchange(&s->offered, NULL);
-    if (s->running)
+    if (s->running) {
+        s->retired_bad_samples += ef_engine_bad_samples(s->running);
+        s->retired_bad_frames += ef_engine_bad_frames(s->running);
         atomic_store(&s->retired, s->running);
+    }
     s->running = e;
     s->running_rate = atomic_load(&s->offered_rate);
 }
@@ -186,11 +193,33 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+bool ef_live_session_guarded(const ef_live_session *s) { return s->guarded; }
+
+void ef_live_session_guard_enter(ef_live_session *s)
+{
+    if (s->guarded)
+        s->guard.enter();
+}
+
+void ef_live_session_guard_leave(ef_live_session *s)
+{
+    if (!s->guarded)
+        return;
+    s->guard.leave();
+    atomic_fetch_add_explicit(&s->guarded_callbacks, 1, memory_order_relaxed);
+}
+
+long ef_live_session_guard_report(const ef_live_session *s, long long *callbacks,
+                                  const char **last)
+{
+    *callbacks = atomic_load(&s->guarded_callbacks);
+    *last = s->guarded ? s->guard.last() : "";
+    return s->guarded ? s->guard.violations() : 0;
+}
+
 void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,
                              int n)
 {
-    if (s->rt_enter)
-        s->rt_enter();
     const double start = now_seconds();
     adopt_offered_engine(s);
     apply_commands(s);
@@ -223,6 +252,12 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
                 ef_recorder_push(s->record_out, (const float *const *)outs, m);
             done += m;
         }
+        atomic_store_explicit(&s->bad_samples,
+                              s->retired_bad_samples + ef_engine_bad_samples(s->running),
+                              memory_order_relaxed);
+        atomic_store_explicit(&s->bad_frames,
+                              s->retired_bad_frames + ef_engine_bad_frames(s->running),
+                              memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&s->frames, n, memory_order_relaxed);
     atomic_store_explicit(&s->period, n, memory_order_relaxed);
@@ -233,6 +268,4 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
         if (scaled > atomic_load_explicit(&s->max_load, memory_order_relaxed))
             atomic_store_explicit(&s->max_load, scaled, memory_order_relaxed);
     }
-    if (s->rt_leave)
-        s->rt_leave();
 }

@@ -23,6 +23,8 @@ typedef struct ef_live_stats {
     long long frames;         /* processed since start */
     long long silent_frames;  /* passed as silence while no engine matched the rate */
     long xruns;
+    long bad_samples;         /* input samples replaced (NaN, Inf, beyond +-1e6) */
+    long bad_frames;          /* network frames replaced (non-finite) */
     double load, max_load;    /* callback time / period time: last and maximum */
     int period;               /* the last callback's frames */
     int rate;                 /* the backend's sample rate */
@@ -56,6 +58,16 @@ int ef_live_session_latency(const ef_live_session *s);
 /* Backend threads (callbacks of the audio API; real-time safe). */
 void ef_live_session_set_rate(ef_live_session *s, int rate);
 void ef_live_session_count_xrun(ef_live_session *s);
+/* The real-time guard (tests/rt_guard/rt_guard.h), on when EARFLOW_RT_GUARD=1 (then
+ * create fails unless librt_guard.so is preloaded). Each backend brackets its whole
+ * audio callback with enter/leave; both are no-ops when the guard is off. */
+bool ef_live_session_guarded(const ef_live_session *s);
+void ef_live_session_guard_enter(ef_live_session *s);
+void ef_live_session_guard_leave(ef_live_session *s);
+/* Control thread, after the backend stopped: forbidden calls counted inside the
+ * callbacks (0 when unguarded), the guarded callbacks, the last offending function. */
+long ef_live_session_guard_report(const ef_live_session *s, long long *callbacks,
+                                  const char **last);
 /* The audio callback: in: in_channels pointers, out: out_channels pointers. */
 void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,
                              int n);

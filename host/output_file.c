@@ -62,12 +62,19 @@ ef_output_file *ef_output_file_open(const char *path, const char *input_path, bo
         ef_error_set(err, "%s: output is the input file; refusing to overwrite it", path);
         return NULL;
     }
-    if (out_exists && !force) {
-        ef_error_set(err, "%s: exists; use --force to replace it", path);
-        return NULL;
-    }
     if (out_exists && S_ISDIR(out_st.st_mode)) {
         ef_error_set(err, "%s: is a directory", path);
+        return NULL;
+    }
+    /* Why: the finished file is renamed into place, which would replace a device
+     * node such as /dev/null (run as root) or a pipe by a regular file. */
+    if (out_exists && !S_ISREG(out_st.st_mode)) {
+        ef_error_set(err, "%s: not a regular file (a device, pipe or socket); refusing to "
+                     "replace it", path);
+        return NULL;
+    }
+    if (out_exists && !force) {
+        ef_error_set(err, "%s: exists; use --force to replace it", path);
         return NULL;
     }
     SF_INFO info;

@@ -87,8 +87,17 @@ int ef_engine_latency(const ef_engine *engine);
 void ef_engine_reset(ef_engine *engine);
 /* Blocks in which the resampler FIFO underran (0 unless something is badly wrong). */
 long ef_engine_underruns(const ef_engine *engine);
-/* Non-finite input samples replaced by 0, plus output frames that came out
+/* Bad input samples: NaN, +-Inf, or beyond +-EF_INPUT_LIMIT (+120 dBFS: not audio but
+ * garbage such as uninitialised memory; the limit also keeps every sum inside the
+ * engine far from overflow). Each is replaced by 0 before anything uses it (the dry
+ * path, the resampler, the STFT), so none ever reaches the output. */
+#define EF_INPUT_LIMIT 1e6f
+/* Real-time safe. Bad input samples replaced since creation (all input channels). */
+long ef_engine_bad_samples(const ef_engine *engine);
+/* Real-time safe. Network output frames (per output channel) that came out
  * non-finite and were replaced by silence, since creation. */
+long ef_engine_bad_frames(const ef_engine *engine);
+/* The sum of the two above. */
 long ef_engine_sanitized(const ef_engine *engine);
 size_t ef_engine_memory_bytes(const ef_engine *engine);
 

@@ -31,7 +31,8 @@ struct ef_engine {
     ef_stft_synthesizer *synthesizer[MAX_CH];
     float *in_frame[MAX_CH];  /* 2 * n_bins, interleaved complex */
     float *out_frame[MAX_CH];
-    float *clean_hop;         /* hop: input with non-finite samples replaced */
+    float *clean_in[MAX_CH];  /* max_block each: the input with bad samples replaced */
+    int max_block;
     /* flow (network models) */
     ef_unet_state *net_state;
     float *cond, *x, *x_mid, *v, *eps; /* real layout frames */
@@ -45,7 +46,7 @@ struct ef_engine {
     ef_solver solver, want_solver;
     int steps, want_steps;
     float t0, want_t0;
-    long sanitized;
+    long bad_samples, bad_frames;
     /* output blend (ef_output_stage.h) and the controls that set it */
     ef_output_stage *stage;
     float mix, attenuation_limit_db, gain_db;
@@ -204,7 +205,7 @@ static void flow_frame(ef_engine *e)
             finite &= isfinite(e->out_frame[ch][k]);
         if (!finite) { /* never pass garbage on: a silent frame, counted */
             memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
-            e->sanitized++;
+            e->bad_frames++;
         }
     }
 }
@@ -214,19 +215,8 @@ static void process_hop(void *ctx, const float *const *in, float *const *out)
 {
     ef_engine *e = ctx;
     const ef_model *m = e->model;
-    for (int c = 0; c < m->in_channels; c++) {
-        const float *src = in[c];
-        for (int i = 0; i < m->hop; i++)
-            if (!isfinite(src[i])) {
-                for (int j = 0; j < m->hop; j++)
-                    e->clean_hop[j] = isfinite(src[j]) ? src[j] : 0.0f;
-                for (int j = i; j < m->hop; j++)
-                    e->sanitized += !isfinite(src[j]);
-                src = e->clean_hop;
-                break;
-            }
-        ef_stft_analyzer_push(e->analyzer[c], src, e->in_frame[c]);
-    }
+    for (int c = 0; c < m->in_channels; c++)
+        ef_stft_analyzer_push(e->analyzer[c], in[c], e->in_frame[c]);
     if (m->kind == EF_KIND_IDENTITY)
         memcpy(e->out_frame[0], e->in_frame[0], sizeof(float) * 2 * (size_t)e->n_bins);
     else
@@ -282,8 +272,9 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     int ok = 1;
     e->framer = ef_framer_create(model->in_channels, model->out_channels, model->hop, err);
     ok &= e->framer != NULL;
-    ok &= (e->clean_hop = engine_floats(e, (size_t)model->hop)) != NULL;
+    e->max_block = max_block;
     for (int c = 0; ok && c < model->in_channels; c++) {
+        ok &= (e->clean_in[c] = engine_floats(e, (size_t)max_block)) != NULL;
         ok &= (e->analyzer[c] = ef_stft_analyzer_create(model->n_fft, model->hop, err)) != NULL;
         ok &= (e->in_frame[c] = engine_floats(e, 2 * (size_t)e->n_bins)) != NULL;
     }
@@ -345,10 +336,10 @@ void ef_engine_free(ef_engine *e)
         ef_stft_synthesizer_destroy(e->synthesizer[c]);
         free(e->in_frame[c]);
         free(e->out_frame[c]);
+        free(e->clean_in[c]);
     }
     ef_unet_state_destroy(e->net_state);
     ef_output_stage_destroy(e->stage);
-    free(e->clean_hop);
     free(e->cond);
     free(e->x);
     free(e->x_mid);
@@ -359,12 +350,39 @@ void ef_engine_free(ef_engine *e)
     free(e);
 }
 
-void ef_engine_process(ef_engine *e, const float *const *in, float *const *out, int n)
+/* A sample is bad when it is NaN, infinite or beyond +-EF_INPUT_LIMIT. */
+static int bad_sample(float x) { return !(fabsf(x) <= EF_INPUT_LIMIT); }
+
+/* Audio thread: the input channels with bad samples replaced by 0 (counted), before
+ * anything sees them: the dry path, the resampler's filter history and the STFT.
+ * Clean channels are passed as they are (no copy). */
+static void sanitize_input(ef_engine *e, const float *const *in, const float **clean, int n)
+{
+    for (int c = 0; c < e->model->in_channels; c++) {
+        const float *src = in[c];
+        int any = 0;
+        for (int i = 0; i < n; i++)
+            any |= bad_sample(src[i]);
+        clean[c] = src;
+        if (!any)
+            continue;
+        for (int i = 0; i < n; i++) {
+            const int bad = bad_sample(src[i]);
+            e->clean_in[c][i] = bad ? 0.0f : src[i];
+            e->bad_samples += bad;
+        }
+        clean[c] = e->clean_in[c];
+    }
+}
+
+void ef_engine_process(ef_engine *e, const float *const *in_raw, float *const *out, int n)
 {
     if (n <= 0)
         return;
-    if (n > ef_output_stage_max_block(e->stage))
-        n = ef_output_stage_max_block(e->stage);
+    if (n > e->max_block)
+        n = e->max_block;
+    const float *in[MAX_CH];
+    sanitize_input(e, in_raw, in, n);
 #if defined(__SSE__)
     /* Flush denormals to zero while we compute: decaying histories and reverb tails
      * otherwise reach the denormal range and cost 100x per operation. */
@@ -383,7 +401,9 @@ void ef_engine_process(ef_engine *e, const float *const *in, float *const *out, 
 }
 
 int ef_engine_latency(const ef_engine *e) { return e->latency; }
-long ef_engine_sanitized(const ef_engine *e) { return e->sanitized; }
+long ef_engine_bad_samples(const ef_engine *e) { return e->bad_samples; }
+long ef_engine_bad_frames(const ef_engine *e) { return e->bad_frames; }
+long ef_engine_sanitized(const ef_engine *e) { return e->bad_samples + e->bad_frames; }
 size_t ef_engine_memory_bytes(const ef_engine *e) { return e->bytes + sizeof *e; }
 
 long ef_engine_underruns(const ef_engine *e)

@@ -77,6 +77,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     if (!p)
         return NULL;
     p->variant = variant;
+    for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
+        atomic_init(&p->in_flight[i], NULL);
     LV2_Log_Log *log = NULL;
     const LV2_Options_Option *options = NULL;
     for (int i = 0; features && features[i]; i++) {
@@ -304,6 +306,9 @@ static void cleanup(LV2_Handle instance)
     ef_lv2_plugin *p = instance;
     for (int i = 0; i < p->n_retire; i++)
         ef_lv2_slot_free(p->retire[i]);
+    /* Answers of the worker that the host dropped (deactivated before delivering). */
+    for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
+        ef_lv2_slot_free(atomic_load(&p->in_flight[i]));
     ef_lv2_switch_destroy(&p->sw);
     free(p);
 }

@@ -17,9 +17,12 @@
 #include <lv2/state/state.h>
 #include <lv2/worker/worker.h>
 
+#include <stdatomic.h>
+
 /* Without options, blocks are processed in chunks of at most this. */
 #define EF_LV2_DEFAULT_MAX_BLOCK 8192
 #define EF_LV2_RETIRE_QUEUE 32
+#define EF_LV2_IN_FLIGHT 8
 
 typedef struct ef_lv2_plugin {
     const ef_lv2_variant *variant;
@@ -51,6 +54,10 @@ typedef struct ef_lv2_plugin {
     char newest_path[EF_LV2_PATH_MAX]; /* the model of the newest slot built ("" identity) */
     int newest_chosen;
     char default_path[EF_LV2_PATH_MAX]; /* found by ef_lv2_model_source, "" if none */
+    /* Slots the worker has answered with, until work_response takes them (worker and
+     * audio thread): a host may drop answers still queued when it deactivates and
+     * cleans up, so cleanup frees what is left here. */
+    _Atomic(ef_lv2_slot *) in_flight[EF_LV2_IN_FLIGHT];
 } ef_lv2_plugin;
 
 /* Worker messages (ef_lv2_worker.c). */

@@ -14,6 +14,26 @@ static int read_header(ef_lv2_msg *msg, uint32_t size, const void *data)
     return 0;
 }
 
+/* Worker: notes a slot sent to the audio thread; -1 when EF_LV2_IN_FLIGHT answers are
+ * already waiting (a host that stopped delivering them). */
+static int track(ef_lv2_plugin *p, ef_lv2_slot *slot)
+{
+    for (int i = 0; i < EF_LV2_IN_FLIGHT; i++) {
+        ef_lv2_slot *expected = NULL;
+        if (atomic_compare_exchange_strong(&p->in_flight[i], &expected, slot))
+            return 0;
+    }
+    return -1;
+}
+
+/* Worker or audio thread (no lock, no allocation): the slot has arrived or is gone. */
+static void untrack(ef_lv2_plugin *p, const ef_lv2_slot *slot)
+{
+    for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
+        if (atomic_load(&p->in_flight[i]) == slot)
+            atomic_store(&p->in_flight[i], NULL);
+}
+
 static const char *terminated_path(uint32_t size, const void *data)
 {
     const char *path = (const char *)data + sizeof(ef_lv2_msg);
@@ -51,8 +71,15 @@ LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function r
         memmove(p->newest_path, path, strlen(path) + 1);
         p->newest_chosen = 1;
     }
+    if (track(p, slot) != 0) {
+        lv2_log_error(&p->logger, "earflow: %d new models are waiting for the audio thread; "
+                      "dropping this one\n", EF_LV2_IN_FLIGHT);
+        ef_lv2_slot_free(slot);
+        return LV2_WORKER_ERR_NO_SPACE;
+    }
     ef_lv2_msg reply = {.type = EF_LV2_MSG_READY, .slot = slot};
     if (respond(handle, sizeof reply, &reply) != LV2_WORKER_SUCCESS) {
+        untrack(p, slot);
         ef_lv2_slot_free(slot);
         return LV2_WORKER_ERR_NO_SPACE;
     }
@@ -66,6 +93,7 @@ LV2_Worker_Status ef_lv2_work_response(LV2_Handle instance, uint32_t size, const
     ef_lv2_msg msg;
     if (read_header(&msg, size, data) || msg.type != EF_LV2_MSG_READY || !msg.slot)
         return LV2_WORKER_ERR_UNKNOWN;
+    untrack(p, msg.slot);
     ef_lv2_plugin_begin_swap(p, msg.slot);
     return LV2_WORKER_SUCCESS;
 }

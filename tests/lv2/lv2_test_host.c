@@ -317,6 +317,27 @@ void lv2_host_process(lv2_host *h, const float *const *in, float *const *out, lo
 }
 
 int lv2_host_inputs(const lv2_host *h) { return h->n_in; }
+
+int lv2_host_control_inputs(lv2_host *h, const char **symbols, float *min, float *max, int cap)
+{
+    float mins[MAX_PORTS], maxes[MAX_PORTS];
+    lilv_plugin_get_port_ranges_float(h->plugin, mins, maxes, NULL);
+    LilvNode *control = lilv_new_uri(h->world, LV2_CORE__ControlPort);
+    LilvNode *input = lilv_new_uri(h->world, LV2_CORE__InputPort);
+    int n = 0;
+    for (int i = 0; i < h->n_ports && n < cap; i++) {
+        const LilvPort *port = lilv_plugin_get_port_by_index(h->plugin, (uint32_t)i);
+        if (!lilv_port_is_a(h->plugin, port, control) || !lilv_port_is_a(h->plugin, port, input))
+            continue;
+        symbols[n] = lilv_node_as_string(lilv_port_get_symbol(h->plugin, port));
+        min[n] = mins[i];
+        max[n] = maxes[i];
+        n++;
+    }
+    lilv_node_free(control);
+    lilv_node_free(input);
+    return n;
+}
 int lv2_host_outputs(const lv2_host *h) { return h->n_out; }
 const char *lv2_host_log(const lv2_host *h) { return h->log_text; }
 

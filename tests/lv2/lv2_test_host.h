@@ -37,6 +37,9 @@ void lv2_host_run(lv2_host *h, const float *const *in, float *const *out, int n)
 void lv2_host_process(lv2_host *h, const float *const *in, float *const *out, long n,
                       const int *sizes);
 int lv2_host_inputs(const lv2_host *h);
+/* The control input ports: their symbols (valid while h lives) and ranges, at most
+ * cap; returns how many. */
+int lv2_host_control_inputs(lv2_host *h, const char **symbols, float *min, float *max, int cap);
 int lv2_host_outputs(const lv2_host *h);
 /* Everything the plugin logged so far. */
 const char *lv2_host_log(const lv2_host *h);

@@ -1,0 +1,176 @@
+/* Shared by the torture tests (tests/test_torture_engine.c, tests/lv2/
+ * test_lv2_torture.c): the torture signals, and the measurements of delay and level
+ * used to prove that nothing drifts. Header-only (static inline). */
+#ifndef EF_TORTURE_H
+#define EF_TORTURE_H
+
+#include "earflow.h" /* EF_INPUT_LIMIT */
+#include "test_util.h"
+
+#include <float.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ signals */
+
+typedef enum signal_kind {
+    SIG_SILENCE, SIG_DC_POS, SIG_DC_NEG, SIG_SQUARE_50, SIG_SQUARE_1K, SIG_NYQUIST,
+    SIG_IMPULSE, SIG_IMPULSE_TRAIN, SIG_NOISE, SIG_DENORMAL, SIG_NAN, SIG_INF, SIG_HUGE,
+    SIG_GARBAGE, SIG_COUNT
+} signal_kind;
+
+static const char *const signal_names[SIG_COUNT] = {
+    "silence", "DC +1", "DC -1", "square 50 Hz", "square 1 kHz", "square at Nyquist",
+    "single impulse", "impulse train", "white noise", "subnormals", "NaN bursts",
+    "Inf bursts", "huge values", "garbage mix",
+};
+
+static inline int is_bad(float x) { return !(fabsf(x) <= EF_INPUT_LIMIT); }
+
+/* One of the torture signals, n samples at `rate`, full scale at most. */
+static inline void make_signal(signal_kind kind, int rate, float *x, long n, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1u;
+    const float bad[] = {NAN, INFINITY, -INFINITY, 1e30f, -FLT_MAX, 2e6f, -1.5e6f};
+    for (long i = 0; i < n; i++) {
+        const double t = (double)i / rate;
+        float v = 0.0f;
+        switch (kind) {
+        case SIG_SILENCE: break;
+        case SIG_DC_POS: v = 1.0f; break;
+        case SIG_DC_NEG: v = -1.0f; break;
+        case SIG_SQUARE_50: v = fmod(t * 50.0, 1.0) < 0.5 ? 1.0f : -1.0f; break;
+        case SIG_SQUARE_1K: v = fmod(t * 1000.0, 1.0) < 0.5 ? 1.0f : -1.0f; break;
+        case SIG_NYQUIST: v = i % 2 ? -1.0f : 1.0f; break;
+        case SIG_IMPULSE: v = i == n / 3 ? 1.0f : 0.0f; break;
+        case SIG_IMPULSE_TRAIN: v = i % 997 == 0 ? (i % 2 ? -1.0f : 1.0f) : 0.0f; break;
+        case SIG_NOISE: v = test_uniform(&s); break;
+        case SIG_DENORMAL: /* the whole subnormal range, both signs, and the smallest */
+            v = (test_rand(&s) % 2 ? 1.0f : -1.0f) *
+                (i % 5 == 0 ? FLT_TRUE_MIN : (float)(test_rand(&s) % 8388607u + 1u) * FLT_TRUE_MIN);
+            break;
+        case SIG_NAN: /* single NaNs, and bursts of one hop and longer */
+            v = 0.5f * sinf((float)(2.0 * M_PI * 440.0 * t));
+            if (i % 1500 == 7 || (i % 9000 >= 3000 && i % 9000 < 3000 + 300 + i / 9000 % 700))
+                v = NAN;
+            break;
+        case SIG_INF:
+            v = 0.5f * sinf((float)(2.0 * M_PI * 440.0 * t));
+            if (i % 1200 == 3)
+                v = INFINITY;
+            else if (i % 5000 >= 1000 && i % 5000 < 1600)
+                v = -INFINITY;
+            break;
+        case SIG_HUGE: /* finite but not audio: beyond EF_INPUT_LIMIT; legal parts <= 1 */
+            v = 0.5f * sinf((float)(2.0 * M_PI * 200.0 * t));
+            if (i % 700 == 11)
+                v = bad[3 + (i / 700) % 4];
+            break;
+        case SIG_GARBAGE: {
+            uint32_t r = test_rand(&s) % 1000u;
+            v = test_uniform(&s);
+            if (r < 10)
+                v = bad[r % 7];
+            else if (r < 20)
+                v = (float)r * FLT_TRUE_MIN;
+            else if (r < 25)
+                v = r % 2 ? 1.0f : -1.0f;
+            break;
+        }
+        default: break;
+        }
+        x[i] = v;
+    }
+}
+
+/* The signal the engine is meant to hear: bad samples as 0 (the engine's rule) and
+ * subnormals as 0 (it computes with denormals-are-zero). */
+static inline long cleaned(const float *x, float *y, long n)
+{
+    long bad = 0;
+    for (long i = 0; i < n; i++) {
+        bad += is_bad(x[i]);
+        y[i] = is_bad(x[i]) || fpclassify(x[i]) == FP_SUBNORMAL ? 0.0f : x[i];
+    }
+    return bad;
+}
+
+/* ------------------------------------------------------------ measurements */
+
+/* Sub-sample position of the maximum of c[0..n): a parabola through the peak and its
+ * neighbours. */
+static inline double peak_position(const double *c, int n)
+{
+    int at = 0;
+    for (int i = 1; i < n; i++)
+        if (c[i] > c[at])
+            at = i;
+    if (at == 0 || at == n - 1)
+        return at;
+    const double l = c[at - 1], m = c[at], r = c[at + 1], d = l - 2 * m + r;
+    return d < 0 ? at + 0.5 * (l - r) / d : at;
+}
+
+/* The lag (sub-sample) at which y best matches the template x (both w long),
+ * searched within +-span. */
+static inline double xcorr_lag(const float *x, const float *y, int w, int span)
+{
+    double c[129];
+    for (int lag = -span; lag <= span; lag++) {
+        double acc = 0;
+        for (int i = 0; i < w; i++) {
+            int j = i + lag;
+            if (j >= 0 && j < w)
+                acc += (double)x[i] * y[j];
+        }
+        c[lag + span] = acc;
+    }
+    return peak_position(c, 2 * span + 1) - span;
+}
+
+static inline double energy(const float *x, int n)
+{
+    double e = 0;
+    for (int i = 0; i < n; i++)
+        e += (double)x[i] * x[i];
+    return e;
+}
+
+static inline int read_voice(const char *source, float **voice, long *n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/examples/voice.wav", source);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f || info.channels != 1 || info.samplerate != 48000) {
+        if (f)
+            sf_close(f);
+        return -1;
+    }
+    *voice = calloc((size_t)info.frames, sizeof(float));
+    *n = (long)sf_readf_float(f, *voice, info.frames);
+    sf_close(f);
+    return 0;
+}
+
+/* The lag of y against x in [lo, hi] (whole samples) and the rms ratio y/x there. */
+static inline int best_lag(const float *x, const float *y, long n, int lo, int hi, double *gain_db)
+{
+    int best = lo;
+    double best_c = -1e300;
+    for (int lag = lo; lag <= hi; lag++) {
+        double c = 0;
+        for (long i = 0; i + lag < n; i++)
+            c += (double)x[i] * y[i + lag];
+        if (c > best_c) {
+            best_c = c;
+            best = lag;
+        }
+    }
+    *gain_db = 10 * log10(energy(y + best, (int)(n - best)) / energy(x, (int)(n - best)));
+    return best;
+}
+
+#endif
