@@ -214,8 +214,8 @@ static int run(render_state *s, const render_job *job)
         fprintf(stderr, "earflow render: warning: resampler underran %ld times\n",
                 ef_render_engines_underruns(s->engines));
     if (ef_render_engines_sanitized(s->engines) > 0)
-        fprintf(stderr, "earflow render: warning: %ld non-finite input samples were "
-                "replaced by silence\n", ef_render_engines_sanitized(s->engines));
+        fprintf(stderr, "earflow render: warning: %ld non-finite or out-of-range (beyond "
+                "+-1e9) samples were replaced by silence\n", ef_render_engines_sanitized(s->engines));
     return EF_EXIT_OK;
 }
 

@@ -89,8 +89,9 @@ int ef_engine_latency(const ef_engine *engine);
 void ef_engine_reset(ef_engine *engine);
 /* Blocks in which the resampler FIFO underran (0 unless something is badly wrong). */
 long ef_engine_underruns(const ef_engine *engine);
-/* Non-finite input samples replaced by 0, plus output frames that came out
- * non-finite and were replaced by silence, since creation. */
+/* Input samples replaced by 0 (NaN, Inf, or beyond +-1e9: 180 dB above full scale,
+ * where the STFT could overflow), plus output frames that came out non-finite and
+ * were replaced by silence, since creation. */
 long ef_engine_sanitized(const ef_engine *engine);
 size_t ef_engine_memory_bytes(const ef_engine *engine);
 

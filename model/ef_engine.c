@@ -6,6 +6,7 @@
 #include "ef_noise.h"
 #include "ef_output_stage.h"
 #include "ef_rate_adapter.h"
+#include "ef_sample.h"
 #include "ef_stft.h"
 #include "ef_unet.h"
 
@@ -30,7 +31,7 @@ struct ef_engine {
     ef_stft_synthesizer *synthesizer[MAX_CH];
     float *in_frame[MAX_CH];  /* 2 * n_bins, interleaved complex */
     float *out_frame[MAX_CH];
-    float *clean_hop;         /* hop: input with non-finite samples replaced */
+    float *clean_hop;         /* hop: input with bad samples replaced (ef_sample.h) */
     /* flow (network models) */
     ef_unet_state *net_state;
     float *cond, *x, *x_mid, *v, *eps; /* real layout frames */
@@ -158,11 +159,11 @@ static void process_hop(void *ctx, const float *const *in, float *const *out)
     for (int c = 0; c < m->in_channels; c++) {
         const float *src = in[c];
         for (int i = 0; i < m->hop; i++)
-            if (!isfinite(src[i])) {
+            if (!ef_sample_ok(src[i])) {
                 for (int j = 0; j < m->hop; j++)
-                    e->clean_hop[j] = isfinite(src[j]) ? src[j] : 0.0f;
+                    e->clean_hop[j] = ef_sample_ok(src[j]) ? src[j] : 0.0f;
                 for (int j = i; j < m->hop; j++)
-                    e->sanitized += !isfinite(src[j]);
+                    e->sanitized += !ef_sample_ok(src[j]);
                 src = e->clean_hop;
                 break;
             }
