@@ -288,7 +288,7 @@ static ef_model *model_from_file(ef_st_file *file, ef_error *err)
         ef_error_set(err, "no earflow config in the file's __metadata__");
     else if (!cfg)
         ef_error_set(err, "the earflow config is not valid JSON");
-    else if (parse_config(m, cfg, &uc, err) == 0 && ef_unet_bind(&m->net, &uc, m->file, err) == 0)
+    else if (parse_config(m, cfg, &uc, err) == 0 && ef_unet_bind(&m->net, &uc, m->file, 2 * EF_MAX_STEPS, err) == 0)
         rc = 0;
     if (rc == 0) {
         for (int i = 0; i < m->file->n_tensors && rc == 0; i++) {
