@@ -45,13 +45,18 @@ ef_trajectory *ef_trajectory_parse(const char *text, size_t len, ef_error *err)
             ef_error_set(err, "line %d: unexpected NUL byte", line_no);
             goto fail;
         }
-        size_t l = end - pos < sizeof line - 1 ? end - pos : sizeof line - 1;
+        /* The row is what comes before any comment; comments may be of any length,
+         * a row that does not fit is refused (cutting it would change what it says). */
+        const char *hash = memchr(text + pos, '#', end - pos);
+        const size_t l = (hash ? (size_t)(hash - text) : end) - pos;
+        if (l >= sizeof line) {
+            ef_error_set(err, "line %d: more than %zu characters before any comment", line_no,
+                         sizeof line - 1);
+            goto fail;
+        }
         memcpy(line, text + pos, l);
         line[l] = 0;
         pos = end + 1;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
         row r;
         char extra;
         int got = sscanf(line, "%lf %lf %lf %lf %c", &r.t, &r.az, &r.el, &r.dist, &extra);
