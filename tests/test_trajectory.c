@@ -1,7 +1,9 @@
 /* The trajectory parser (host/trajectory.c, `--trajectory FILE`): rows, comments,
  * line ends, interpolation, and refusals that name the line. A row longer than the
  * parser's line buffer used to be cut silently, so trailing garbage (or the end of a
- * long number) was ignored; it is now refused (found writing tests/fuzz). */
+ * long number) was ignored; it is now refused (found writing tests/fuzz). Azimuths
+ * beyond +-1e6 degrees are refused: 1e308 and -1e308 made every position between
+ * the two rows -Inf (found with tests/fuzz/fuzz_trajectory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +35,8 @@ static void rows_comments_line_ends(void **state)
 {
     (void)state;
     char text[2048];
-    snprintf(text, sizeof text, "# %0600d\r\n\t0 0 0 1 # start %0700d\r\n\n1 90 10 3\n", 0, 0);
+    snprintf(text, sizeof text, "# %0600d\r\n\t0 0 0 1 # start %0700d\r\n\n1 90 10 3\n"
+             "2 -1e6 0 1\n3 1e6 0 1\n", 0, 0);
     ef_error err;
     ef_trajectory *t = parse(text, &err);
     assert_non_null(t);
@@ -43,7 +46,9 @@ static void rows_comments_line_ends(void **state)
     ef_trajectory_at(t, -1, &az, &el, &dist);
     assert_true(az == 0 && el == 0 && dist == 1);
     ef_trajectory_at(t, 9, &az, &el, &dist);
-    assert_true(az == 90 && el == 10 && dist == 3);
+    assert_true(az == 1e6 && el == 0 && dist == 1);
+    ef_trajectory_at(t, 2.5, &az, &el, &dist); /* unwrapped azimuths interpolate */
+    assert_true(az == 0 && el == 0 && dist == 1);
     ef_trajectory_free(t);
 }
 
@@ -57,6 +62,8 @@ static void refusals_name_the_line(void **state)
     refused(text, "line 1: more than 511 characters");
     refused("0 0 0 1\n0 0 0 1\n", "line 2: times must increase");
     refused("0 0 91 1\n", "line 1");
+    refused("0 0 0 1\n1 1e308 0 1\n", "line 2: time >= 0, azimuth within +-1e+06");
+    refused("0 -1000001 0 1\n", "line 1");
     refused("0 0 0 0\n", "line 1");
     refused("0 0 0 nan\n", "line 1");
     refused("0 0 0\n", "line 1: expected");
