@@ -1,6 +1,8 @@
 /* The dry delay line and the smoothed blend of ef_output_stage.h. */
 #include "ef_output_stage.h"
 
+#include "ef_sample.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,14 +78,16 @@ void ef_output_stage_push_dry(ef_output_stage *s, const float *in, int n)
 {
     if (n > s->max_block)
         n = s->max_block;
+    /* The dry path takes what the engine takes (ef_sample.h): never NaN or overflow. */
     if (s->delay == 0) {
-        memcpy(s->dry, in, sizeof(float) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            s->dry[i] = ef_sample_ok(in[i]) ? in[i] : 0.0f;
         return;
     }
     for (int i = 0; i < n; i++) {
         float x = in[i];
         s->dry[i] = s->line[s->pos];
-        s->line[s->pos] = isfinite(x) ? x : 0.0f; /* the dry path never carries NaN */
+        s->line[s->pos] = ef_sample_ok(x) ? x : 0.0f;
         if (++s->pos == s->delay)
             s->pos = 0;
     }

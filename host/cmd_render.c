@@ -1,12 +1,14 @@
 /* earflow render: a file through the engine, latency compensated, safely written. */
 #include "commands.h"
 
+#include "audio_input.h"
 #include "controls.h"
 #include "earflow.h"
 #include "exit_codes.h"
 #include "model_lookup.h"
 #include "output_file.h"
 #include "progress.h"
+#include "render_engines.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#define MAX_FILE_CHANNELS 8
 
 static volatile sig_atomic_t interrupted;
 
@@ -99,58 +99,32 @@ typedef struct render_job {
 } render_job;
 
 typedef struct render_state {
-    SNDFILE *in;
-    SF_INFO info;
+    ef_audio_input *in;
+    int channels, sample_rate;
+    long frames;
     ef_model *model;
-    ef_engine *engines[MAX_FILE_CHANNELS];
-    int n_engines, out_channels;
-    float *in_inter, *out_inter;          /* interleaved file buffers */
-    float *in_ch[MAX_FILE_CHANNELS];      /* planar engine buffers */
-    float *mono;                          /* downmix for binaural models */
-    float *out_ch[MAX_FILE_CHANNELS];
+    ef_render_engines *engines;
+    int out_channels;
+    float *in_ch[EF_AUDIO_MAX_CHANNELS];   /* planar engine buffers */
+    float *out_ch[EF_RENDER_MAX_CHANNELS];
+    float *out_inter;                      /* interleaved output block */
     ef_output_file *out;
 } render_state;
 
 static void state_free(render_state *s)
 {
-    for (int i = 0; i < s->n_engines; i++)
-        ef_engine_free(s->engines[i]);
+    ef_render_engines_free(s->engines);
     ef_model_free(s->model);
-    if (s->in)
-        sf_close(s->in);
-    free(s->in_inter);
+    ef_audio_input_close(s->in);
     free(s->out_inter);
-    free(s->mono);
-    for (int c = 0; c < MAX_FILE_CHANNELS; c++) {
+    for (int c = 0; c < EF_AUDIO_MAX_CHANNELS; c++)
         free(s->in_ch[c]);
+    for (int c = 0; c < EF_RENDER_MAX_CHANNELS; c++)
         free(s->out_ch[c]);
-    }
     ef_output_file_abort(s->out);
 }
 
-/* libsndfile reads what a truncated file holds and says so only in its log, e.g.
- * "data : 205635 (should be 920)": warn, the output is shorter than the header says. */
-static void warn_if_truncated(SNDFILE *in, const char *path, long long frames)
-{
-    char log[8192];
-    log[0] = 0;
-    sf_command(in, SFC_GET_LOG_INFO, log, sizeof log);
-    for (const char *line = log; *line;) {
-        const size_t len = strcspn(line, "\n");
-        const char *word = line + strspn(line, " ");
-        long long announced, held;
-        if ((!strncmp(word, "data", 4) || !strncmp(word, "SSND", 4)) &&
-            sscanf(word + 4, " : %lld (should be %lld)", &announced, &held) == 2 && held < announced) {
-            fprintf(stderr, "earflow render: warning: %s is truncated: its header announces %lld "
-                    "bytes of audio, the file holds %lld; rendering the %lld frames there\n",
-                    path, announced, held, frames);
-            return;
-        }
-        line += len + (line[len] == '\n');
-    }
-}
-
-static int open_input(render_state *s, const char *path)
+static int open_input(render_state *s, const char *path, int block)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -161,22 +135,20 @@ static int open_input(render_state *s, const char *path)
         fprintf(stderr, "earflow render: %s: is a directory\n", path);
         return EF_EXIT_INPUT;
     }
-    memset(&s->info, 0, sizeof s->info);
-    s->in = sf_open(path, SFM_READ, &s->info);
+    ef_error err = {{0}};
+    s->in = ef_audio_input_open(path, block, &err);
     if (!s->in) {
-        fprintf(stderr, "earflow render: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
+        fprintf(stderr, "earflow render: %s\n", err.message);
         return EF_EXIT_INPUT;
     }
-    if (s->info.frames <= 0) {
-        fprintf(stderr, "earflow render: %s: no audio in the file\n", path);
-        return EF_EXIT_INPUT;
-    }
-    warn_if_truncated(s->in, path, (long long)s->info.frames);
-    if (s->info.channels > MAX_FILE_CHANNELS) {
-        fprintf(stderr, "earflow render: %s: %d channels; at most %d are supported\n", path,
-                s->info.channels, MAX_FILE_CHANNELS);
-        return EF_EXIT_INPUT;
-    }
+    s->channels = ef_audio_input_channels(s->in);
+    s->sample_rate = ef_audio_input_sample_rate(s->in);
+    s->frames = ef_audio_input_frames(s->in);
+    long long announced, held;
+    if (ef_audio_input_truncated(s->in, &announced, &held))
+        fprintf(stderr, "earflow render: warning: %s is truncated: its header announces %lld "
+                "bytes of audio, the file holds %lld; rendering the %ld frames there\n",
+                path, announced, held, s->frames);
     return EF_EXIT_OK;
 }
 
@@ -190,32 +162,20 @@ static int load_model(render_state *s, render_job *job)
     return EF_EXIT_OK;
 }
 
-static bool is_binaural(const render_state *s)
-{
-    return ef_model_kind(s->model) == EF_KIND_BINAURAL;
-}
-
-/* Binaural: one engine on the mono downmix, two outputs. Otherwise one engine per
- * file channel, one output each. */
 static int create_engines(render_state *s, const render_job *job)
 {
     ef_error err = {{0}};
     const int block = job->block;
-    s->n_engines = is_binaural(s) ? 1 : s->info.channels;
-    s->out_channels = is_binaural(s) ? 2 : s->info.channels;
-    for (int i = 0; i < s->n_engines; i++) {
-        s->engines[i] = ef_engine_new(s->model, s->info.samplerate, block, &err);
-        if (!s->engines[i]) {
-            fprintf(stderr, "earflow render: %s\n", err.message);
-            return EF_EXIT_INPUT; /* the only engine failure a file can cause: its rate */
-        }
-        ef_controls_apply(&job->controls, s->engines[i]);
+    s->engines = ef_render_engines_new(s->model, s->channels, s->sample_rate, block,
+                                       &job->controls, &err);
+    if (!s->engines) {
+        fprintf(stderr, "earflow render: %s\n", err.message);
+        return EF_EXIT_INPUT; /* the only engine failure a file can cause: its rate */
     }
-    s->in_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->info.channels);
+    s->out_channels = ef_render_engines_out_channels(s->engines);
     s->out_inter = malloc(sizeof(float) * (size_t)block * (size_t)s->out_channels);
-    s->mono = calloc((size_t)block, sizeof(float));
-    int ok = s->in_inter && s->out_inter && s->mono;
-    for (int c = 0; c < s->info.channels; c++)
+    int ok = s->out_inter != NULL;
+    for (int c = 0; c < s->channels; c++)
         ok &= (s->in_ch[c] = calloc((size_t)block, sizeof(float))) != NULL;
     for (int c = 0; c < s->out_channels; c++)
         ok &= (s->out_ch[c] = calloc((size_t)block, sizeof(float))) != NULL;
@@ -223,47 +183,21 @@ static int create_engines(render_state *s, const render_job *job)
         fprintf(stderr, "earflow render: out of memory\n");
         return EF_EXIT_FAILURE;
     }
-    if (is_binaural(s) && s->info.channels > 1 && !job->quiet)
+    if (ef_model_kind(s->model) == EF_KIND_BINAURAL && s->channels > 1 && !job->quiet)
         fprintf(stderr, "earflow render: mixing %d channels down to mono for the binaural model\n",
-                s->info.channels);
+                s->channels);
     return EF_EXIT_OK;
-}
-
-/* Runs the engines over n planar samples; with a trajectory, in hops of the model
- * so the position follows it closely. */
-static void process_block(render_state *s, const render_job *job, int n, long start)
-{
-    if (is_binaural(s)) {
-        const int chs = s->info.channels;
-        for (int i = 0; i < n; i++) {
-            float acc = 0;
-            for (int c = 0; c < chs; c++)
-                acc += s->in_ch[c][i];
-            s->mono[i] = acc / (float)chs;
-        }
-        const int step = job->controls.trajectory ? ef_model_hop(s->model) : n;
-        for (int p = 0; p < n; p += step) {
-            int m = n - p < step ? n - p : step;
-            ef_controls_follow(&job->controls, s->engines[0], (double)(start + p) / s->info.samplerate);
-            const float *in[1] = {s->mono + p};
-            float *out[2] = {s->out_ch[0] + p, s->out_ch[1] + p};
-            ef_engine_process(s->engines[0], in, out, m);
-        }
-        return;
-    }
-    for (int e = 0; e < s->n_engines; e++)
-        ef_engine_process(s->engines[e], (const float *const *)&s->in_ch[e], &s->out_ch[e], n);
 }
 
 /* Streams the file; feeds zeros after its end until the delayed tail is out. */
 static int run(render_state *s, const render_job *job)
 {
-    const long total = (long)s->info.frames;
-    const int latency = ef_engine_latency(s->engines[0]);
-    const int in_chs = s->info.channels, out_chs = s->out_channels;
-    long read_total = 0, written = 0, to_skip = latency, fed = 0;
+    const long total = s->frames;
+    const int latency = ef_render_engines_latency(s->engines);
+    const int out_chs = s->out_channels;
+    long written = 0, to_skip = latency, fed = 0;
     ef_progress progress;
-    ef_progress_start(&progress, total, s->info.samplerate, job->quiet);
+    ef_progress_start(&progress, total, s->sample_rate, job->quiet);
     SNDFILE *out = ef_output_file_sndfile(s->out);
     while (written < total) {
         if (interrupted) {
@@ -271,25 +205,14 @@ static int run(render_state *s, const render_job *job)
             fprintf(stderr, "earflow render: interrupted; %s not written\n", job->out_path);
             return EF_EXIT_INTERRUPTED;
         }
-        int n = job->block;
-        int got = 0;
-        if (read_total < total) {
-            long want = total - read_total < n ? total - read_total : n;
-            got = (int)sf_readf_float(s->in, s->in_inter, want);
-            if (got <= 0) {
-                ef_progress_finish(&progress);
-                fprintf(stderr, "earflow render: %s: read error after %ld frames: %s\n",
-                        job->in_path, read_total, sf_strerror(s->in));
-                return EF_EXIT_INPUT;
-            }
-            read_total += got;
+        const int n = job->block;
+        ef_error err = {{0}};
+        if (ef_audio_input_read(s->in, s->in_ch, n, &err) < 0) {
+            ef_progress_finish(&progress);
+            fprintf(stderr, "earflow render: %s\n", err.message);
+            return EF_EXIT_INPUT;
         }
-        for (int c = 0; c < in_chs; c++) {
-            for (int i = 0; i < got; i++)
-                s->in_ch[c][i] = s->in_inter[(size_t)i * in_chs + c];
-            memset(s->in_ch[c] + got, 0, sizeof(float) * (size_t)(n - got));
-        }
-        process_block(s, job, n, fed);
+        ef_render_engines_process(s->engines, (const float *const *)s->in_ch, s->out_ch, n, fed);
         fed += n;
         int skip = to_skip < n ? (int)to_skip : n;
         to_skip -= skip;
@@ -309,12 +232,9 @@ static int run(render_state *s, const render_job *job)
         ef_progress_update(&progress, written);
     }
     ef_progress_finish(&progress);
-    long underruns = 0, bad_samples = 0, bad_frames = 0;
-    for (int e = 0; e < s->n_engines; e++) {
-        underruns += ef_engine_underruns(s->engines[e]);
-        bad_samples += ef_engine_bad_samples(s->engines[e]);
-        bad_frames += ef_engine_bad_frames(s->engines[e]);
-    }
+    const long underruns = ef_render_engines_underruns(s->engines);
+    const long bad_samples = ef_render_engines_bad_samples(s->engines);
+    const long bad_frames = ef_render_engines_bad_frames(s->engines);
     /* Shown even with -q: the output is not what a clean input would give. */
     if (underruns > 0)
         fprintf(stderr, "earflow render: warning: resampler underran %ld times\n", underruns);
@@ -388,9 +308,9 @@ int ef_cmd_render(int argc, char **argv)
 
     render_state s;
     memset(&s, 0, sizeof s);
-    int rc = open_input(&s, job.in_path);
+    int rc = open_input(&s, job.in_path, job.block);
     int subtype = 0;
-    if (rc == EF_EXIT_OK && parse_format(job.format, s.info.format, &subtype) != 0) {
+    if (rc == EF_EXIT_OK && parse_format(job.format, ef_audio_input_format(s.in), &subtype) != 0) {
         fprintf(stderr, "earflow render: --format %s: use same, pcm16, pcm24 or float\n",
                 job.format);
         rc = EF_EXIT_USAGE;
@@ -401,7 +321,7 @@ int ef_cmd_render(int argc, char **argv)
         rc = create_engines(&s, &job);
     if (rc == EF_EXIT_OK) {
         ef_error err = {{0}};
-        s.out = ef_output_file_open(job.out_path, job.in_path, job.force, s.info.samplerate,
+        s.out = ef_output_file_open(job.out_path, job.in_path, job.force, s.sample_rate,
                                     s.out_channels, subtype, &err);
         if (!s.out) {
             fprintf(stderr, "earflow render: %s\n", err.message);

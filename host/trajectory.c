@@ -7,6 +7,10 @@
 #include <string.h>
 
 #define MAX_ROWS 10000000
+/* Azimuths may be unwrapped (0, 360, 720: a source that turns twice), within a bound
+ * that keeps the interpolation finite: 1e308 and -1e308 in two rows made every
+ * position between them -Inf (found with tests/fuzz/fuzz_trajectory's check). */
+#define MAX_AZIMUTH 1e6
 
 typedef struct row {
     double t, az, el, dist;
@@ -45,13 +49,18 @@ ef_trajectory *ef_trajectory_parse(const char *text, size_t len, ef_error *err)
             ef_error_set(err, "line %d: unexpected NUL byte", line_no);
             goto fail;
         }
-        size_t l = end - pos < sizeof line - 1 ? end - pos : sizeof line - 1;
+        /* The row is what comes before any comment; comments may be of any length,
+         * a row that does not fit is refused (cutting it would change what it says). */
+        const char *hash = memchr(text + pos, '#', end - pos);
+        const size_t l = (hash ? (size_t)(hash - text) : end) - pos;
+        if (l >= sizeof line) {
+            ef_error_set(err, "line %d: more than %zu characters before any comment", line_no,
+                         sizeof line - 1);
+            goto fail;
+        }
         memcpy(line, text + pos, l);
         line[l] = 0;
         pos = end + 1;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
         row r;
         char extra;
         int got = sscanf(line, "%lf %lf %lf %lf %c", &r.t, &r.az, &r.el, &r.dist, &extra);
@@ -66,10 +75,10 @@ ef_trajectory *ef_trajectory_parse(const char *text, size_t len, ef_error *err)
             ef_error_set(err, "line %d: expected 'seconds azimuth elevation distance'", line_no);
             goto fail;
         }
-        if (!isfinite(r.t) || !isfinite(r.az) || !isfinite(r.el) || !isfinite(r.dist) ||
-            r.t < 0 || r.dist <= 0 || r.el < -90 || r.el > 90) {
-            ef_error_set(err, "line %d: time >= 0, elevation -90..90 and distance > 0 required",
-                         line_no);
+        if (!isfinite(r.t) || !isfinite(r.dist) || !(fabs(r.az) <= MAX_AZIMUTH) ||
+            r.t < 0 || r.dist <= 0 || !(r.el >= -90 && r.el <= 90)) {
+            ef_error_set(err, "line %d: time >= 0, azimuth within +-%g, elevation -90..90 and "
+                         "distance > 0 required", line_no, MAX_AZIMUTH);
             goto fail;
         }
         if (t->n && r.t <= t->rows[t->n - 1].t) {

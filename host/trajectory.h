@@ -1,7 +1,8 @@
 /* Source trajectories for binaural rendering: a text file with one row per time,
  * "seconds azimuth elevation distance", times increasing; '#' starts a comment.
- * Positions between rows are interpolated linearly, held before the first row and
- * after the last. */
+ * Azimuths may be unwrapped (0 then 720 turns twice) within +-1e6 degrees; a row
+ * (without its comment) has at most 511 characters. Positions between rows are
+ * interpolated linearly, held before the first row and after the last. */
 #ifndef EF_TRAJECTORY_H
 #define EF_TRAJECTORY_H
 

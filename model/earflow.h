@@ -41,6 +41,8 @@ ef_model *ef_model_identity(ef_error *err);
 /* Loads and validates a model file (docs/model-spec.md). Never trusts the file:
  * any inconsistency gives NULL and a message naming what is wrong. */
 ef_model *ef_model_load(const char *path, ef_error *err);
+/* The same checks on a model file's bytes in memory (copied: the caller keeps them). */
+ef_model *ef_model_load_memory(const void *bytes, size_t size, ef_error *err);
 void ef_model_free(ef_model *model);
 
 ef_kind ef_model_kind(const ef_model *model);

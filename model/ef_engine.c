@@ -7,6 +7,7 @@
 #include "ef_noise.h"
 #include "ef_output_stage.h"
 #include "ef_rate_adapter.h"
+#include "ef_sample.h"
 #include "ef_stft.h"
 #include "ef_unet.h"
 
@@ -351,7 +352,7 @@ void ef_engine_free(ef_engine *e)
 }
 
 /* A sample is bad when it is NaN, infinite or beyond +-EF_INPUT_LIMIT. */
-static int bad_sample(float x) { return !(fabsf(x) <= EF_INPUT_LIMIT); }
+static int bad_sample(float x) { return !ef_sample_ok(x); } /* EF_SAMPLE_LIMIT == EF_INPUT_LIMIT */
 
 /* Audio thread: the input channels with bad samples replaced by 0 (counted), before
  * anything sees them: the dry path, the resampler's filter history and the STFT.

@@ -289,33 +289,26 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
     return 0;
 }
 
-ef_model *ef_model_load(const char *path, ef_error *err)
+/* Validates an already parsed file and takes it over (freed on failure too). */
+static ef_model *model_from_file(ef_st_file *file, ef_error *err)
 {
-    if (!path || !*path) {
-        ef_error_set(err, "no model path given");
-        return NULL;
-    }
-    ef_error inner = {{0}};
     ef_model *m = calloc(1, sizeof *m);
     if (!m) {
+        ef_st_free(file);
         ef_error_set(err, "out of memory");
         return NULL;
     }
-    m->file = ef_st_read(path, err);
-    if (!m->file) {
-        ef_model_free(m);
-        return NULL;
-    }
+    m->file = file;
     cJSON *meta = m->file->metadata_json ? cJSON_Parse(m->file->metadata_json) : NULL;
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(meta, "earflow");
     cJSON *cfg = cJSON_IsString(text) ? cJSON_Parse(text->valuestring) : NULL;
     ef_unet_config uc;
     int rc = -1;
     if (!cJSON_IsString(text))
-        ef_error_set(&inner, "no earflow config in the file's __metadata__");
+        ef_error_set(err, "no earflow config in the file's __metadata__");
     else if (!cfg)
-        ef_error_set(&inner, "the earflow config is not valid JSON");
-    else if (parse_config(m, cfg, &uc, &inner) == 0 && ef_unet_bind(&m->net, &uc, m->file, &inner) == 0)
+        ef_error_set(err, "the earflow config is not valid JSON");
+    else if (parse_config(m, cfg, &uc, err) == 0 && ef_unet_bind(&m->net, &uc, m->file, 2 * EF_MAX_STEPS, err) == 0)
         rc = 0;
     if (rc == 0) {
         for (int i = 0; i < m->file->n_tensors && rc == 0; i++) {
@@ -323,24 +316,49 @@ ef_model *ef_model_load(const char *path, ef_error *err)
             m->params += (long)t->count;
             for (size_t j = 0; j < t->count; j++)
                 if (!isfinite(t->data[j])) {
-                    ef_error_set(&inner, "tensor '%s' holds a non-finite value at %zu", t->name, j);
+                    ef_error_set(err, "tensor '%s' holds a non-finite value at %zu", t->name, j);
                     rc = -1;
                     break;
                 }
         }
     }
     if (rc == 0 && !(m->config_json = strdup(text->valuestring))) {
-        ef_error_set(&inner, "out of memory");
+        ef_error_set(err, "out of memory");
         rc = -1;
     }
     cJSON_Delete(cfg);
     cJSON_Delete(meta);
     if (rc) {
-        ef_error_set(err, "%s: %s", path, inner.message);
         ef_model_free(m);
         return NULL;
     }
     return m;
+}
+
+ef_model *ef_model_load(const char *path, ef_error *err)
+{
+    if (!path || !*path) {
+        ef_error_set(err, "no model path given");
+        return NULL;
+    }
+    ef_st_file *file = ef_st_read(path, err); /* its messages name the path */
+    if (!file)
+        return NULL;
+    ef_error inner = {{0}};
+    ef_model *m = model_from_file(file, &inner);
+    if (!m)
+        ef_error_set(err, "%s: %s", path, inner.message);
+    return m;
+}
+
+ef_model *ef_model_load_memory(const void *bytes, size_t size, ef_error *err)
+{
+    if (!bytes && size) {
+        ef_error_set(err, "no model bytes given");
+        return NULL;
+    }
+    ef_st_file *file = ef_st_parse(bytes ? bytes : (const void *)"", size, err);
+    return file ? model_from_file(file, err) : NULL;
 }
 
 ef_kind ef_model_kind(const ef_model *model) { return model->kind; }

@@ -140,11 +140,42 @@ static int check_config(const ef_unet_config *c, ef_error *err)
     return 0;
 }
 
+/* What ef_unet_state_create will allocate for cfg (its buffers, same sizes), in
+ * bytes; double so that no product overflows. */
+static double state_bytes(const ef_unet_config *c, int evaluations)
+{
+    double history = 0; /* floats per evaluation: each block's (kt - 1) * dil past frames */
+    for (int l = 0; l < c->levels; l++)
+        history += (double)(c->kt - 1) * (c->dil_enc[l] + c->dil_dec[l]) * c->widths[l] *
+                   (c->n_bins >> l);
+    for (int i = 0; i < c->n_mid; i++)
+        history += (double)(c->kt - 1) * c->dil_mid[i] * c->widths[c->levels] *
+                   (c->n_bins >> c->levels);
+    double biggest = 2.0 * (c->c_out + c->c_cond) * c->n_bins, skips = 0;
+    for (int l = 0; l <= c->levels; l++) {
+        int w = l < c->levels && c->widths[l + 1] > c->widths[l] ? c->widths[l + 1] : c->widths[l];
+        if ((double)w * (c->n_bins >> l) > biggest)
+            biggest = (double)w * (c->n_bins >> l);
+        if (l < c->levels)
+            skips += (double)c->widths[l] * (c->n_bins >> l);
+    }
+    return sizeof(float) * (evaluations * history + 5 * biggest + skips +
+                            2 * c->fourier_dim + c->cond_dim + 2 * c->emb_dim + 1024);
+}
+
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
-                 ef_error *err)
+                 int evaluations, ef_error *err)
 {
     if (check_config(cfg, err))
         return -1;
+    const double bytes = state_bytes(cfg, evaluations);
+    if (bytes > EF_UNET_MAX_STATE_BYTES) {
+        ef_error_set(err, "arch: the network's state would take %.0f MiB per engine "
+                     "(%d solver evaluations; at most %.0f MiB): n_fft, widths, kt or "
+                     "dilations too large", bytes / 1048576.0, evaluations,
+                     EF_UNET_MAX_STATE_BYTES / 1048576.0);
+        return -1;
+    }
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
     ef_kernels_for(ef_conv_best_isa(), &net->kernels);

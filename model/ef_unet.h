@@ -55,10 +55,17 @@ typedef struct ef_unet {
 
 typedef struct ef_unet_state ef_unet_state;
 
+/* The most memory the state of one engine may take (ef_unet_state_create): a tiny
+ * file can declare a network whose histories take gigabytes (n_fft 16384, kt 9,
+ * dilation 256 on every block: 8.6 GB from an 8 KB file). 256 MiB is 40 times the
+ * shipped separation model's whole engine. */
+#define EF_UNET_MAX_STATE_BYTES ((double)(256u << 20))
+
 /* Checks the config and binds every tensor of `file` by name and shape; all tensors
- * must be used. Returns 0 or -1 with err. */
+ * must be used, and the state for `evaluations` solver evaluations must fit in
+ * EF_UNET_MAX_STATE_BYTES. Returns 0 or -1 with err. */
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
-                 ef_error *err);
+                 int evaluations, ef_error *err);
 /* Multiply-accumulates for one evaluation of one frame. */
 long ef_unet_macs(const ef_unet *net);
 

@@ -443,6 +443,9 @@ static void config_values(void **state)
         {"flow", "t0", "1.5", "t0"}, {"arch", "freq_emb", "true", "'freq_emb' is missing"},
         {NULL, "n_fft", "516", ""},
         {NULL, "hop", "129", "not divisible"},
+        /* GBs of histories from a small file (found writing tests/fuzz): refused, not allocated */
+        {NULL, "n_fft", "16384", ""}, {NULL, "hop", "8192", ""}, {"arch", "kt", "9", ""},
+        {"arch", "dil_mid", "[256]", "MiB per engine"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"binaural\"", ""}, {"conditioning", "rooms", "[\"a\",\"b\",\"c\"]", ""},
         {"conditioning", "dist_min", "0.2", ""}, {"conditioning", "dist_max", "10", "has shape"},

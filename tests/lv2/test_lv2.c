@@ -153,7 +153,7 @@ static int mode_render_match(int argc, char **argv)
             expect(0, "%s: instantiate", cases[k].name);
             continue;
         }
-        double peak, d = out.channels == ref.channels ? max_diff(&out, &ref, &peak) : 1e9;
+        double peak = 0, d = out.channels == ref.channels ? max_diff(&out, &ref, &peak) : 1e9;
         expect(d <= 1e-6 * fmax(peak, 1e-3) && peak > 1e-3,
                "%s %s: plugin == earflow render, max error %.3g (peak %.3f)", uri, cases[k].name, d, peak);
         signal_free(&out);
