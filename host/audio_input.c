@@ -86,7 +86,7 @@ static ef_audio_input *finish_open(ef_audio_input *in, ef_error *err)
         goto fail;
     }
     if (in->info.samplerate < MIN_RATE || in->info.samplerate > MAX_RATE) {
-        ef_error_set(err, "%s: sample rate %d Hz; %d..%d Hz are supported", in->name,
+        ef_error_set(err, "%s: unsupported sample rate %d Hz (%d..%d Hz are supported)", in->name,
                      in->info.samplerate, MIN_RATE, MAX_RATE);
         goto fail;
     }
