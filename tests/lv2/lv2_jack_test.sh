@@ -14,7 +14,15 @@ NAME=earflow-lv2-$$
 export JACK_DEFAULT_SERVER=$NAME JACK_NO_START_SERVER=1
 T=$(mktemp -d)
 pids=()
-stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+# Clients first, then the server (pids[0]): a server killed together with its clients
+# kept its entry in JACK's shared registry, which has 8 slots; once they are full no
+# server starts ("Too many servers already active") and every JACK test fails.
+stop() {
+    for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null; done
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[0]}" 2>/dev/null && wait "${pids[0]}" 2>/dev/null
+    rm -rf "$T"
+}
 trap stop EXIT
 fails=0
 # Xruns measure the plugin only on an otherwise idle machine: when other jobs already
