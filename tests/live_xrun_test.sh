@@ -10,7 +10,7 @@
 # The machines this runs on are virtual (a Firecracker VM here): the host now and then
 # parks a vCPU for milliseconds, and JACK counts that as an xrun of whichever client
 # was due, even with our callback at 15 % load. So a run with xruns is repeated, up to
-# EF_XRUN_ATTEMPTS (3) runs in all, and the test passes on the first clean one; every
+# EF_XRUN_ATTEMPTS (5) runs in all, and the test passes on the first clean one; every
 # run's summary is printed. A callback that is really too slow fails every run.
 source "$(dirname "$0")/live_lib.sh" "$@"
 need_backend jack
@@ -19,7 +19,7 @@ if [ "${EF_SANITIZED:-0}" = 1 ]; then
     exit 77
 fi
 SECONDS_TO_RUN=${EF_XRUN_SECONDS:-60}
-ATTEMPTS=${EF_XRUN_ATTEMPTS:-3}
+ATTEMPTS=${EF_XRUN_ATTEMPTS:-5}
 start_jackd 256
 # One run of earflow live on the dummy ports; its summary goes to $T/live.err.
 run_live() {
