@@ -220,6 +220,18 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
             return -1;
         }
     }
+    /* optional (absent = false): a per-bin, per-output-channel gain on the mask,
+     * straight from the embedding (spec section 3); only a mask is a gain */
+    const cJSON *og = cJSON_GetObjectItemCaseSensitive(arch, "out_gain");
+    if (og && !cJSON_IsBool(og)) {
+        ef_error_set(err, "config: arch.out_gain must be true or false");
+        return -1;
+    }
+    uc->out_gain = og && cJSON_IsTrue(og);
+    if (uc->out_gain && !m->mask_head) {
+        ef_error_set(err, "config: arch.out_gain needs arch.head \"mask\"");
+        return -1;
+    }
     uc->levels = n_widths - 1;
     uc->c_out = m->out_channels;
     uc->c_cond = 1;

@@ -14,6 +14,7 @@ struct ef_unet_state {
     float *input, *h, *a, *b, *up;
     float *skip[EF_UNET_MAX_LEVELS];
     float *u, *e1, *e, *projv;
+    float *gain; /* [c_out F] arch.out_gain's log gains */
     size_t bytes;
 };
 
@@ -227,6 +228,9 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     if (bind_norm(&net->out_norm, file, "out_norm", cfg->widths[0], cfg->groups, used, err) ||
         bind_conv(&net->out_conv, file, "out_conv", 2 * cfg->c_out, cfg->widths[0], 1, 1, 1, used, err))
         goto done;
+    if (cfg->out_gain &&
+        bind_linear(&net->out_gain, file, "out_gain", cfg->c_out * cfg->n_bins, E, used, err))
+        goto done;
     for (int i = 0; i < file->n_tensors; i++)
         if (!used[i]) {
             ef_error_set(err, "tensor '%s' is not part of this architecture", file->tensors[i].name);
@@ -259,6 +263,8 @@ long ef_unet_macs(const ef_unet *net)
              conv_macs(&net->down[l], c->n_bins >> (l + 1)) + conv_macs(&net->up[l], c->n_bins >> l);
     for (int i = 0; i < c->n_mid; i++)
         m += block_macs(&net->mid[i]);
+    if (net->out_gain.w)
+        m += (long)net->out_gain.out * net->out_gain.in;
     return m;
 }
 
@@ -326,7 +332,8 @@ ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_erro
          (st->up = alloc_floats(st, biggest)) &&
          (st->u = alloc_floats(st, (size_t)(2 * c->fourier_dim + c->cond_dim))) &&
          (st->e1 = alloc_floats(st, (size_t)c->emb_dim)) && (st->e = alloc_floats(st, (size_t)c->emb_dim)) &&
-         (st->projv = alloc_floats(st, 1024));
+         (st->projv = alloc_floats(st, 1024)) &&
+         (st->gain = alloc_floats(st, (size_t)c->c_out * (size_t)c->n_bins));
     for (int l = 0; ok && l < c->levels; l++)
         ok &= (st->skip[l] = alloc_floats(st, (size_t)c->widths[l] * (size_t)(c->n_bins >> l))) != NULL;
     if (!ok) {
@@ -359,6 +366,7 @@ void ef_unet_state_destroy(ef_unet_state *st)
     free(st->e1);
     free(st->e);
     free(st->projv);
+    free(st->gain);
     free(st);
 }
 
@@ -490,4 +498,17 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
     }
     group_norm(net, &net->out_norm, st->h, F, st->a);
     conv1x(net, &net->out_conv, st->a, F, v);
+    if (net->out_gain.w) {
+        /* a real gain per output channel and bin, straight from the direction: what
+         * an HRTF's magnitude is; the convolutions would need many layers for it */
+        linear(&net->out_gain, st->e, st->gain);
+        for (int ch = 0; ch < cfg->c_out; ch++)
+            for (int f = 0; f < F; f++) {
+                float g = fminf(fmaxf(st->gain[(size_t)ch * (size_t)F + (size_t)f],
+                                      -EF_UNET_OUT_GAIN_MAX_LOG), EF_UNET_OUT_GAIN_MAX_LOG);
+                float s = expf(g);
+                v[(size_t)(2 * ch) * (size_t)F + (size_t)f] *= s;
+                v[(size_t)(2 * ch + 1) * (size_t)F + (size_t)f] *= s;
+            }
+    }
 }

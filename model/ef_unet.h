@@ -10,6 +10,9 @@
 
 #define EF_UNET_MAX_LEVELS 6
 #define EF_UNET_MAX_MID 8
+/* arch.out_gain's log gain is clamped to +-this (natural log: x 4.5e-5 .. x 22026)
+ * so that no weights can make it overflow. */
+#define EF_UNET_OUT_GAIN_MAX_LOG 10.0f
 
 typedef struct ef_unet_config {
     int c_out, c_cond;    /* complex channels */
@@ -19,6 +22,7 @@ typedef struct ef_unet_config {
     int kt, groups, emb_dim, fourier_dim, cond_dim;
     int n_mid;
     int freq_emb;         /* a learned [w0][F] frequency embedding after in_conv */
+    int out_gain;         /* a per-bin, per-output-channel gain from the embedding */
     int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
 } ef_unet_config;
 
@@ -50,6 +54,7 @@ typedef struct ef_unet {
     ef_conv down[EF_UNET_MAX_LEVELS], up[EF_UNET_MAX_LEVELS];
     ef_resblock enc[EF_UNET_MAX_LEVELS], mid[EF_UNET_MAX_MID], dec[EF_UNET_MAX_LEVELS];
     ef_norm out_norm;
+    ef_linear out_gain;    /* [c_out F][E] -> log gains; .w NULL when absent */
     ef_kernels kernels; /* for this CPU (ef_kernels.h) */
 } ef_unet;
 

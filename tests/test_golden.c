@@ -179,6 +179,8 @@ static void binaural_mask_moving(void **state) { (void)state; check_case_file("b
 static void separate_mask_moving(void **state) { (void)state; check_case_file("separate_mask_moving.safetensors"); }
 /* conditioning.prior "spherical_head" (with a mask head): the flow starts at a sphere's ears */
 static void binaural_prior_moving(void **state) { (void)state; check_case_file("binaural_prior_moving.safetensors"); }
+/* arch.out_gain: a per-bin gain on the mask from the embedding (random log gains ~ +-1) */
+static void binaural_gain_moving(void **state) { (void)state; check_case_file("binaural_gain_moving.safetensors"); }
 
 /* Extreme and invalid control values are clamped or ignored: the output stays
  * finite and nothing is replaced as non-finite. */
@@ -241,6 +243,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_mask_moving),
         cmocka_unit_test(separate_mask_moving),
         cmocka_unit_test(binaural_prior_moving),
+        cmocka_unit_test(binaural_gain_moving),
         cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -431,6 +431,9 @@ static void config_values(void **state)
         {"arch", "freq_emb", "false", "'freq_emb' is not part"},
         {"arch", "head", "\"gain\"", "arch.head"}, {"arch", "head", "1", "arch.head"},
         {"conditioning", "prior", "\"sphere\"", "conditioning.prior"},
+        {"arch", "out_gain", "1", "true or false"},
+        {"arch", "out_gain", "true", "needs arch.head"},          /* a velocity is no gain */
+        {"arch", "head", "\"mask\"", ""}, {"arch", "out_gain", "true", "'out_gain.weight' is missing"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},

@@ -179,7 +179,11 @@ class StreamNet:
             h = np.repeat(h, 2, axis=1)
             h = self.conv("up.%d" % l, [h]) + skips[l]
             h = self.resblock("dec.%d" % l, h, e, bank)
-        return self.conv("out_conv", [self.silu(self.gn("out_norm", h))])
+        o = self.conv("out_conv", [self.silu(self.gn("out_norm", h))])
+        if "out_gain.weight" in self.W:
+            g = np.clip(self.lin("out_gain", e), -10.0, 10.0).reshape(-1, 1, o.shape[1])
+            o = (o.reshape(-1, 2, o.shape[1]) * np.exp(g)).reshape(o.shape).astype(np.float32)
+        return o
 
 
 class StreamEngine:

@@ -43,6 +43,9 @@ def conv_kt1(cin, cout, stride=1):
     return nn.Conv2d(cin, cout, kernel_size=(1, 3), stride=(1, stride), padding=(0, 1))
 
 
+OUT_GAIN_MAX_LOG = 10.0     # arch.out_gain's clamp (natural log), as the C engine
+
+
 class TimeEmbedding(nn.Module):
     """u = [sin(2 pi f t), cos(2 pi f t), c_s]; e = silu(fc2(silu(fc1(u))))."""
 
@@ -127,6 +130,17 @@ class EarflowUNet(nn.Module):
         self.head = arch.get("head", "velocity")
         if self.head not in ("velocity", "mask"):
             raise ValueError("arch.head must be 'velocity' or 'mask'")
+        # optional: a real gain per output channel and bin, exp(clamp(W e + b, +-10)),
+        # on the mask, straight from the embedding (what an HRTF's magnitude is);
+        # zero at init, so that a warm start from a model without it is unchanged
+        if arch.get("out_gain", False):
+            if self.head != "mask":
+                raise ValueError("arch.out_gain needs arch.head 'mask'")
+            self.out_gain = nn.Linear(E, self.c_out * F)
+            nn.init.zeros_(self.out_gain.weight)
+            nn.init.zeros_(self.out_gain.bias)
+        else:
+            self.out_gain = None
 
     @classmethod
     def from_config(cls, config):
@@ -152,7 +166,12 @@ class EarflowUNet(nn.Module):
             h = torch.repeat_interleave(h, 2, dim=3)       # nearest, F -> 2F
             h = self.up[l](h) + skips[l]
             h = self.dec[l](h, e)
-        return self.out_conv(Fn.silu(self.out_norm(h)))
+        o = self.out_conv(Fn.silu(self.out_norm(h)))
+        if self.out_gain is not None:
+            g = self.out_gain(e).clamp(-OUT_GAIN_MAX_LOG, OUT_GAIN_MAX_LOG)   # [B, T, C_out F]
+            g = g.reshape(b, g.shape[1], self.c_out, -1).permute(0, 2, 1, 3)  # [B, C_out, T, F]
+            o = o * torch.exp(g).repeat_interleave(2, dim=1)
+        return o
 
 
     def endpoint(self, state, cond, t, c, prior=None):

@@ -66,6 +66,8 @@ def make_config(a):
                             "prior": a.prior},
            "flow": {"sigma": a.sigma, "solver": a.solver, "steps": a.steps_default, "t0": a.t0},
            "provenance": {}}
+    if a.out_gain:
+        cfg["arch"]["out_gain"] = True
     return cfg
 
 
@@ -115,6 +117,45 @@ class Frontend:
         y = y.reshape(B, C, total)
         s = self.N - self.hop
         return y[..., s:s + T * self.hop]
+
+
+def ild_items(c, a):
+    """[B] bool: crops whose room (conditioning one-hot after 5 direction features)
+    is one of --ild-rooms; None: all rooms."""
+    if not a.ild_rooms:
+        return None
+    idx = [binsim.ROOMS.index(r) for r in a.ild_rooms.split(",")]
+    return c[:, 0, 5:][:, idx].sum(-1) > 0.5
+
+
+ILD_BANDS = (250, 500, 1000, 2000, 4000, 8000, 16000)   # octave centres, as evaluate.py
+
+
+def band_ild(fe, R, pool=8):
+    """Per-band ILD (dB) of a compressed stereo spectrum R [B, 4, T, F] and the band
+    energies (both ears), in octave bands (ILD_BANDS) and over windows of `pool` frames
+    (hop pool / 2): what evaluate.py's ILD error measures (40 ms frames)."""
+    P = ((R[:, 0::2] ** 2 + R[:, 1::2] ** 2) / fe.beta ** 2 + 1e-12) ** (1.0 / fe.alpha)  # |X|^2
+    f = torch.arange(fe.F, device=R.device, dtype=R.dtype) * (SR / fe.N)
+    M = torch.stack([((f >= fc / math.sqrt(2)) & (f < fc * math.sqrt(2))).to(R.dtype)
+                     for fc in ILD_BANDS], dim=1)                      # [F, nb]
+    E = P @ M                                                          # [B, 2, T, nb]
+    E = Fn.avg_pool2d(E, (pool, 1), stride=(pool // 2, 1))             # [B, 2, T', nb]
+    ild = 10.0 * torch.log10((E[:, 0] + 1e-10) / (E[:, 1] + 1e-10))
+    return ild, E.sum(1)
+
+
+def ild_loss(fe, yhat, y, items=None):
+    """Mean |ILD(estimate) - ILD(target)| in dB over the (window, band) cells whose
+    target energy is within 30 dB of that band's loudest window in the crop; `items`
+    [B] bool: the crops that count (None: all)."""
+    ip, _ = band_ild(fe, yhat)
+    it, et = band_ild(fe, y)
+    mx = et.amax(dim=1, keepdim=True)
+    ok = ((et > mx * 1e-3) & (et > 1e-8)).to(yhat.dtype)
+    if items is not None:
+        ok = ok * items.to(yhat.dtype)[:, None, None]
+    return ((ip - it).abs() * ok).sum() / ok.sum().clamp(min=1.0)
 
 
 def mrstft_loss(p, g, resolutions=((512, 128), (1024, 256), (2048, 512))):
@@ -241,8 +282,13 @@ def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave, prior=None):
     v = model.velocity(xt, cond, t, c, prior)
     out = {"l1": (v - v_true).abs().mean()}
     total = out["l1"]
-    if a.mag_weight > 0 or need_wave:
+    if a.mag_weight > 0 or need_wave or a.ild_weight > 0:
         yhat = xt + (1 - tt) * v                                 # one-step estimate of y
+        if a.ild_weight > 0:
+            # anechoic crops only (--ild-rooms): a reverberant crop's per-frame ILD is
+            # mostly its reflections', which no causal network can know in advance
+            out["ild"] = ild_loss(fe, yhat, y, ild_items(c, a))
+            total = total + a.ild_weight * out["ild"]
         if a.mag_weight > 0:
             mh = (yhat[:, 0::2] ** 2 + yhat[:, 1::2] ** 2 + 1e-8).sqrt()
             mt = (y[:, 0::2] ** 2 + y[:, 1::2] ** 2 + 1e-8).sqrt()
@@ -317,6 +363,8 @@ def validate(model, fe, vbatch, cfg, a, device):
     ild_t = ild(wg)
     model.train()
     return {"val_ild_err_db": float((ild(wp) - ild_t).abs().mean()),
+            "val_band_ild_db": float(ild_loss(fe, x, y)),
+            "val_band_ild_anechoic_db": float(ild_loss(fe, x, y, ild_items(c, a) if a.ild_rooms else None)),
             "val_ild_prior_db": float(ild_t.abs().mean()),
             "val_l1": float(lo["l1"]), "val_cmag": float((mh - mt).abs().mean()),
             "val_mrstft": float(mrstft_loss(wp, wg)),
@@ -395,6 +443,12 @@ def main(argv=None):
                     help="1: remove the propagation delay r/c from the targets (see aligned_crop)")
     ap.add_argument("--mag-weight", type=float, default=0.0)
     ap.add_argument("--mrstft-weight", type=float, default=0.0)
+    ap.add_argument("--ild-weight", type=float, default=0.0,
+                    help="weight of the octave-band ILD error (dB) of the one-step estimate")
+    ap.add_argument("--ild-rooms", default="anechoic",
+                    help="rooms whose crops the ILD loss sees (comma list; empty: all)")
+    ap.add_argument("--out-gain", action="store_true",
+                    help="arch.out_gain: a per-bin gain on the mask from the embedding (mask head)")
     ap.add_argument("--cond-gain", type=float, default=2.0,
                     help="init scale of the conditioning offsets (0: PyTorch default init)")
     ap.add_argument("--freq-emb-init", type=float, default=1.0, help="std of the initial freq_emb")
@@ -441,8 +495,12 @@ def main(argv=None):
         cond_init_(model, a.cond_gain, a.freq_emb_init)
     if not os.path.exists(ck_path) and a.init:
         ck = torch.load(a.init, map_location=device)
-        model.load_state_dict(ck["state_dict"])
-        print("warm start from", a.init, flush=True)
+        # layers the source lacks (out_gain) keep their neutral init: same output
+        missing, unexpected = model.load_state_dict(ck["state_dict"], strict=False)
+        if unexpected or any(not k.startswith("out_gain.") for k in missing):
+            raise SystemExit("--init %s: tensors differ: missing %s, unexpected %s"
+                             % (a.init, missing, unexpected))
+        print("warm start from", a.init, "(new: %s)" % ", ".join(missing) if missing else "", flush=True)
     with torch.no_grad():      # Fourier frequencies of t: fixed, log-spaced 0.5..32
         model.emb.t_freqs.copy_(torch.logspace(math.log10(0.5), math.log10(32), len(model.emb.t_freqs)))
 
@@ -521,7 +579,7 @@ def main(argv=None):
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
                         if k in ("widths", "dil_mid", "head", "prior", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
-                                 "mrstft_weight", "lr", "schedule", "seed"))}
+                                 "mrstft_weight", "ild_weight", "ild_rooms", "out_gain", "init", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
             torch.save({"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),

@@ -215,6 +215,8 @@ static void tensors_for(writer *w, const cJSON *cfg)
     }
     pair(w, "out_norm", 1, &wd[0], wd[0]);
     conv(w, "out_conv", 2 * c_out, wd[0], 1);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "out_gain")))
+        pair(w, "out_gain", 2, (long[]){c_out * n_bins, emb}, c_out * n_bins);
 }
 
 /* A safetensors file around the config text; NULL when its weights would not fit. */

@@ -103,7 +103,7 @@ def models(out, golden):
             meta = json.loads(b[8:8 + struct.unpack("<Q", b[:8])[0]])["__metadata__"]
             write(os.path.join(d, "config_" + name.replace(".safetensors", ".json")),
                   meta["earflow"].encode())
-    for name in ("binaural_tiny", "separate_tiny"):
+    for name in ("binaural_tiny", "separate_tiny", "binaural_gain_tiny"):
         with open(os.path.join(golden, name + ".safetensors"), "rb") as f:
             b = f.read()
         write(os.path.join(d, name + ".safetensors"), b)
