@@ -145,6 +145,16 @@ def band_ild(fe, R, pool=8):
     return ild, E.sum(1)
 
 
+def band_floor(fe, device, dtype):
+    """[nb] both ears' 16-bit quantization noise power per band (per frame, as band_ild
+    measures it: sqrt-Hann analysis, power sum over bins), times 100."""
+    q = (2.0 ** -15) ** 2 / 12.0 * float((fe.win ** 2).sum())     # per bin, one ear
+    f = torch.arange(fe.F, device=device, dtype=dtype) * (SR / fe.N)
+    bins = torch.stack([((f >= fc / math.sqrt(2)) & (f < fc * math.sqrt(2))).sum()
+                        for fc in ILD_BANDS]).to(dtype)
+    return 100.0 * 2.0 * q * bins
+
+
 def ild_loss(fe, yhat, y, items=None):
     """Mean |ILD(estimate) - ILD(target)| in dB over the (window, band) cells whose
     target energy is within 30 dB of that band's loudest window in the crop; `items`
@@ -152,7 +162,9 @@ def ild_loss(fe, yhat, y, items=None):
     ip, _ = band_ild(fe, yhat)
     it, et = band_ild(fe, y)
     mx = et.amax(dim=1, keepdim=True)
-    ok = ((et > mx * 1e-3) & (et > 1e-8)).to(yhat.dtype)
+    # and 20 dB above 16-bit quantization noise (independent at each ear: no ILD), so
+    # that a crop without real content in a band does not teach "no ILD" there
+    ok = ((et > mx * 1e-3) & (et > band_floor(fe, y.device, y.dtype))).to(yhat.dtype)
     if items is not None:
         ok = ok * items.to(yhat.dtype)[:, None, None]
     return ((ip - it).abs() * ok).sum() / ok.sum().clamp(min=1.0)

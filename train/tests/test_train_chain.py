@@ -57,11 +57,20 @@ def test_chain(sim, tmp_path):
     out = run(tiny + ["--steps", "6", "--export", model_path])   # resumes at 4
     assert "resumed" in out
     assert json.loads(open(os.path.join(runs, "log.jsonl")).read().splitlines()[-1])["step"] == 6
+    # the shipped model's second stage: warm start into the per-bin gain, ILD loss
+    runs2 = str(tmp_path / "run2")
+    out = run(tiny[:4] + [runs2] + tiny[5:] + ["--out-gain", "--ild-weight", "0.002", "--ild-rooms", "",
+                                               "--init", os.path.join(runs, "last.pt"),
+                                               "--steps", "2", "--export", model_path])
+    assert "warm start" in out and "out_gain.weight" in out
+    log2 = [json.loads(l) for l in open(os.path.join(runs2, "log.jsonl"))]
+    assert np.isfinite(log2[-1]["train_ild"]) and np.isfinite(log2[-1]["val_band_ild_db"])
     info = subprocess.run([EARFLOW, "info", model_path], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
     from export import read_safetensors
     cfg = json.loads(read_safetensors(model_path)[1]["earflow"])
     assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
+    assert cfg["arch"]["out_gain"] is True
     ev = str(tmp_path / "eval")
     out = run(["train/evaluate.py", "--data", data, "--split", "testset", "--model", model_path,
                "--earflow", EARFLOW, "--out", ev, "--settings", "default,midpoint:1:0", "--plots"])
