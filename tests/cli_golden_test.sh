@@ -10,9 +10,17 @@ fails=0 passes=0
 ok()  { passes=$((passes + 1)); echo "ok - $1"; }
 bad() { fails=$((fails + 1)); echo "FAIL - $1"; }
 
+# EF_TEST_SHORT=1 (the valgrind setup, some 100 times slower): the schedules of at
+# most 2 steps (both solvers), and bench on 0.1 s once per setting.
+cases="euler_1_t0:euler:1:0 midpoint_2_t0.5:midpoint:2:0.5 midpoint_3_t0:midpoint:3:0"
+bench=(--seconds 0.5)
+if [ "${EF_TEST_SHORT:-0}" = 1 ]; then
+    cases="euler_1_t0:euler:1:0 midpoint_2_t0.5:midpoint:2:0.5"
+    bench=(--seconds 0.1 --runs 1)
+fi
 for kind in binaural separate; do
     "$GOLDEN_WAV" "$G/${kind}_static.safetensors" input "$T/$kind-in.wav" || bad "extract $kind input"
-    for case in euler_1_t0:euler:1:0 midpoint_2_t0.5:midpoint:2:0.5 midpoint_3_t0:midpoint:3:0; do
+    for case in $cases; do
         IFS=: read -r name solver steps t0 <<<"$case"
         "$GOLDEN_WAV" "$G/${kind}_static.safetensors" "out.$name" "$T/$kind-$name-ref.wav" || bad "extract"
         if [ $kind = binaural ]; then
@@ -40,7 +48,7 @@ done
     ok "info lists rooms" || bad "info rooms"
 "$EARFLOW" info "$G/separate_tiny.safetensors" | grep -q "labels: *speech, music, noise" &&
     ok "info lists labels" || bad "info labels"
-"$EARFLOW" bench --json --seconds 0.5 "$G/binaural_tiny.safetensors" >"$T/bench.json" &&
+"$EARFLOW" bench --json "${bench[@]}" "$G/binaural_tiny.safetensors" >"$T/bench.json" &&
     grep -q '"rtf_default": [0-9]' "$T/bench.json" && grep -q '"hop_p99_ms"' "$T/bench.json" &&
     ok "bench --json" || bad "bench --json: $(cat "$T/bench.json")"
 "$EARFLOW" render -q --model "$G/binaural_tiny.safetensors" --room attic \

@@ -22,6 +22,15 @@ static const char *golden_dir;
 
 typedef void (*configure_fn)(ef_engine *e);
 
+/* EF_TEST_SHORT=1 (the valgrind setup, some 100 times slower): one network evaluation
+ * per frame (Euler, 1 step) instead of the models' 4; the blend is the same algebra
+ * whatever the network gives. */
+static void short_schedule(ef_engine *e)
+{
+    if (test_short())
+        ef_engine_set_schedule(e, EF_SOLVER_EULER, 1, 0.0f);
+}
+
 /* The test signal every case renders: a sine plus noise, N samples (caller frees). */
 static float *test_input(void)
 {
@@ -39,6 +48,7 @@ static void render(const ef_model *m, configure_fn configure, float *out[2])
     ef_error err = {{0}};
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
     assert_non_null(e);
+    short_schedule(e);
     if (configure)
         configure(e);
     ef_engine_reset(e);
@@ -146,6 +156,7 @@ static void bypass_toggle_is_click_free(void **state)
     dry_of(m, dry);
     render(m, NULL, wet);
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    short_schedule(e);
     float *in = test_input();
     for (int pos = 0, blk = 0; pos < N; pos += 100, blk++) {
         if (blk == 60 || blk == 150)
@@ -186,6 +197,7 @@ static void blend_controls_are_clamped(void **state)
     render(m, mix_30, ref);
     ef_error err = {{0}};
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
+    short_schedule(e);
     ef_engine_set_mix(e, 0.3f);
     ef_engine_set_mix(e, NAN);
     ef_engine_set_attenuation_limit(e, NAN);

@@ -51,7 +51,7 @@ static void round_trip_every_rate(void **state)
     ef_model *m = ef_model_identity(&err);
     for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
         int rate = rates[k];
-        long n = rate; /* one second */
+        long n = test_short() ? rate / 4 : rate; /* one second (a quarter: EF_TEST_SHORT) */
         float *in = tones(n, rate, 5 + (uint32_t)k);
         float *out = calloc((size_t)n, sizeof(float));
         ef_engine *e = ef_engine_new(m, rate, 512, &err);
@@ -81,7 +81,7 @@ static void partition_does_not_matter_when_resampling(void **state)
     ef_error err = {{0}};
     ef_model *m = ef_model_identity(&err);
     const int rate = 44100;
-    long n = rate / 2;
+    long n = test_short() ? rate / 8 : rate / 2;
     float *in = tones(n, rate, 9);
     float *ref = calloc((size_t)n, sizeof(float)), *out = calloc((size_t)n, sizeof(float));
     ef_engine *e = ef_engine_new(m, rate, 4096, &err);

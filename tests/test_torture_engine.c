@@ -42,15 +42,14 @@
 #include <time.h>
 
 #define MAX_MODELS 4
-/* Sanitizer builds run ten times slower: there the long runs are cut to a tenth (the
- * drift checks still span 60 s) and the other signals to a quarter. */
-#if defined(__SANITIZE_ADDRESS__)
-#define LONG_DIVISOR 10
-#define WORK_DIVISOR 4
-#else
-#define LONG_DIVISOR 1
-#define WORK_DIVISOR 1
-#endif
+/* How much of the work runs. Sanitizer builds run ten times slower: there the long
+ * runs are cut to a tenth (the drift checks still span 60 s) and the other signals to
+ * a quarter. EF_TEST_SHORT=1 (the valgrind setup, 50 to 100 times slower): the long
+ * runs to 1/25 (24 s: the drift check still compares 20 clicks at each end), the other
+ * work to 1/16, the rates with the identity only, and not the shipped model (looped_models;
+ * real_model_long_run skipped: the separate_model test runs it under valgrind). Set in
+ * main(). */
+static int long_divisor = 1, work_divisor = 1, short_run = 0;
 #define GAIN_MAX 15.848932f /* +24 dB, EF_GAIN_MAX_DB */
 
 typedef struct model_case {
@@ -144,7 +143,7 @@ static void inspect(float *const *y, int channels, long n, double limit, check *
                 c->nonfinite++;
                 continue;
             }
-            c->subnormal += fpclassify(v) == FP_SUBNORMAL;
+            c->subnormal += fpclassify(v) == FP_SUBNORMAL && torture_flushes_subnormals();
             c->peak = fmax(c->peak, fabs((double)v));
             c->over += fabs((double)v) > limit;
         }
@@ -236,12 +235,21 @@ static void torture_signal(torture *t, const model_case *mc, signal_kind kind, i
 
 /* ------------------------------------------------------------ tests */
 
+/* The models the signal, rate, block and control tests loop over: all of them, but
+ * with EF_TEST_SHORT=1 not the shipped model (loaded last; the golden ones run the
+ * same engine code). */
+static int looped_models(const torture *t)
+{
+    const int n = t->n_models;
+    return short_run && n > 0 && strstr(t->models[n - 1].name, "shipped") ? n - 1 : n;
+}
+
 static void all_signals_at(torture *t, int rate)
 {
-    for (int m = 0; m < t->n_models; m++) {
+    for (int m = 0; m < looped_models(t); m++) {
         double peak = 0;
         for (int k = 0; k < SIG_COUNT; k++)
-            torture_signal(t, &t->models[m], (signal_kind)k, rate, rate / 2 / WORK_DIVISOR,
+            torture_signal(t, &t->models[m], (signal_kind)k, rate, rate / 2 / work_divisor,
                            SEQ_MIXED, 4096, &peak);
         printf("# %s at %d Hz: %d torture signals, 0.5 s each, blocks 1..4096: finite, "
                "bounded (peak %.3f, bound %.3f), bad samples counted exactly\n",
@@ -261,13 +269,14 @@ static void sample_rates(void **state)
     torture *t = *state;
     static const int rates[] = {8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000,
                                 176400, 192000};
-    const int max_block = 8192 / WORK_DIVISOR;
+    const int max_block = 8192 / work_divisor;
     for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
         const int rate = rates[r];
-        for (int m = 0; m < t->n_models; m++) {
+        /* EF_TEST_SHORT: the identity only (the networks run at the model's rate) */
+        for (int m = 0; m < (short_run ? 1 : looped_models(t)); m++) {
             double peak = 0;
-            torture_signal(t, &t->models[m], SIG_GARBAGE, rate, 2L * max_block + rate / 8,
-                           SEQ_MIXED, max_block, &peak);
+            const long n = 2L * max_block + rate / (short_run ? 32 : 8);
+            torture_signal(t, &t->models[m], SIG_GARBAGE, rate, n, SEQ_MIXED, max_block, &peak);
         }
         /* latency by impulse, identity (models[0]) */
         ef_engine *e = engine(&t->models[0], rate, max_block);
@@ -311,12 +320,12 @@ static void block_sequences(void **state)
 {
     torture *t = *state;
     const int rates[] = {48000, 44100};
-    for (int m = 0; m < t->n_models; m++)
+    for (int m = 0; m < looped_models(t); m++)
         for (int r = 0; r < 2; r++) {
             const model_case *mc = &t->models[m];
             const int chs = ef_model_out_channels(mc->model);
-            const int max_block = EF_MAX_BLOCK / WORK_DIVISOR / WORK_DIVISOR;
-            const long n = max_block + rates[r] / 2 / WORK_DIVISOR;
+            const int max_block = EF_MAX_BLOCK / work_divisor / work_divisor;
+            const long n = max_block + rates[r] / 2 / work_divisor;
             buffers b;
             buffers_alloc(&b, n);
             make_signal(SIG_GARBAGE, rates[r], b.in, n, 3);
@@ -375,11 +384,11 @@ static void parameter_sweeps(void **state)
 {
     torture *t = *state;
     const int rates[] = {48000, 44100, 8000, 192000};
-    for (int m = 0; m < t->n_models; m++)
+    for (int m = 0; m < looped_models(t); m++)
         for (int r = 0; r < 4; r++) {
             const model_case *mc = &t->models[m];
             const int rate = rates[r], chs = ef_model_out_channels(mc->model), max_block = 512;
-            const long n = rate / 2;
+            const long n = short_run ? rate / 8 : rate / 2;
             buffers b;
             buffers_alloc(&b, n);
             make_signal(SIG_GARBAGE, rate, b.in, n, 77);
@@ -570,11 +579,11 @@ static void parameter_meanings(void **state)
         {"t0 -1 = 0", s_t0_m1, s_t0_0, NET},
         {"t0 5 = 0.99", s_t0_5, s_t0_99, NET},
     };
-    const long n = 12000 / WORK_DIVISOR;
+    const long n = 12000 / work_divisor;
     buffers b;
     buffers_alloc(&b, n);
     make_signal(SIG_NOISE, 48000, b.in, n, 21);
-    for (int m = 0; m < t->n_models; m++) {
+    for (int m = 0; m < looped_models(t); m++) {
         const model_case *mc = &t->models[m];
         const int chs = ef_model_out_channels(mc->model);
         int checked = 0;
@@ -609,7 +618,7 @@ static void ten_minutes_no_drift(void **state)
 {
     torture *t = *state;
     const int rate = 44100, period = rate / 2, max_block = 4096;
-    const long n = 600L * rate / LONG_DIVISOR, clicks = n / period;
+    const long n = 600L * rate / long_divisor, clicks = n / period;
     ef_engine *e = engine(&t->models[0], rate, max_block);
     const int latency = ef_engine_latency(e);
     float (*first)[CLICK_WIN] = calloc(CLICKS_KEPT, sizeof *first);
@@ -681,7 +690,7 @@ static void ten_minutes_no_drift(void **state)
 static void long_run(torture *t, const model_case *mc, const float *voice, long voice_n,
                      int rate, int seconds)
 {
-    const int window = 10 * rate / WORK_DIVISOR;
+    const int window = 10 * rate / work_divisor;
     const long n = (long)seconds * rate, loop = voice_n + rate / 3;
     ef_engine *e = engine(mc, rate, 1024);
     const int latency = ef_engine_latency(e);
@@ -752,12 +761,17 @@ static void real_model_long_run(void **state)
             mc = &t->models[m];
     float *voice = NULL;
     long voice_n = 0;
+    if (short_run) {
+        printf("# EF_TEST_SHORT: skipped (a drift check; under valgrind, about 10 s of CPU "
+               "per second of the shipped model)\n");
+        skip();
+    }
     if (!mc || read_voice(t->source, &voice, &voice_n) != 0) {
         printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
         skip();
     }
-    long_run(t, mc, voice, voice_n, 48000, LONG_DIVISOR == 1 ? 120 : 12);
-    long_run(t, mc, voice, voice_n, 44100, LONG_DIVISOR == 1 ? 40 : 12); /* through the resampler */
+    long_run(t, mc, voice, voice_n, 48000, long_divisor == 1 ? 120 : 12);
+    long_run(t, mc, voice, voice_n, 44100, long_divisor == 1 ? 40 : 12); /* resampled */
     free(voice);
 }
 
@@ -777,7 +791,7 @@ static void no_forbidden_calls(void **state)
     printf("# rt_guard: %ld allocations, locks or file calls in %lld guarded engine calls "
            "(process, every setter, reset)%s%s\n", v, t->guarded_calls, v ? "; last: " : "",
            v ? t->guard.last() : "");
-    assert_true(t->guarded_calls > 100000);
+    assert_true(t->guarded_calls > (short_run ? 10000 : 100000));
     assert_int_equal(v, 0);
 }
 
@@ -846,6 +860,17 @@ int main(int argc, char **argv)
     t.golden = argv[1];
     t.source = argv[2];
     t.guarded = rt_guard_find(&t.guard);
+#if defined(__SANITIZE_ADDRESS__)
+    long_divisor = 10;
+    work_divisor = 4;
+#endif
+    if (!torture_flushes_subnormals())
+        printf("# FTZ/DAZ not honoured (valgrind?): subnormal output and input not checked\n");
+    if (test_short()) {
+        short_run = 1;
+        long_divisor = 25;
+        work_divisor = 16;
+    }
     if (load_models(&t) != 0)
         return 1;
     const struct CMUnitTest tests[] = {

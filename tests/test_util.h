@@ -5,6 +5,16 @@
 #include "earflow.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* EF_TEST_SHORT=1 (set by the valgrind test setup, where everything runs 50 to 100
+ * times slower): the slow tests run every case on less signal. */
+static inline int test_short(void)
+{
+    const char *v = getenv("EF_TEST_SHORT");
+    return v && strcmp(v, "1") == 0;
+}
 
 /* xorshift32: the tests' own reproducible random numbers. */
 static inline uint32_t test_rand(uint32_t *s)

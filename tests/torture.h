@@ -12,6 +12,33 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+/* Whether the CPU honours FTZ | DAZ (flush-to-zero, denormals-are-zero), which the
+ * engine and the plugin set while they compute. Valgrind does not emulate those MXCSR
+ * bits (a documented limitation of its x86/amd64 support): there subnormals go through
+ * as numbers, so the tests ask neither for subnormal-free output nor for subnormal
+ * input to act as 0. Everywhere else the answer is yes, and both are checked. */
+static inline int torture_flushes_subnormals(void)
+{
+#if defined(__SSE__)
+    static int known = -1;
+    if (known < 0) {
+        const unsigned int csr = _mm_getcsr();
+        _mm_setcsr(csr | 0x8040u);
+        /* volatile: computed between the two MXCSR writes, not moved past them */
+        volatile float tiny = 1e-30f, scale = 1e-10f, product;
+        product = tiny * scale; /* 1e-40: subnormal, or 0 when flushed */
+        _mm_setcsr(csr);
+        known = product == 0.0f;
+    }
+    return known;
+#else
+    return 1;
+#endif
+}
 
 /* ------------------------------------------------------------ signals */
 
@@ -86,13 +113,14 @@ static inline void make_signal(signal_kind kind, int rate, float *x, long n, uin
 }
 
 /* The signal the engine is meant to hear: bad samples as 0 (the engine's rule) and
- * subnormals as 0 (it computes with denormals-are-zero). */
+ * subnormals as 0 (it computes with denormals-are-zero, where the CPU honours it). */
 static inline long cleaned(const float *x, float *y, long n)
 {
     long bad = 0;
+    const int daz = torture_flushes_subnormals();
     for (long i = 0; i < n; i++) {
         bad += is_bad(x[i]);
-        y[i] = is_bad(x[i]) || fpclassify(x[i]) == FP_SUBNORMAL ? 0.0f : x[i];
+        y[i] = is_bad(x[i]) || (daz && fpclassify(x[i]) == FP_SUBNORMAL) ? 0.0f : x[i];
     }
     return bad;
 }

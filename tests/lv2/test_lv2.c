@@ -26,6 +26,7 @@
 #endif
 
 static int failures;
+static int short_run; /* EF_TEST_SHORT=1: the valgrind setup, some 100 times slower */
 
 static void expect(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void expect(int ok, const char *fmt, ...)
@@ -148,6 +149,10 @@ static int mode_render_match(int argc, char **argv)
         {"random blocks, host max 100 (chunked)", random_sizes, 100},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        /* EF_TEST_SHORT=1 (the valgrind setup): the two random partitions only (block
+         * sizes 1 to 3000, and chunking behind a host maximum of 100) */
+        if (short_run && k < 4)
+            continue;
         signal2 out;
         if (run_aligned(uri, &in, rate, cases[k].sizes, argv + 5, argc - 5, &out, cases[k].max_block)) {
             expect(0, "%s: instantiate", cases[k].name);
@@ -333,7 +338,9 @@ static lv2_host *instance(const char *uri, const char *model_dir, int steps)
 static double check_change(const change *c, double *steepest_gain_step)
 {
     const int rate = 48000, block = 256;
-    const long n = 188L * block, at = 96L * block; /* whole blocks, about 1 s */
+    /* whole blocks, about 1 s; EF_TEST_SHORT=1: the change after 16 blocks, and 20 more
+     * (the warm-up of 2 latencies and the 20 ms fade take 8) */
+    const long n = (short_run ? 36L : 188L) * block, at = (short_run ? 16L : 96L) * block;
     signal2 in, x, old, fresh;
     signal_alloc(&in, 1, n);
     sine(&in, 300, rate);
@@ -436,7 +443,9 @@ static int mode_rt(const char *golden)
             sine(&in, 440, rate);
             signal_alloc(&out, 2, 4096);
             srand(3);
-            for (int k = 0; k < 400; k++) {
+            /* EF_TEST_SHORT=1 (the valgrind setup): 60 runs, the swap at the 20th */
+            const int runs = short_run ? 60 : 400, swap_at = short_run ? 20 : 100;
+            for (int k = 0; k < runs; k++) {
                 int n = k % 50 == 0 ? 0 : k % 7 == 0 ? 1 : 1 + rand() % 1024;
                 const char *sym[] = {"enabled", "mix", "gain", "steps"};
                 lv2_host_set(h, sym[k % 4], (float)(rand() % 2));
@@ -444,15 +453,15 @@ static int mode_rt(const char *golden)
                     lv2_host_set(h, "azimuth", (float)(rand() % 360 - 180));
                 else
                     lv2_host_set(h, "target", (float)(rand() % 3));
-                if (k == 100 && u > 0)
+                if (k == swap_at && u > 0)
                     lv2_host_send_path(h, model);
                 const float *bin[2] = {in.ch[0], in.ch[1]};
                 lv2_host_run(h, bin, out.ch, n);
             }
             long v = guard.violations() - before;
-            expect(v == 0, "%s %d Hz: 400 runs with control changes, steps changes%s: %ld "
-                   "forbidden calls in run()%s%s", uris[u], rate, u ? " and a model swap" : "",
-                   v, v ? ", last: " : "", v ? guard.last() : "");
+            expect(v == 0, "%s %d Hz: %d runs with control changes, steps changes%s: %ld "
+                   "forbidden calls in run()%s%s", uris[u], rate, runs,
+                   u ? " and a model swap" : "", v, v ? ", last: " : "", v ? guard.last() : "");
             signal_free(&in);
             signal_free(&out);
             lv2_host_free(h);
@@ -466,6 +475,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         return 2;
     const char *mode = argv[1];
+    const char *short_env = getenv("EF_TEST_SHORT");
+    short_run = short_env && !strcmp(short_env, "1");
     if (!strcmp(mode, "render-match"))
         return mode_render_match(argc, argv);
     if (!strcmp(mode, "latency"))
