@@ -170,6 +170,23 @@ def ild_loss(fe, yhat, y, items=None):
     return ((ip - it).abs() * ok).sum() / ok.sum().clamp(min=1.0)
 
 
+def ipd_loss(fe, yhat, y, items=None, fmax=1500.0):
+    """Weighted mean of 1 - cos(IPD(estimate) - IPD(target)) over bins below fmax, the
+    weight being the target's |L||R| (compressed): the interaural phase that GCC-PHAT's
+    ITD reads; `items` [B] bool as ild_loss."""
+    k = int(fmax * fe.N / SR) + 1
+    def cross(R):
+        lr, li, rr, ri = R[:, 0, :, :k], R[:, 1, :, :k], R[:, 2, :, :k], R[:, 3, :, :k]
+        return lr * rr + li * ri, li * rr - lr * ri          # L conj(R)
+    pr, pi = cross(yhat)
+    tr, ti = cross(y)
+    wt = (tr ** 2 + ti ** 2 + 1e-16).sqrt()
+    cosd = (pr * tr + pi * ti) / ((pr ** 2 + pi ** 2 + 1e-16).sqrt() * wt)
+    if items is not None:
+        wt = wt * items.to(wt.dtype)[:, None, None]
+    return ((1.0 - cosd) * wt).sum() / wt.sum().clamp(min=1e-12)
+
+
 def mrstft_loss(p, g, resolutions=((512, 128), (1024, 256), (2048, 512))):
     """p, g [B, C, n]: mean over resolutions of spectral convergence + log-mag L1."""
     p = p.reshape(-1, p.shape[-1])
@@ -294,8 +311,16 @@ def losses(model, fe, cond, y, c, t, sigma, gen, a, need_wave, prior=None):
     v = model.velocity(xt, cond, t, c, prior)
     out = {"l1": (v - v_true).abs().mean()}
     total = out["l1"]
-    if a.mag_weight > 0 or need_wave or a.ild_weight > 0:
+    if a.mag_weight > 0 or need_wave or a.ild_weight > 0 or a.linmag_weight > 0 or a.ipd_weight > 0:
         yhat = xt + (1 - tt) * v                                 # one-step estimate of y
+        if a.linmag_weight > 0:     # L1 on linear magnitudes: what "Amplitude" measures
+            lh = ((yhat[:, 0::2] ** 2 + yhat[:, 1::2] ** 2) / fe.beta ** 2 + 1e-12) ** (0.5 / fe.alpha)
+            lt = ((y[:, 0::2] ** 2 + y[:, 1::2] ** 2) / fe.beta ** 2 + 1e-12) ** (0.5 / fe.alpha)
+            out["linmag"] = (lh - lt).abs().mean()
+            total = total + a.linmag_weight * out["linmag"]
+        if a.ipd_weight > 0:       # interaural phase below 1.5 kHz: what ITD measures
+            out["ipd"] = ipd_loss(fe, yhat, y, ild_items(c, a))
+            total = total + a.ipd_weight * out["ipd"]
         if a.ild_weight > 0:
             # anechoic crops only (--ild-rooms): a reverberant crop's per-frame ILD is
             # mostly its reflections', which no causal network can know in advance
@@ -457,6 +482,10 @@ def main(argv=None):
     ap.add_argument("--mrstft-weight", type=float, default=0.0)
     ap.add_argument("--ild-weight", type=float, default=0.0,
                     help="weight of the octave-band ILD error (dB) of the one-step estimate")
+    ap.add_argument("--linmag-weight", type=float, default=0.0,
+                    help="weight of an L1 on linear STFT magnitudes of the one-step estimate")
+    ap.add_argument("--ipd-weight", type=float, default=0.0,
+                    help="weight of the interaural phase error below 1.5 kHz (rooms as --ild-rooms)")
     ap.add_argument("--ild-rooms", default="anechoic",
                     help="rooms whose crops the ILD loss sees (comma list; empty: all)")
     ap.add_argument("--out-gain", action="store_true",
@@ -591,7 +620,7 @@ def main(argv=None):
                     "notes": "train/train.py %s" % " ".join(
                         "--%s %s" % (k.replace("_", "-"), v) for k, v in sorted(vars(a).items())
                         if k in ("widths", "dil_mid", "head", "prior", "align", "alpha", "beta", "cond_gain", "freq_emb_init", "batch", "segment", "sigma", "t_sampling", "t_zero_frac", "mag_weight",
-                                 "mrstft_weight", "ild_weight", "ild_rooms", "out_gain", "init", "lr", "schedule", "seed"))}
+                                 "mrstft_weight", "ild_weight", "ild_rooms", "linmag_weight", "ipd_weight", "out_gain", "init", "lr", "schedule", "seed"))}
             cfg["provenance"] = prov
             tmp = ck_path + ".tmp"
             torch.save({"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),
