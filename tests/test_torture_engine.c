@@ -860,17 +860,7 @@ int main(int argc, char **argv)
     t.golden = argv[1];
     t.source = argv[2];
     t.guarded = rt_guard_find(&t.guard);
-#if defined(__SANITIZE_ADDRESS__)
-    long_divisor = 10;
-    work_divisor = 4;
-#endif
-    if (!torture_flushes_subnormals())
-        printf("# FTZ/DAZ not honoured (valgrind?): subnormal output and input not checked\n");
-    if (test_short()) {
-        short_run = 1;
-        long_divisor = 25;
-        work_divisor = 16;
-    }
+    torture_scale_work(&short_run, &long_divisor, &work_divisor);
     if (load_models(&t) != 0)
         return 1;
     const struct CMUnitTest tests[] = {

@@ -40,6 +40,24 @@ static inline int torture_flushes_subnormals(void)
 #endif
 }
 
+/* How much of the work to do here: all natively; less under ASan (long runs / 10,
+ * the rest / 4); least with EF_TEST_SHORT=1 (valgrind: short_run, / 25 and / 16).
+ * Says so when subnormals cannot be checked. */
+static inline void torture_scale_work(int *short_run, int *long_divisor, int *work_divisor)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    *long_divisor = 10;
+    *work_divisor = 4;
+#endif
+    if (!torture_flushes_subnormals())
+        printf("# FTZ/DAZ not honoured (valgrind?): subnormal output and input not checked\n");
+    if (test_short()) {
+        *short_run = 1;
+        *long_divisor = 25;
+        *work_divisor = 16;
+    }
+}
+
 /* ------------------------------------------------------------ signals */
 
 typedef enum signal_kind {

@@ -494,17 +494,7 @@ int main(int argc, char **argv)
     else
         printf("# %s is not there: the shipped-model cases are skipped\n", shipped);
     t.guarded = rt_guard_find(&t.guard);
-#if defined(__SANITIZE_ADDRESS__)
-    long_divisor = 10;
-    work_divisor = 4;
-#endif
-    if (!torture_flushes_subnormals())
-        printf("# FTZ/DAZ not honoured (valgrind?): subnormal output and input not checked\n");
-    if (test_short()) {
-        short_run = 1;
-        long_divisor = 25;
-        work_divisor = 16;
-    }
+    torture_scale_work(&short_run, &long_divisor, &work_divisor);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(signals_48k, timer_start, timer_report, &t),
         cmocka_unit_test_prestate_setup_teardown(every_rate, timer_start, timer_report, &t),
