@@ -16,7 +16,9 @@ Per sequence folder (public binaural layout, train/layout.py):
   * mono copy: mono.wav on both ears.
 Metrics (docs: /work/shared/reference/metrics.md), per file, averaged weighted by length,
 per room and overall: Wave L2 (x1e3), Amplitude, Phase, MRSTFT, ITD error (us),
-ILD error (dB). Writes OUT/results.json, OUT/table.md and the plots (--plots).
+ILD error (dB: cells where the target's ILD is above its 16-bit rounding noise; the
+last column counts every cell within 30 dB of its band's loudest frame, noise too).
+Writes OUT/results.json, OUT/table.md and the plots (--plots).
 """
 
 import argparse
@@ -38,9 +40,10 @@ import binsim  # noqa: E402
 import layout  # noqa: E402
 
 SR = 48000
-METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db"]
+METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db", "ild_all_db"]
 HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrstft": "MRSTFT",
-        "itd_us": "ITD err (us)", "ild_db": "ILD err (dB)"}
+        "itd_us": "ITD err (us)", "ild_db": "ILD err (dB)",
+        "ild_all_db": "ILD err, noise cells in (dB)"}
 
 
 # ---------------------------------------------------------------------- metrics
@@ -124,16 +127,24 @@ def itd_err(p, g):
     return float(np.sum(np.abs(np.atleast_1d(ip) - np.atleast_1d(ig)))) * 1e6, int(ok.sum())
 
 
+QUANT_DB = 20.0     # an ILD cell also needs each target ear 20 dB above 16-bit rounding noise
+
+
 def ild_err(p, g):
     """Mean |ILD(pred) - ILD(target)| in dB over 40 ms frames (hop 20 ms) and octave bands
-    250 Hz..16 kHz (FFT band energies, Hann window), over the (frame, band) cells whose
-    target energy (both ears) is within 30 dB of that band's loudest frame; returns
-    (sum, cells)."""
+    250 Hz..16 kHz (FFT band energies, Hann window), over the (frame, band) cells where
+    the target's ILD is measurable: its energy (both ears) within 30 dB of that band's
+    loudest frame, and each ear's band energy at least 20 dB above the band's 16-bit
+    rounding noise (the targets are 16-bit files; below that, the target's own ILD is
+    the ILD of its rounding noise, about 0 dB, whatever the source's direction: a
+    band-limited G.722 prompt has nothing but that noise in the 16 kHz octave).
+    Returns ((sum, cells), (sum, cells) over every cell of the 30 dB rule alone)."""
     w = np.hanning(FRAME)
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     Pp = np.abs(np.fft.rfft(_frames(p) * w, axis=-1)) ** 2      # [2, m, K]
     Pg = np.abs(np.fft.rfft(_frames(g) * w, axis=-1)) ** 2
-    tot, cnt = 0.0, 0
+    noise_bin = (2.0 ** -15) ** 2 / 12.0 * float(np.sum(w ** 2))  # rounding noise per bin
+    tot, cnt, tot_all, cnt_all = 0.0, 0, 0.0, 0
     for fc in ILD_BANDS:
         sel = (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
         bp = Pp[..., sel].sum(-1) + 1e-20
@@ -142,11 +153,14 @@ def ild_err(p, g):
         ok = (eg > np.max(eg) * 10 ** (-ENERGY_DB / 10)) & (eg > 1e-12)
         if not ok.any():
             continue
-        ildp = 10 * np.log10(bp[0, ok] / bp[1, ok])
-        ildg = 10 * np.log10(bg[0, ok] / bg[1, ok])
-        tot += float(np.sum(np.abs(ildp - ildg)))
+        err = np.abs(10 * np.log10(bp[0] / bp[1]) - 10 * np.log10(bg[0] / bg[1]))
+        tot_all += float(np.sum(err[ok]))
+        cnt_all += int(ok.sum())
+        floor = noise_bin * int(sel.sum()) * 10 ** (QUANT_DB / 10)
+        ok &= (bg[0] > floor) & (bg[1] > floor)
+        tot += float(np.sum(err[ok]))
         cnt += int(ok.sum())
-    return tot, cnt
+    return (tot, cnt), (tot_all, cnt_all)
 
 
 def all_metrics(p, g):
@@ -154,8 +168,9 @@ def all_metrics(p, g):
     n = min(p.shape[1], g.shape[1])
     p, g = p[:, :n], g[:, :n]
     amp, ph = amp_phase(p, g)
+    ild = ild_err(p, g)
     return {"wave_l2e3": wave_l2(p, g) * 1e3, "amp": amp, "phase": ph, "mrstft": mrstft(p, g),
-            "itd": itd_err(p, g), "ild": ild_err(p, g), "n": n}
+            "itd": itd_err(p, g), "ild": ild[0], "ild_all": ild[1], "n": n}
 
 
 def pool(items):
@@ -175,6 +190,10 @@ def pool(items):
     s = sum(it["ild"][0] for it in items)
     c = sum(it["ild"][1] for it in items)
     out["ild_db"] = s / c if c else float("nan")
+    s = sum(it["ild_all"][0] for it in items)      # the 30 dB rule alone (rounding noise in)
+    c = sum(it["ild_all"][1] for it in items)
+    out["ild_all_db"] = s / c if c else float("nan")
+    out["ild_cells"], out["ild_all_cells"] = sum(it["ild"][1] for it in items), c
     out["seconds"] = float(np.sum(w) / SR)
     out["files"] = len(items)
     return out
@@ -468,8 +487,8 @@ def main(argv=None):
             cache = None
             if kind != "model":      # baselines do not depend on the model: cache their metrics
                 cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
-                if os.path.exists(cache):
-                    met = json.load(open(cache))
+                met = json.load(open(cache)) if os.path.exists(cache) else {}
+                if "ild_all" in met:          # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
                     continue
             if kind == "model":

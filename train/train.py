@@ -131,10 +131,33 @@ def ild_items(c, a):
 ILD_BANDS = (250, 500, 1000, 2000, 4000, 8000, 16000)   # octave centres, as evaluate.py
 
 
+def init_state(path, cfg, device):
+    """Weights for --init: a training checkpoint (.pt) or an exported model file
+    (.safetensors, e.g. models/binaural.safetensors: fine-tune the shipped model on
+    your own recordings). A model file must be of this run's kind and network shape."""
+    if not path.endswith(".safetensors"):
+        return torch.load(path, map_location=device)["state_dict"]
+    from export import read_safetensors
+    tensors, meta = read_safetensors(path)
+    src = json.loads(meta["earflow"])
+    for key in ("kind", "n_fft", "hop", "sample_rate"):
+        if src.get(key) != cfg.get(key):
+            raise SystemExit("--init %s: %s is %r, this run's is %r" % (path, key, src.get(key), cfg.get(key)))
+    for key in ("widths", "kt", "groups", "emb_dim", "fourier_dim", "dil_enc", "dil_mid", "dil_dec", "head"):
+        if src["arch"].get(key) != cfg["arch"].get(key):
+            raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
+                             % (path, key, src["arch"].get(key), cfg["arch"].get(key)))
+    for key in ("prior", "rooms"):
+        if src["conditioning"].get(key) != cfg["conditioning"].get(key):
+            raise SystemExit("--init %s: conditioning.%s is %r, this run's is %r"
+                             % (path, key, src["conditioning"].get(key), cfg["conditioning"].get(key)))
+    return {k: torch.from_numpy(v.copy()).to(device) for k, v in tensors.items()}
+
+
 def band_ild(fe, R, pool=8):
     """Per-band ILD (dB) of a compressed stereo spectrum R [B, 4, T, F] and the band
-    energies (both ears), in octave bands (ILD_BANDS) and over windows of `pool` frames
-    (hop pool / 2): what evaluate.py's ILD error measures (40 ms frames)."""
+    energies [B, 2, T', nb] of each ear, in octave bands (ILD_BANDS) and over windows of
+    `pool` frames (hop pool / 2): what evaluate.py's ILD error measures (40 ms frames)."""
     P = ((R[:, 0::2] ** 2 + R[:, 1::2] ** 2) / fe.beta ** 2 + 1e-12) ** (1.0 / fe.alpha)  # |X|^2
     f = torch.arange(fe.F, device=R.device, dtype=R.dtype) * (SR / fe.N)
     M = torch.stack([((f >= fc / math.sqrt(2)) & (f < fc * math.sqrt(2))).to(R.dtype)
@@ -142,29 +165,32 @@ def band_ild(fe, R, pool=8):
     E = P @ M                                                          # [B, 2, T, nb]
     E = Fn.avg_pool2d(E, (pool, 1), stride=(pool // 2, 1))             # [B, 2, T', nb]
     ild = 10.0 * torch.log10((E[:, 0] + 1e-10) / (E[:, 1] + 1e-10))
-    return ild, E.sum(1)
+    return ild, E
 
 
 def band_floor(fe, device, dtype):
-    """[nb] both ears' 16-bit quantization noise power per band (per frame, as band_ild
-    measures it: sqrt-Hann analysis, power sum over bins), times 100."""
+    """[nb] one ear's 16-bit quantization noise power per band (per frame, as band_ild
+    measures it: sqrt-Hann analysis, power sum over bins), times 100 (20 dB above)."""
     q = (2.0 ** -15) ** 2 / 12.0 * float((fe.win ** 2).sum())     # per bin, one ear
     f = torch.arange(fe.F, device=device, dtype=dtype) * (SR / fe.N)
     bins = torch.stack([((f >= fc / math.sqrt(2)) & (f < fc * math.sqrt(2))).sum()
                         for fc in ILD_BANDS]).to(dtype)
-    return 100.0 * 2.0 * q * bins
+    return 100.0 * q * bins
 
 
 def ild_loss(fe, yhat, y, items=None):
     """Mean |ILD(estimate) - ILD(target)| in dB over the (window, band) cells whose
-    target energy is within 30 dB of that band's loudest window in the crop; `items`
-    [B] bool: the crops that count (None: all)."""
+    target energy (both ears) is within 30 dB of that band's loudest window in the crop
+    and whose target ears are each 20 dB above 16-bit quantization noise, as evaluate.py
+    counts them; `items` [B] bool: the crops that count (None: all)."""
     ip, _ = band_ild(fe, yhat)
     it, et = band_ild(fe, y)
-    mx = et.amax(dim=1, keepdim=True)
-    # and 20 dB above 16-bit quantization noise (independent at each ear: no ILD), so
-    # that a crop without real content in a band does not teach "no ILD" there
-    ok = ((et > mx * 1e-3) & (et > band_floor(fe, y.device, y.dtype))).to(yhat.dtype)
+    es = et.sum(1)
+    mx = es.amax(dim=1, keepdim=True)
+    # quantization noise is independent at each ear (no ILD): a crop without real
+    # content in a band, or an ear at the noise floor, must not teach that ILD
+    floor = band_floor(fe, y.device, y.dtype)
+    ok = ((es > mx * 1e-3) & (et[:, 0] > floor) & (et[:, 1] > floor)).to(yhat.dtype)
     if items is not None:
         ok = ok * items.to(yhat.dtype)[:, None, None]
     return ((ip - it).abs() * ok).sum() / ok.sum().clamp(min=1.0)
@@ -497,7 +523,7 @@ def main(argv=None):
     ap.add_argument("--lr-final", type=float, default=0.05, help="final lr as a fraction of --lr (cosine)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
     ap.add_argument("--warmup", type=int, default=50)
-    ap.add_argument("--init", default=None, help="warm start: weights from this checkpoint (new optimiser)")
+    ap.add_argument("--init", default=None, help="warm start: weights from this checkpoint (.pt) or model file (.safetensors), new optimiser")
     # logging
     ap.add_argument("--log-every", type=int, default=20)
     ap.add_argument("--val-every", type=int, default=200)
@@ -535,9 +561,9 @@ def main(argv=None):
     else:
         cond_init_(model, a.cond_gain, a.freq_emb_init)
     if not os.path.exists(ck_path) and a.init:
-        ck = torch.load(a.init, map_location=device)
+        state = init_state(a.init, cfg, device)
         # layers the source lacks (out_gain) keep their neutral init: same output
-        missing, unexpected = model.load_state_dict(ck["state_dict"], strict=False)
+        missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith("out_gain.") for k in missing):
             raise SystemExit("--init %s: tensors differ: missing %s, unexpected %s"
                              % (a.init, missing, unexpected))

@@ -71,6 +71,19 @@ def test_chain(sim, tmp_path):
     cfg = json.loads(read_safetensors(model_path)[1]["earflow"])
     assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
     assert cfg["arch"]["out_gain"] is True
+    # fine-tuning a model file (as README: --init models/binaural.safetensors): every
+    # tensor comes from the file; a file of another network shape is refused
+    runs3 = str(tmp_path / "run3")
+    stage3 = tiny[:4] + [runs3] + tiny[5:] + ["--out-gain", "--init", model_path, "--steps", "1"]
+    out = run(stage3)
+    assert "warm start from " + model_path in out and "new:" not in out
+    ck3 = torch.load(os.path.join(runs3, "last.pt"))
+    assert ck3["step"] == 1
+    bad = stage3[:]
+    bad[bad.index("--widths") + 1] = "8,24"
+    bad[bad.index(runs3)] = str(tmp_path / "run4")
+    r = subprocess.run([sys.executable] + bad, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and "arch.widths" in r.stdout + r.stderr, r.stdout + r.stderr
     ev = str(tmp_path / "eval")
     out = run(["train/evaluate.py", "--data", data, "--split", "testset", "--model", model_path,
                "--earflow", EARFLOW, "--out", ev, "--settings", "default,midpoint:1:0", "--plots"])
@@ -79,7 +92,7 @@ def test_chain(sim, tmp_path):
     res = json.load(open(os.path.join(ev, "results.json")))["results"]
     for sys_, rooms in res.items():
         for room, m in rooms.items():
-            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db"):
+            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db", "ild_all_db"):
                 assert np.isfinite(m[k]), (sys_, room, k)
     for png in ("itd_ild_vs_azimuth.png", "spectrograms.png"):
         assert os.path.getsize(os.path.join(ev, png)) > 1000

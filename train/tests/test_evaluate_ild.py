@@ -1,0 +1,59 @@
+"""The binaural evaluator's ILD error (train/evaluate.py ild_err): it must measure a
+wrong level difference where the target's ILD is measurable, and leave out the cells
+where the 16-bit target holds only its rounding noise (a G.722-like source with
+nothing above 7 kHz), whose ILD is about 0 dB whatever the source's direction."""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import evaluate  # noqa: E402
+
+SR = 48000
+
+
+def band_limited_noise(seconds=2.0, cut=7000.0, level=0.1, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(int(seconds * SR))
+    X = np.fft.rfft(x)
+    X[np.fft.rfftfreq(len(x), 1.0 / SR) > cut] = 0.0     # nothing above `cut`, as G.722's 7 kHz
+    x = np.fft.irfft(X, len(x))
+    return level * x / np.sqrt(np.mean(x ** 2))
+
+
+def quantize16(y):
+    return np.round(y * 32768.0) / 32768.0
+
+
+def mean_err(pair):
+    s, c = pair
+    return s / c, c
+
+
+def test_exact_ild_scores_zero_and_noise_cells_are_left_out():
+    x = band_limited_noise()
+    truth = quantize16(np.stack([x, 0.5 * x]))          # 6 dB louder on the left
+    pred = np.stack([x, 0.5 * x])                       # the same, not rounded
+    (gated, all_cells) = evaluate.ild_err(pred, truth)
+    err, cells = mean_err(gated)
+    err_all, cells_all = mean_err(all_cells)
+    assert cells > 0 and cells < cells_all               # the empty octaves are left out
+    assert err < 0.05, err                               # where the truth is measurable: exact
+    assert err_all > 0.5, err_all   # the 16 kHz octave (1 of 7): rounding noise, ILD ~0 vs 6 dB
+
+
+def test_wrong_level_difference_is_measured():
+    x = band_limited_noise()
+    truth = quantize16(np.stack([x, 0.5 * x]))          # ILD 6.02 dB
+    pred = np.stack([x, 0.25 * x])                      # ILD 12.04 dB: 6 dB too much
+    err, cells = mean_err(evaluate.ild_err(pred, truth)[0])
+    assert cells > 0
+    assert abs(err - 6.02) < 0.1, err
+
+
+def test_full_band_source_keeps_every_octave():
+    x = band_limited_noise(cut=24000.0)
+    truth = quantize16(np.stack([x, 0.5 * x]))
+    (gated, all_cells) = evaluate.ild_err(np.stack([x, 0.5 * x]), truth)
+    assert gated[1] == all_cells[1]                      # nothing is near the noise floor
