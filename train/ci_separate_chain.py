@@ -59,6 +59,20 @@ def main():
     assert all(math.isfinite(r["loss"]) for r in log if "loss" in r)
     model = os.path.join(run, "model.safetensors")
     assert os.path.getsize(model) > 1000
+    # --init from the exported file: at lr 0 the fine-tuned export must equal its start
+    # (the weights were loaded, not re-initialized); another network shape is refused
+    from export import read_safetensors
+    tune = os.path.join(work, "tune")
+    shutil.rmtree(tune, ignore_errors=True)
+    tcmd = [c if c != run else tune for c in common]
+    subprocess.run(tcmd + ["--init", model, "--lr", "0", "--max-steps", "1"], check=True)
+    a_t, _ = read_safetensors(model)
+    b_t, _ = read_safetensors(os.path.join(tune, "model.safetensors"))
+    assert sorted(a_t) == sorted(b_t)
+    assert all((a_t[k] == b_t[k]).all() for k in a_t), "--init did not load the weights"
+    bad = subprocess.run([c if c != "8,16" else "8,24" for c in tcmd] + ["--init", model],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "arch.widths" in bad.stderr, bad.stderr
     t2 = time.time()
     ev = os.path.join(work, "eval")
     subprocess.run([py, os.path.join(HERE, "evaluate_separate.py"), "--corpus", cdir,
