@@ -36,15 +36,20 @@ lv2apply -i "$T/tone.wav" -o "$T/b.wav" -c azimuth 90 -c steps 1 urn:earflow:bin
     ok "lv2apply binaural (no features, 1 frame per run)" || bad "lv2apply binaural: $(cat "$T/err")"
 lv2apply -i "$T/tone.wav" -o "$T/s.wav" -c target 1 -c mode 1 urn:earflow:separate 2>"$T/err" &&
     ok "lv2apply separate" || bad "lv2apply separate: $(cat "$T/err")"
-# Bypassed from the start: the dry input, delayed by the latency (512 at 48 kHz).
+# Bypassed from the start: the dry input, delayed by the latency: at 48 kHz the
+# engine's latency is the model's n_fft (read from the bundled model's header).
+LAT=$(python3 -c 'import json, struct, sys
+f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+print(json.loads(json.loads(f.read(n))["__metadata__"]["earflow"])["n_fft"])' "$B/separate.safetensors")
 lv2apply -i "$T/tone.wav" -o "$T/byp.wav" -c enabled 0 urn:earflow:separate 2>/dev/null &&
-    sox "$T/tone.wav" "$T/tone-delayed.wav" pad 512s trim 0 24000s &&
+    sox "$T/tone.wav" "$T/tone-delayed.wav" pad "${LAT}s" trim 0 24000s &&
     "$WAVDIFF" "$T/tone-delayed.wav" "$T/byp.wav" --max-db -120 >/dev/null &&
     ok "lv2apply bypassed = input delayed by the latency" || bad "lv2apply bypass"
 # No model at all: the dry signal, with one warning.
 EARFLOW_MODEL_DIR=/nonexistent lv2apply -i "$T/tone.wav" -o "$T/dry.wav" urn:earflow:binaural 2>"$T/err"
 [ "$(grep -c "no binaural.safetensors model found" "$T/err")" = 1 ] &&
-    sox "$T/tone-delayed.wav" -c 2 "$T/tone-delayed2.wav" remix 1 1 &&
+    sox "$T/tone.wav" "$T/tone-delayed512.wav" pad 512s trim 0 24000s &&
+    sox "$T/tone-delayed512.wav" -c 2 "$T/tone-delayed2.wav" remix 1 1 &&
     "$WAVDIFF" "$T/tone-delayed2.wav" "$T/dry.wav" --max-db -100 >/dev/null &&
     ok "no model: mono to both ears, delayed, one warning" || bad "no model: $(cat "$T/err")"
 # Denormal-range input after signal stays finite (CPU time is covered by lv2_rt's pace).
