@@ -37,10 +37,11 @@ lv2apply -i "$T/tone.wav" -o "$T/b.wav" -c azimuth 90 -c steps 1 urn:earflow:bin
 lv2apply -i "$T/tone.wav" -o "$T/s.wav" -c target 1 -c mode 1 urn:earflow:separate 2>"$T/err" &&
     ok "lv2apply separate" || bad "lv2apply separate: $(cat "$T/err")"
 # Bypassed from the start: the dry input, delayed by the latency: at 48 kHz the
-# engine's latency is the model's n_fft (read from the bundled model's header).
+# engine's latency is the model's n_fft, read from the header of the model the plugin
+# loads (EARFLOW_MODEL_DIR when set, else the bundle's copy).
 LAT=$(python3 -c 'import json, struct, sys
 f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
-print(json.loads(json.loads(f.read(n))["__metadata__"]["earflow"])["n_fft"])' "$B/separate.safetensors")
+print(json.loads(json.loads(f.read(n))["__metadata__"]["earflow"])["n_fft"])' "${EARFLOW_MODEL_DIR:-$B}/separate.safetensors")
 lv2apply -i "$T/tone.wav" -o "$T/byp.wav" -c enabled 0 urn:earflow:separate 2>/dev/null &&
     sox "$T/tone.wav" "$T/tone-delayed.wav" pad "${LAT}s" trim 0 24000s &&
     "$WAVDIFF" "$T/tone-delayed.wav" "$T/byp.wav" --max-db -120 >/dev/null &&
