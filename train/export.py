@@ -96,6 +96,36 @@ def export(model, config, path, provenance=None):
     return path
 
 
+ARCH_DEFAULTS = {"freq_emb": False, "head": "velocity"}   # keys older model files leave out
+
+
+def init_state(path, cfg, device, cond_keys):
+    """Weights for training's --init: a training checkpoint (.pt) or an exported model
+    file (.safetensors: fine-tune a shipped model). A model file must match the run of
+    config `cfg` in kind, STFT, network shape and the conditioning keys `cond_keys`;
+    otherwise SystemExit naming the field. Returns a state_dict on `device`."""
+    import torch
+    if not path.endswith(".safetensors"):
+        return torch.load(path, map_location=device)["state_dict"]
+    tensors, meta = read_safetensors(path)
+    src = json.loads(meta["earflow"])
+    for key in ("kind", "n_fft", "hop", "sample_rate"):
+        if src.get(key) != cfg.get(key):
+            raise SystemExit("--init %s: %s is %r, this run's is %r" % (path, key, src.get(key), cfg.get(key)))
+    for key in ("widths", "kt", "groups", "emb_dim", "fourier_dim", "dil_enc", "dil_mid", "dil_dec",
+                "freq_emb", "head"):
+        have = src["arch"].get(key, ARCH_DEFAULTS.get(key))
+        want = cfg["arch"].get(key, ARCH_DEFAULTS.get(key))
+        if have != want:
+            raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
+                             % (path, key, have, want))
+    for key in cond_keys:
+        if src["conditioning"].get(key) != cfg["conditioning"].get(key):
+            raise SystemExit("--init %s: conditioning.%s is %r, this run's is %r"
+                             % (path, key, src["conditioning"].get(key), cfg["conditioning"].get(key)))
+    return {k: torch.from_numpy(v.copy()).to(device) for k, v in tensors.items()}
+
+
 def load_model(path):
     """Read a model file back into an EarflowUNet (eval mode). Returns (model, config)."""
     import torch

@@ -43,7 +43,7 @@ sys.path.insert(0, HERE)
 import binsim  # noqa: E402
 import earflow_dsp as dsp  # noqa: E402
 import layout  # noqa: E402
-from export import export  # noqa: E402
+from export import export, init_state  # noqa: E402
 from model import EarflowUNet  # noqa: E402
 
 SR = 48000
@@ -129,29 +129,6 @@ def ild_items(c, a):
 
 
 ILD_BANDS = (250, 500, 1000, 2000, 4000, 8000, 16000)   # octave centres, as evaluate.py
-
-
-def init_state(path, cfg, device):
-    """Weights for --init: a training checkpoint (.pt) or an exported model file
-    (.safetensors, e.g. models/binaural.safetensors: fine-tune the shipped model on
-    your own recordings). A model file must be of this run's kind and network shape."""
-    if not path.endswith(".safetensors"):
-        return torch.load(path, map_location=device)["state_dict"]
-    from export import read_safetensors
-    tensors, meta = read_safetensors(path)
-    src = json.loads(meta["earflow"])
-    for key in ("kind", "n_fft", "hop", "sample_rate"):
-        if src.get(key) != cfg.get(key):
-            raise SystemExit("--init %s: %s is %r, this run's is %r" % (path, key, src.get(key), cfg.get(key)))
-    for key in ("widths", "kt", "groups", "emb_dim", "fourier_dim", "dil_enc", "dil_mid", "dil_dec", "head"):
-        if src["arch"].get(key) != cfg["arch"].get(key):
-            raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
-                             % (path, key, src["arch"].get(key), cfg["arch"].get(key)))
-    for key in ("prior", "rooms"):
-        if src["conditioning"].get(key) != cfg["conditioning"].get(key):
-            raise SystemExit("--init %s: conditioning.%s is %r, this run's is %r"
-                             % (path, key, src["conditioning"].get(key), cfg["conditioning"].get(key)))
-    return {k: torch.from_numpy(v.copy()).to(device) for k, v in tensors.items()}
 
 
 def band_ild(fe, R, pool=8):
@@ -561,7 +538,7 @@ def main(argv=None):
     else:
         cond_init_(model, a.cond_gain, a.freq_emb_init)
     if not os.path.exists(ck_path) and a.init:
-        state = init_state(a.init, cfg, device)
+        state = init_state(a.init, cfg, device, ("prior", "rooms"))
         # layers the source lacks (out_gain) keep their neutral init: same output
         missing, unexpected = model.load_state_dict(state, strict=False)
         if unexpected or any(not k.startswith("out_gain.") for k in missing):

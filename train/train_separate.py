@@ -54,29 +54,6 @@ def remove_mode(a):
     return "trained" if a.p_remove > 0 else "subtract"
 
 
-def init_state(path, cfg, device):
-    """Weights for --init: a checkpoint (.pt) or an exported model file (.safetensors,
-    e.g. models/separate.safetensors: continue training the shipped model). The file
-    must be a separation model of this run's STFT and network shape."""
-    if not path.endswith(".safetensors"):
-        return torch.load(path, map_location=device)["state_dict"]
-    tensors, meta = export.read_safetensors(path)
-    src = json.loads(meta["earflow"])
-    for key in ("kind", "n_fft", "hop", "sample_rate"):
-        if src.get(key) != cfg.get(key):
-            raise SystemExit("--init %s: %s is %r, this run's is %r" % (path, key, src.get(key), cfg.get(key)))
-    defaults = {"freq_emb": False, "head": "velocity"}       # keys older files leave out
-    for key in ("widths", "kt", "groups", "emb_dim", "fourier_dim", "dil_enc", "dil_mid", "dil_dec",
-                "freq_emb", "head"):
-        have, want = src["arch"].get(key, defaults.get(key)), cfg["arch"].get(key)
-        if have != want:
-            raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
-                             % (path, key, have, want))
-    if src["conditioning"].get("labels") != cfg["conditioning"].get("labels"):
-        raise SystemExit("--init %s: conditioning.labels differ" % path)
-    return {k: torch.from_numpy(v.copy()).to(device) for k, v in tensors.items()}
-
-
 def make_config(a):
     widths = [int(w) for w in a.widths.split(",")]
     L = len(widths) - 1
@@ -376,7 +353,7 @@ def main():
             g = torch.Generator().manual_seed(a.seed)
             model.freq_emb.copy_(a.freq_emb_init * torch.randn(model.freq_emb.shape, generator=g))
     if a.init:
-        state = init_state(a.init, cfg, dev)
+        state = export.init_state(a.init, cfg, dev, ("labels",))
         missing = set(model.state_dict()) ^ set(state)
         if missing:
             raise SystemExit("--init %s: tensors differ: %s" % (a.init, ", ".join(sorted(missing))))
