@@ -64,7 +64,8 @@ int ef_cmd_info(int argc, char **argv)
         for (int i = 0; i < ef_model_rooms(m); i++)
             printf("%s%s", i ? ", " : "rooms:           ", ef_model_room_name(m, i));
         for (int i = 0; i < ef_model_labels(m); i++)
-            printf("%s%s", i ? ", " : "labels:          ", ef_model_label_name(m, i));
+            printf("%s%s%s", i ? ", " : "labels:          ", ef_model_label_name(m, i),
+                   ef_model_label_trained(m, i) ? "" : " (not trained: refused)");
         printf("\n");
         print_provenance(ef_model_config_json(m));
     }

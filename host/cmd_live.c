@@ -296,8 +296,10 @@ static void handle_key(live_run *r, ef_key_event ev)
             double az = st->azimuth + (ev.key == EF_KEY_LEFT ? r->key_step : -r->key_step);
             snprintf(line, sizeof line, "azimuth %g", remainder(az, 360.0));
         } else if (st->kind == EF_KIND_SEPARATE && ef_model_labels(r->model) > 0) {
-            int n = ef_model_labels(r->model);
-            int label = (st->label + (ev.key == EF_KEY_RIGHT ? 1 : n - 1)) % n;
+            int n = ef_model_labels(r->model), label = st->label;
+            do /* the next trained label; the current one is trained */
+                label = (label + (ev.key == EF_KEY_RIGHT ? 1 : n - 1)) % n;
+            while (!ef_model_label_trained(r->model, label));
             snprintf(line, sizeof line, "target %s", ef_model_label_name(r->model, label));
         }
         break;
@@ -641,12 +643,12 @@ int ef_cmd_live(int argc, char **argv)
     if (r.session && r.backend) {
         ef_live_stats st;
         ef_live_session_stats(r.session, &st);
-        fprintf(stderr, "earflow live: %lld frames (%.2f s) at %d Hz, xruns %ld, max callback load %.1f%%, "
-               "silent frames %lld, dropped recording frames %lld, bad input samples %ld, "
-               "bad frames %ld, latency %d samples\n",
+        fprintf(stderr, "earflow live: %lld frames (%.2f s) at %d Hz, xruns %ld, mean callback load "
+               "%.1f%%, max callback load %.1f%%, silent frames %lld, dropped recording frames "
+               "%lld, bad input samples %ld, bad frames %ld, latency %d samples\n",
                st.frames, st.rate > 0 ? (double)st.frames / st.rate : 0.0, st.rate, st.xruns,
-               100 * st.max_load, st.silent_frames, dropped, st.bad_samples, st.bad_frames,
-               st.latency);
+               100 * st.mean_load, 100 * st.max_load, st.silent_frames, dropped, st.bad_samples,
+               st.bad_frames, st.latency);
     }
     if (r.session && ef_live_session_guarded(r.session)) {
         long long callbacks;

@@ -109,13 +109,15 @@ static int find_name(const ef_model *m, const char *name, int rooms)
     return -1;
 }
 
+/* The model's rooms, or the labels it was trained for, as "a, b, c". */
 static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
 {
     int n = rooms ? ef_model_rooms(m) : ef_model_labels(m);
     buf[0] = 0;
     for (int i = 0; i < n; i++)
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "",
-                 rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
+        if (rooms || ef_model_label_trained(m, i))
+            snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
+                     rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
 }
 
 int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
@@ -140,9 +142,18 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
     }
     if (c->target && (c->label_index = find_name(m, c->target, 0)) < 0) {
         list_names(m, 0, names, sizeof names);
-        fprintf(stderr, "earflow %s: --target %s: this model has %s\n", cmd, c->target, names);
+        fprintf(stderr, "earflow %s: --target %s: this model has no such label; it was "
+                "trained for %s\n", cmd, c->target, names);
         return -1;
     }
+    if (c->target && !ef_model_label_trained(m, c->label_index)) {
+        list_names(m, 0, names, sizeof names);
+        fprintf(stderr, "earflow %s: --target %s: this model was not trained for %s; it was "
+                "trained for %s\n", cmd, c->target, c->target, names);
+        return -1;
+    }
+    if (!c->target)
+        c->label_index = ef_model_default_label(m);
     if (c->trajectory_path) {
         ef_error err = {{0}};
         c->trajectory = ef_trajectory_load(c->trajectory_path, &err);

@@ -208,6 +208,9 @@ static ef_live_result separation(ef_live_state *st, const ef_model *m, char **w,
         int label = n == 2 ? find_name(m, w[1], false) : -1;
         if (label < 0)
             return fail(reply, rn, "target: expected one of this model's labels (earflow info MODEL)");
+        if (!ef_model_label_trained(m, label))
+            return fail(reply, rn, "target: this model was not trained for that label (earflow "
+                        "info MODEL lists the trained ones)");
         st->label = label;
         cmd->op = EF_LIVE_LABEL;
         cmd->i = label;

@@ -34,6 +34,7 @@ struct ef_live_session {
     atomic_long bad_samples, bad_frames;
     long retired_bad_samples, retired_bad_frames; /* audio thread: engines let go of */
     atomic_long load, max_load;
+    atomic_llong load_sum, callbacks; /* for the mean load: sum in LOAD_SCALE units */
     atomic_int period;
 
     /* The real-time guard (tests/rt_guard), only with EARFLOW_RT_GUARD=1. */
@@ -77,6 +78,8 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
     atomic_init(&s->guarded_callbacks, 0);
     atomic_init(&s->load, 0);
     atomic_init(&s->max_load, 0);
+    atomic_init(&s->load_sum, 0);
+    atomic_init(&s->callbacks, 0);
     atomic_init(&s->period, 0);
     const char *guard = getenv("EARFLOW_RT_GUARD");
     if (guard && strcmp(guard, "1") == 0) {
@@ -148,6 +151,9 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     out->bad_frames = atomic_load(&s->bad_frames);
     out->load = (double)atomic_load(&s->load) / LOAD_SCALE;
     out->max_load = (double)atomic_load(&s->max_load) / LOAD_SCALE;
+    const long long callbacks = atomic_load(&s->callbacks);
+    out->mean_load =
+        callbacks > 0 ? (double)atomic_load(&s->load_sum) / LOAD_SCALE / (double)callbacks : 0.0;
     out->period = atomic_load(&s->period);
     out->rate = atomic_load(&s->rate);
     out->latency = atomic_load(&s->latency);
@@ -265,6 +271,8 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
         double load = (now_seconds() - start) * rate / n;
         long scaled = (long)(load * LOAD_SCALE);
         atomic_store_explicit(&s->load, scaled, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->load_sum, scaled, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->callbacks, 1, memory_order_relaxed);
         if (scaled > atomic_load_explicit(&s->max_load, memory_order_relaxed))
             atomic_store_explicit(&s->max_load, scaled, memory_order_relaxed);
     }

@@ -26,6 +26,7 @@ typedef struct ef_live_stats {
     long bad_samples;         /* input samples replaced (NaN, Inf, beyond +-1e6) */
     long bad_frames;          /* network frames replaced (non-finite) */
     double load, max_load;    /* callback time / period time: last and maximum */
+    double mean_load;         /* ... and its mean over every callback */
     int period;               /* the last callback's frames */
     int rate;                 /* the backend's sample rate */
     int latency;              /* the running engine's, in samples (0: none yet) */

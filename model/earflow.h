@@ -62,6 +62,12 @@ int ef_model_rooms(const ef_model *model);
 const char *ef_model_room_name(const ef_model *model, int index);
 int ef_model_labels(const ef_model *model);
 const char *ef_model_label_name(const ef_model *model, int index);
+/* 1 when the model was trained for that label (conditioning.trained_labels; a file
+ * without that list was trained for all), 0 when not or out of range. */
+int ef_model_label_trained(const ef_model *model, int index);
+/* The label an engine starts at: the first one the model was trained for (0 when the
+ * model has no labels). */
+int ef_model_default_label(const ef_model *model);
 void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0);
 int ef_solver_evaluations(ef_solver solver, int steps);
 const char *ef_solver_name(ef_solver solver);
@@ -107,11 +113,13 @@ size_t ef_engine_memory_bytes(const ef_engine *engine);
  * smoothed per frame. Out-of-range values are clamped, NaN is ignored.
  * Binaural: azimuth degrees (0 front, +90 left), elevation degrees (+90 above),
  * distance metres (clamped to the model's range); head yaw/pitch/roll degrees are
- * folded into the source direction. Separation: label index, remove (keep = 0). */
+ * folded into the source direction. Separation: label index, remove (keep = 0).
+ * ef_engine_set_label returns -1 and keeps the current label when the (clamped)
+ * label is one the model was not trained for (ef_model_label_trained), else 0. */
 void ef_engine_set_position(ef_engine *e, double azimuth, double elevation, double distance);
 void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double roll);
 void ef_engine_set_room(ef_engine *e, int room);
-void ef_engine_set_label(ef_engine *e, int label);
+int ef_engine_set_label(ef_engine *e, int label);
 void ef_engine_set_remove(ef_engine *e, int remove);
 /* Solver schedule: steps 1..EF_MAX_STEPS, t0 in [0, 0.99]. A change clears the
  * network's history (the bank belongs to the old schedule's evaluation times). */

@@ -299,6 +299,8 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         ef_conditioning_init(&e->conditioning, model->kind == EF_KIND_BINAURAL, model->n_rooms,
                              model->n_labels, model->dist_min, model->dist_max,
                              model->smoothing_ms, model->hop, model->sample_rate);
+        e->conditioning.label = ef_model_default_label(model); /* init's is 0 */
+        ef_conditioning_update(&e->conditioning);
         ef_model_default_schedule(model, &e->solver, &e->steps, &e->t0);
         e->want_solver = e->solver;
         e->want_steps = e->steps;
@@ -461,13 +463,16 @@ void ef_engine_set_room(ef_engine *e, int room)
     ef_conditioning_update(&e->conditioning);
 }
 
-void ef_engine_set_label(ef_engine *e, int label)
+int ef_engine_set_label(ef_engine *e, int label)
 {
     if (!is_net(e) || e->model->n_labels < 1)
-        return;
-    e->conditioning.label =
-        label < 0 ? 0 : label >= e->model->n_labels ? e->model->n_labels - 1 : label;
+        return 0;
+    label = label < 0 ? 0 : label >= e->model->n_labels ? e->model->n_labels - 1 : label;
+    if (!ef_model_label_trained(e->model, label))
+        return -1; /* never run a label the network has not learnt: keep the current one */
+    e->conditioning.label = label;
     ef_conditioning_update(&e->conditioning);
+    return 0;
 }
 
 void ef_engine_set_remove(ef_engine *e, int remove)

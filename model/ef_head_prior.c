@@ -1,5 +1,5 @@
 /* Spherical-head prior: see ef_head_prior.h. Double inside, like the twin
- * (train/earflow_dsp.py head_prior_gains), then rounded to float32. */
+ * (train/earflow_train/dsp.py head_prior_gains), then rounded to float32. */
 #include "ef_head_prior.h"
 
 #include <math.h>

@@ -132,6 +132,33 @@ static int get_names(const cJSON *obj, const char *key, const char *where,
     return 0;
 }
 
+/* optional (absent = every label): the labels the model was trained for, a non-empty
+ * subset of conditioning.labels without repeats (docs/model-spec.md). */
+static int get_trained_labels(ef_model *m, const cJSON *cond, ef_error *err)
+{
+    m->trained_labels = m->n_labels >= 32 ? ~0u : (1u << m->n_labels) - 1u;
+    if (!cJSON_GetObjectItemCaseSensitive(cond, "trained_labels"))
+        return 0;
+    char names[EF_MAX_NAMES][EF_NAME_LEN];
+    int n = 0;
+    if (get_names(cond, "trained_labels", "conditioning.", names, &n, err))
+        return -1;
+    m->trained_labels = 0;
+    for (int i = 0; i < n; i++) {
+        int found = -1;
+        for (int j = 0; j < m->n_labels && found < 0; j++)
+            if (!strcmp(names[i], m->labels[j]))
+                found = j;
+        if (found < 0 || (m->trained_labels & (1u << found))) {
+            ef_error_set(err, "config: conditioning.trained_labels[%d] '%s' is %s", i, names[i],
+                         found < 0 ? "not one of conditioning.labels" : "listed twice");
+            return -1;
+        }
+        m->trained_labels |= 1u << found;
+    }
+    return 0;
+}
+
 static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_error *err)
 {
     const char *s;
@@ -263,6 +290,8 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;
         uc->cond_dim = m->n_labels + 1;
+        if (get_trained_labels(m, cond, err))
+            return -1;
         /* optional: "remove": "trained" (default: the network's remove input) or
          * "subtract" (the network keeps; the output is the mixture minus that) */
         const cJSON *rm = cJSON_GetObjectItemCaseSensitive(cond, "remove");
@@ -398,6 +427,19 @@ const char *ef_model_room_name(const ef_model *model, int i)
 const char *ef_model_label_name(const ef_model *model, int i)
 {
     return i >= 0 && i < model->n_labels ? model->labels[i] : NULL;
+}
+
+int ef_model_label_trained(const ef_model *model, int i)
+{
+    return i >= 0 && i < model->n_labels && (model->trained_labels & (1u << i)) != 0;
+}
+
+int ef_model_default_label(const ef_model *model)
+{
+    for (int i = 0; i < model->n_labels; i++)
+        if (ef_model_label_trained(model, i))
+            return i;
+    return 0;
 }
 
 void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0)

@@ -24,6 +24,7 @@ struct ef_model {
     int mask_head;       /* arch.head "mask": the network output is a complex mask on the input */
     int remove_subtract; /* separate: conditioning.remove "subtract" (remove = mixture - keep) */
     char rooms[EF_MAX_NAMES][EF_NAME_LEN], labels[EF_MAX_NAMES][EF_NAME_LEN];
+    unsigned trained_labels; /* bit i: label i was trained (conditioning.trained_labels) */
     char *config_json;
     ef_st_file *file;
     ef_unet net;

@@ -180,7 +180,8 @@ static void for_each_engine(ef_lv2_plugin *p, void (*fn)(ef_lv2_plugin *, ef_lv2
 
 static void apply_all(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 {
-    ef_lv2_settings_apply(&p->applied, e, slot->model);
+    if (ef_lv2_settings_apply(&p->applied, e, slot->model))
+        p->refused = slot;
 }
 
 void ef_lv2_plugin_begin_swap(ef_lv2_plugin *p, ef_lv2_slot *slot)
@@ -206,8 +207,8 @@ static void snap(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 
 static void apply_changed(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 {
-    (void)slot;
-    ef_lv2_settings_apply_changes(&p->previous, &p->applied, e);
+    if (ef_lv2_settings_apply_changes(&p->previous, &p->applied, e))
+        p->refused = slot;
 }
 
 static void apply_steps(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
@@ -221,6 +222,13 @@ static void send_requests(ef_lv2_plugin *p, const char *load_path, int rebuild)
 {
     if (!p->schedule)
         return;
+    /* First: the slot may be among those retired below, which the worker frees in
+     * the order sent. */
+    if (p->refused) {
+        ef_lv2_msg msg = {.type = EF_LV2_MSG_REFUSED, .slot = p->refused, .settings = p->applied};
+        p->schedule->schedule_work(p->schedule->handle, sizeof msg, &msg);
+        p->refused = NULL;
+    }
     int kept = 0;
     for (int i = 0; i < p->n_retire; i++) {
         ef_lv2_msg msg = {.type = EF_LV2_MSG_FREE, .slot = p->retire[i]};

@@ -45,6 +45,7 @@ typedef struct ef_lv2_plugin {
     ef_lv2_settings previous; /* the controls before this run's */
     int fresh;                /* first run since activate: snap to the controls */
     int notify_path;          /* send the model path on notify at the next run */
+    ef_lv2_slot *refused;     /* a slot whose engines refused the target label (to log) */
     ef_lv2_slot *retire[EF_LV2_RETIRE_QUEUE]; /* slots waiting to be freed by the worker */
     int n_retire;
     /* The chosen model file of the playing slot, "" when it is the default (then
@@ -66,6 +67,7 @@ typedef enum ef_lv2_msg_type {
     EF_LV2_MSG_REBUILD, /* audio -> worker: rebuild the newest model with new settings */
     EF_LV2_MSG_FREE,    /* audio -> worker: free a retired slot */
     EF_LV2_MSG_READY,   /* worker -> audio: a slot to crossfade to */
+    EF_LV2_MSG_REFUSED, /* audio -> worker: log that slot refused settings.target */
 } ef_lv2_msg_type;
 
 typedef struct ef_lv2_msg {

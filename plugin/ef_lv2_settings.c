@@ -55,23 +55,25 @@ void ef_lv2_settings_apply_steps(int steps, ef_engine *e, const ef_model *model)
     ef_engine_set_schedule(e, solver, steps > 0 ? steps : model_steps, t0);
 }
 
-void ef_lv2_settings_apply(const ef_lv2_settings *s, ef_engine *e, const ef_model *model)
+int ef_lv2_settings_apply(const ef_lv2_settings *s, ef_engine *e, const ef_model *model)
 {
     ef_engine_set_position(e, s->azimuth, s->elevation, s->distance);
     ef_engine_set_head(e, s->yaw, s->pitch, s->roll);
     ef_engine_set_room(e, s->room); /* clamped to the model's rooms */
-    ef_engine_set_label(e, s->target);
+    const int refused = ef_engine_set_label(e, s->target);
     ef_engine_set_remove(e, s->remove);
     ef_engine_set_attenuation_limit(e, s->limit_db);
     ef_engine_set_mix(e, s->mix);
     ef_engine_set_output_gain(e, s->gain_db);
     ef_engine_set_bypass(e, !s->enabled);
     ef_lv2_settings_apply_steps(s->steps, e, model);
+    return refused;
 }
 
-void ef_lv2_settings_apply_changes(const ef_lv2_settings *o, const ef_lv2_settings *s,
-                                   ef_engine *e)
+int ef_lv2_settings_apply_changes(const ef_lv2_settings *o, const ef_lv2_settings *s,
+                                  ef_engine *e)
 {
+    int refused = 0;
     if (o->azimuth != s->azimuth || o->elevation != s->elevation || o->distance != s->distance)
         ef_engine_set_position(e, s->azimuth, s->elevation, s->distance);
     if (o->yaw != s->yaw || o->pitch != s->pitch || o->roll != s->roll)
@@ -79,7 +81,7 @@ void ef_lv2_settings_apply_changes(const ef_lv2_settings *o, const ef_lv2_settin
     if (o->room != s->room)
         ef_engine_set_room(e, s->room);
     if (o->target != s->target)
-        ef_engine_set_label(e, s->target);
+        refused = ef_engine_set_label(e, s->target);
     if (o->remove != s->remove)
         ef_engine_set_remove(e, s->remove);
     if (o->limit_db != s->limit_db)
@@ -90,4 +92,5 @@ void ef_lv2_settings_apply_changes(const ef_lv2_settings *o, const ef_lv2_settin
         ef_engine_set_output_gain(e, s->gain_db);
     if (o->enabled != s->enabled)
         ef_engine_set_bypass(e, !s->enabled);
+    return refused;
 }

@@ -17,11 +17,14 @@ typedef struct ef_lv2_settings {
 void ef_lv2_settings_default(ef_lv2_settings *s);
 /* Reads the connected control ports (ports[role], NULL where absent). */
 void ef_lv2_settings_read(ef_lv2_settings *s, float *const ports[EF_LV2_ROLE_COUNT]);
-/* Applies every setting to the engine (the model fixes the schedule behind steps). */
-void ef_lv2_settings_apply(const ef_lv2_settings *s, ef_engine *engine, const ef_model *model);
-/* Applies what changed from `old` to `s`, except the schedule (steps). */
-void ef_lv2_settings_apply_changes(const ef_lv2_settings *old, const ef_lv2_settings *s,
-                                   ef_engine *engine);
+/* Applies every setting to the engine (the model fixes the schedule behind steps).
+ * Returns -1 when the engine refused the target (a label its model was not trained
+ * for: it keeps its last trained label), else 0. */
+int ef_lv2_settings_apply(const ef_lv2_settings *s, ef_engine *engine, const ef_model *model);
+/* Applies what changed from `old` to `s`, except the schedule (steps); returns as
+ * ef_lv2_settings_apply does. */
+int ef_lv2_settings_apply_changes(const ef_lv2_settings *old, const ef_lv2_settings *s,
+                                  ef_engine *engine);
 /* Applies the schedule that `steps` means for this model. */
 void ef_lv2_settings_apply_steps(int steps, ef_engine *engine, const ef_model *model);
 

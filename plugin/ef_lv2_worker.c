@@ -2,6 +2,7 @@
  * thread; retired slots come back here to be freed. */
 #include "ef_lv2_plugin.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Why copies: hosts' worker rings (jalv's, ours in tests) give no alignment, so the
@@ -41,6 +42,21 @@ static const char *terminated_path(uint32_t size, const void *data)
     return room > 0 && memchr(path, 0, room) ? path : NULL;
 }
 
+/* Worker: the Target port asked for a label the model was not trained for. */
+static void log_refused(ef_lv2_plugin *p, const ef_model *m, int target)
+{
+    char trained[256] = "";
+    for (int i = 0; i < ef_model_labels(m); i++)
+        if (ef_model_label_trained(m, i))
+            snprintf(trained + strlen(trained), sizeof trained - strlen(trained), "%s%s",
+                     trained[0] ? ", " : "", ef_model_label_name(m, i));
+    const int n = ef_model_labels(m);
+    const int label = target < 0 ? 0 : target >= n ? n - 1 : target;
+    lv2_log_warning(&p->logger, "earflow: target %d (%s): the model was not trained for it; "
+                    "keeping the last trained label (trained: %s)\n", target,
+                    n > 0 ? ef_model_label_name(m, label) : "-", trained);
+}
+
 LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function respond,
                               LV2_Worker_Respond_Handle handle, uint32_t size, const void *data)
 {
@@ -50,6 +66,10 @@ LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function r
         return LV2_WORKER_ERR_UNKNOWN;
     if (msg.type == EF_LV2_MSG_FREE) {
         ef_lv2_slot_free(msg.slot);
+        return LV2_WORKER_SUCCESS;
+    }
+    if (msg.type == EF_LV2_MSG_REFUSED) {
+        log_refused(p, msg.slot->model, msg.settings.target);
         return LV2_WORKER_SUCCESS;
     }
     if (msg.type != EF_LV2_MSG_LOAD && msg.type != EF_LV2_MSG_REBUILD)

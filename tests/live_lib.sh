@@ -53,6 +53,21 @@ make_input() {
 # summary_field NAME FILE: the number after NAME in earflow live's summary line.
 summary_field() { grep -o "$1 [0-9.]*" "$2" | tail -1 | awk '{print $NF}'; }
 
+# pass_segment SECONDS [BUSY]: run tests/jack_pass (the trivial client earflow's xruns
+# are measured against; env EF_JACK_PASS) on the server, spinning for the share BUSY of
+# each period (default 0); its xrun count in $xruns.
+pass_segment() {
+    xruns=0
+    "$EF_JACK_PASS" --name pass --duration "$1" --busy "${2:-0}" >"$T/pass.out" 2>&1 ||
+        { bad "jack_pass: $(cat "$T/pass.out")"; return; }
+    xruns=$(summary_field xruns "$T/pass.out")
+}
+
+# busy_of FILE: earflow live's mean callback load in FILE's summary as a share (0.031).
+busy_of() { awk -v p="$(summary_field "mean callback load" "$1")" 'BEGIN {printf "%.4f", p / 100}'; }
+
+source "$(dirname "${BASH_SOURCE[0]}")/xrun_judge.sh"
+
 # wait_port PORT: until a JACK port exists (10 s at most).
 wait_port() {
     for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -qx "$1" && return 0; sleep 0.1; done

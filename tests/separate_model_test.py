@@ -55,7 +55,20 @@ def main():
     # one target (keep and remove)
     short = os.environ.get("EF_TEST_SHORT") == "1"
     wf.write(z, 48000, np.zeros(24000 if short else 96000, np.float32))
+    # The labels the model was not trained for (earflow info marks them) are refused
+    # with a message naming the trained ones, never rendered.
+    info = subprocess.run([earflow, "info", model], check=True, capture_output=True,
+                          text=True).stdout
+    untrained = [l for l in ("speech", "music", "noise") if l + " (not trained" in info]
+    for label in untrained:
+        r = subprocess.run([earflow, "render", "-q", "-f", "-m", model, "-i", z, "-o", out,
+                            "--target", label], capture_output=True, text=True)
+        print("--target %s (not trained): exit %d: %s" % (label, r.returncode, r.stderr.strip()))
+        if r.returncode == 0 or "not trained for " + label not in r.stderr:
+            fails.append("untrained label %s was not refused" % label)
     for label in ("speech",) if short else ("speech", "music", "noise"):
+        if label in untrained:
+            continue
         for rem in ([], ["--remove"]):
             y = render(z, "--target", label, *rem)
             peak = float(np.max(np.abs(y)))

@@ -1,4 +1,5 @@
-/* The live command language on the golden models: each command updates the state and
+/* The live command language on the golden models (and the shipped separation model,
+ * for a label it was not trained for): each command updates the state and
  * yields the right absolute engine command; wrong commands, values and model kinds are
  * refused with a reason; OSC messages become the same lines. */
 #include "live_commands.h"
@@ -38,6 +39,11 @@ static int load(void **state, const char *name)
 
 static int load_binaural(void **state) { return load(state, "binaural_tiny.safetensors"); }
 static int load_separate(void **state) { return load(state, "separate_tiny.safetensors"); }
+/* The shipped separation model, trained for speech only (earflow info). */
+static int load_shipped_separate(void **state)
+{
+    return load(state, "../../models/separate.safetensors");
+}
 
 static int unload(void **state)
 {
@@ -122,6 +128,22 @@ static void test_separation_commands(void **state)
     assert_int_equal(run(f, "target opera", &c, reply), EF_LIVE_ERROR);
 }
 
+/* A label the model was not trained for is refused and changes nothing. */
+static void test_untrained_target(void **state)
+{
+    fixture *f = *state;
+    ef_live_command c;
+    char reply[512];
+    assert_false(ef_model_label_trained(f->model, 1));
+    assert_int_equal(f->st.label, 0);
+    ef_live_state before = f->st;
+    assert_int_equal(run(f, "target music", &c, reply), EF_LIVE_ERROR);
+    assert_non_null(strstr(reply, "not trained"));
+    assert_memory_equal(&before, &f->st, sizeof before);
+    assert_int_equal(run(f, "target speech", &c, reply), EF_LIVE_SEND);
+    assert_true(c.op == EF_LIVE_LABEL && c.i == 0);
+}
+
 static void test_osc_messages(void **state)
 {
     (void)state;
@@ -155,6 +177,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_binaural_commands, load_binaural, unload),
         cmocka_unit_test_setup_teardown(test_refusals, load_binaural, unload),
         cmocka_unit_test_setup_teardown(test_separation_commands, load_separate, unload),
+        cmocka_unit_test_setup_teardown(test_untrained_target, load_shipped_separate, unload),
         cmocka_unit_test(test_osc_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

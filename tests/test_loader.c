@@ -452,6 +452,10 @@ static void config_values(void **state)
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"binaural\"", ""}, {"conditioning", "rooms", "[\"a\",\"b\",\"c\"]", ""},
         {"conditioning", "dist_min", "0.2", ""}, {"conditioning", "dist_max", "10", "has shape"},
+        {"conditioning", "trained_labels", "[]", "trained_labels"},
+        {"conditioning", "trained_labels", "\"speech\"", "trained_labels"},
+        {"conditioning", "trained_labels", "[\"choir\"]", "not one of conditioning.labels"},
+        {"conditioning", "trained_labels", "[\"music\",\"music\"]", "listed twice"},
     };
     printf("# %s\n", sources[1].name);
     refuse_edits(&sources[1], sep, COUNT(sep), 1, 0);
@@ -471,6 +475,84 @@ static void config_values(void **state)
     refuse_edits(&sources[0], meta_st, COUNT(meta_st), 0, 1);
     refuse_edits(&sources[0], meta, COUNT(meta), 0, 0);
     assert_int_equal(failures, 0);
+}
+
+/* The separation golden model with conditioning.trained_labels = json (NULL: absent). */
+static ef_model *with_trained_labels(const char *json)
+{
+    const source *s = &sources[1];
+    cJSON *h = cJSON_Duplicate(s->header, 1), *meta = GET(h, "__metadata__");
+    cJSON *cfg = cJSON_Parse(GET(meta, "earflow")->valuestring);
+    assert_non_null(cfg);
+    set_json(GET(cfg, "conditioning"), "trained_labels", json);
+    char *txt = cJSON_PrintUnformatted(cfg);
+    cJSON_ReplaceItemInObjectCaseSensitive(meta, "earflow", cJSON_CreateString(txt));
+    free(txt);
+    cJSON_Delete(cfg);
+    blob b = from_header(s, h, "", 0);
+    cJSON_Delete(h);
+    ef_error err = {{0}};
+    ef_model *m = load_blob(&b, &err);
+    free(b.p);
+    if (!m)
+        fail_msg("trained_labels %s: %s", json ? json : "(absent)", err.message);
+    return m;
+}
+
+/* 0.2 s of a fixed noise through an engine of m after `set` (a label, or -1: none);
+ * returns ef_engine_set_label's answer in *answer. */
+static void render_label(const ef_model *m, int set, int *answer, float *out, int n)
+{
+    ef_error err = {{0}};
+    assert_int_equal(n % 256, 0);
+    ef_engine *e = ef_engine_new(m, 48000, 256, &err);
+    assert_non_null(e);
+    ef_engine_set_seed(e, 3);
+    *answer = set >= 0 ? ef_engine_set_label(e, set) : 0;
+    unsigned rng = 1;
+    for (int done = 0; done < n; done += 256) {
+        float in[256];
+        for (int i = 0; i < 256; i++)
+            in[i] = (float)((rng = rng * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+        const float *ip[1] = {in};
+        float *op[1] = {out + done};
+        ef_engine_process(e, ip, op, 256);
+    }
+    ef_engine_free(e);
+}
+
+/* conditioning.trained_labels: read, exposed, and enforced by the engine: it starts
+ * at the first trained label and refuses the others, keeping the label it had. */
+static void trained_labels(void **state)
+{
+    (void)state;
+    enum { N = 38 * 256 }; /* 0.2 s in whole blocks */
+    static float all_music[N], only_music[N], refused_speech[N], clamped[N], all_speech[N];
+    ef_model *all = with_trained_labels(NULL), *music = with_trained_labels("[\"music\"]");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ef_model_label_trained(all, i), 1);
+        assert_int_equal(ef_model_label_trained(music, i), i == 1);
+    }
+    assert_int_equal(ef_model_label_trained(music, -1), 0);
+    assert_int_equal(ef_model_label_trained(music, 3), 0);
+    int a;
+    render_label(all, 1, &a, all_music, N);
+    assert_int_equal(a, 0);
+    render_label(all, 0, &a, all_speech, N);
+    render_label(music, -1, &a, only_music, N);           /* starts at music */
+    render_label(music, 0, &a, refused_speech, N);        /* speech refused: still music */
+    assert_int_equal(a, -1);
+    render_label(music, 1 << 30, &a, clamped, N);         /* clamped to noise: refused */
+    assert_int_equal(a, -1);
+    assert_memory_equal(only_music, all_music, sizeof all_music);
+    assert_memory_equal(refused_speech, all_music, sizeof all_music);
+    assert_memory_equal(clamped, all_music, sizeof all_music);
+    /* the control for the comparisons: another label sounds different */
+    assert_memory_not_equal(all_speech, all_music, sizeof all_music);
+    printf("# trained_labels [\"music\"]: starts at music; speech and a clamped noise refused "
+           "(output equal to music's); speech itself differs\n");
+    ef_model_free(all);
+    ef_model_free(music);
 }
 
 int main(int argc, char **argv)
@@ -503,6 +585,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(valid_files_load), cmocka_unit_test(file_size_and_header_length),
         cmocka_unit_test(bad_header_json),  cmocka_unit_test(tensor_table),
         cmocka_unit_test(tensor_binding),   cmocka_unit_test(config_values),
+        cmocka_unit_test(trained_labels),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int i = 0; i < 2; i++) {

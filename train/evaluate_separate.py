@@ -1,11 +1,15 @@
 """Evaluate a separation model on the outputs of the C `earflow render`.
 
-Writes a held-out mixture set (train/mixtures.py, split --split: speakers and tracks
-never heard in training), renders every mixture with `earflow render --target LABEL`
-(and --remove, and attenuation limits), runs ffmpeg's afftdn DSP denoiser on the speech
-mixtures (settings picked on the valid split unless --afftdn is given), and reports
-SI-SDR / SI-SDRi (docs: /work/shared/reference/metrics.md) per input SNR and label
-beside no processing, as one markdown table (+ JSON), plus spectrogram plots.
+Writes a held-out mixture set (earflow_train/mixtures.py, split --split: whole packages
+of speakers, music and backgrounds never heard in training), renders every mixture with
+`earflow render --target LABEL` (and --remove, and attenuation limits), runs the DSP
+baselines on the speech mixtures (ffmpeg's afftdn and the Speex DSP noise suppressor,
+tests/baselines/speex_denoise; each with the best of a small grid of settings chosen on
+the valid split unless given), and reports per label and input SNR (-5 .. 15 dB) the
+mean and 95 % confidence interval of SI-SDRi (docs: /work/shared/reference/metrics.md)
+beside no processing, plus what each system trades: the target's level change and the
+background reduction in dB (see `parts`). Also clean speech in, a reverberant voice in
+and silence in. One markdown table (+ JSON) and spectrogram plots.
 
 usage:
   /usr/bin/python3 train/evaluate_separate.py --corpus train/data/corpus \
@@ -13,9 +17,7 @@ usage:
 """
 
 import argparse
-import csv
 import json
-import math
 import os
 import subprocess
 import sys
@@ -25,36 +27,23 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import mixtures as mx  # noqa: E402
+from earflow_train import flow, losses  # noqa: E402
+from earflow_train import mixtures as mx  # noqa: E402
+from earflow_train.evaluation import cell, mean_ci, model_config  # noqa: E402
+from earflow_train.evaluation import render as render_c  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SNRS = (-5, 0, 5, 10)
+SNRS = (-5, 0, 5, 10, 15)
 
 
-def si_sdr(est, ref, eps=1e-12):
-    est = np.asarray(est, np.float64)
-    ref = np.asarray(ref, np.float64)
-    n = min(len(est), len(ref))
-    est, ref = est[:n] - np.mean(est[:n]), ref[:n] - np.mean(ref[:n])
-    a = np.dot(est, ref) / (np.dot(ref, ref) + eps)
-    s = a * ref
-    return 10 * math.log10((np.dot(s, s) + eps) / (np.dot(s - est, s - est) + eps))
-
-
-def render(earflow, model, src, dst, target=None, remove=False, limit=None, mix=None,
-           extra=()):
-    cmd = [earflow, "render", "-q", "-f", "--format", "float", "-m", model, "-i", src, "-o", dst]
-    if target:
-        cmd += ["--target", target]
-    if remove:
-        cmd += ["--remove"]
+def render(earflow, model, src, dst, target=None, remove=False, limit=None, mix=None, schedule=None):
+    """`earflow render` with the separation options; mono samples back."""
+    extra = (["--target", target] if target else []) + (["--remove"] if remove else [])
     if limit is not None:
-        cmd += ["--attenuation-limit", str(limit)]
+        extra += ["--attenuation-limit", str(limit)]
     if mix is not None:
-        cmd += ["--mix", str(mix)]
-    cmd += list(extra)
-    subprocess.run(cmd, check=True)
-    return mx.read_wav(dst)
+        extra += ["--mix", str(mix)]
+    return render_c(earflow, model, src, dst, schedule, extra)
 
 
 AFFTDN_LAGS = []
@@ -78,26 +67,49 @@ def afftdn(src, dst, settings):
     return y[lag:lag + len(x)]
 
 
+def speex(tool, src, dst, suppress_db):
+    """The Speex DSP noise suppressor (tests/baselines/speex_denoise.c, aligned)."""
+    subprocess.run([tool, "--suppress", suppress_db, src, dst], check=True)
+    return mx.read_wav(dst)
+
+
 AFFTDN_GRID = ["nr=12:nf=-50", "nr=20:nf=-50", "nr=30:nf=-50", "nr=40:nf=-50",
                "nr=20:nf=-40:tn=1", "nr=30:nf=-50:tn=1", "nr=40:nf=-60:tn=1", "nr=97:nf=-50:tn=1"]
+SPEEX_GRID = ["6", "10", "15", "20", "30", "45", "60"]   # the most dB taken off the noise
 
 
-def pick_afftdn(pool, tmp, count, seconds, seed):
-    """The afftdn setting with the best mean speech SI-SDRi on a valid-split set."""
-    d = os.path.join(tmp, "afftdn_valid")
-    rows = mx.write_set(pool, d, count, seconds, seed, labels=["speech"])
+def pick_setting(run, grid, pool, tmp, count, seconds, seed):
+    """The setting of a baseline (run(src, dst, setting) -> output) with the best mean
+    speech SI-SDRi on a set drawn from pool (the valid split)."""
+    d = os.path.join(tmp, "baseline_valid")
+    rows = mx.write_set(pool, d, count, seconds, seed, snrs=SNRS, labels=["speech"])
     rows = [r for r in rows if r["background"] != "clean"]
     scores = {}
-    for s in AFFTDN_GRID:
+    for setting in grid:
         imp = []
         for r in rows:
             mix = mx.read_wav(os.path.join(d, r["name"] + "_mix.wav"))
             ref = mx.read_wav(os.path.join(d, r["name"] + "_ref.wav"))
-            out = afftdn(os.path.join(d, r["name"] + "_mix.wav"), os.path.join(d, "o.wav"), s)
-            imp.append(si_sdr(out, ref) - si_sdr(mix, ref))
-        scores[s] = float(np.mean(imp))
-    best = max(scores, key=scores.get)
-    return best, scores
+            out = run(os.path.join(d, r["name"] + "_mix.wav"), os.path.join(d, "o.wav"), setting)
+            imp.append(losses.si_sdr(out, ref) - losses.si_sdr(mix, ref))
+        scores[setting] = float(np.mean(imp))
+    return max(scores, key=scores.get), scores
+
+
+def parts(y, mix, ref):
+    """What an output y of a mixture (= ref + background) trades, in dB: the target's
+    level change 20 log10(alpha), alpha = <ref, y> / |ref|^2 (0: the target kept at its
+    level; below 0: target lost), and the background reduction 10 log10(|mix - ref|^2 /
+    |y - alpha ref|^2) (how far below the input's background everything in the output
+    that is not the target lies; the target's distortion counts there too)."""
+    y, mix, ref = (np.asarray(v, np.float64) for v in (y, mix, ref))
+    n = min(len(y), len(ref))
+    y, mix, ref = y[:n], mix[:n], ref[:n]
+    alpha = float(np.dot(ref, y) / max(np.dot(ref, ref), 1e-20))
+    resid = y - alpha * ref
+    bg = mix - ref
+    return (20 * np.log10(max(abs(alpha), 1e-10)),
+            10 * np.log10(max(np.dot(bg, bg), 1e-20) / max(np.dot(resid, resid), 1e-20)))
 
 
 def spectrogram_plot(path, panels, title):
@@ -123,44 +135,85 @@ def spectrogram_plot(path, panels, title):
     plt.close(fig)
 
 
+def write_schedule_table(out, items, schedules):
+    """Keep SI-SDRi per label and schedule, mean ± 95 % CI over every mixture of the
+    label (all SNRs): what more network evaluations buy. OUT/schedules.md."""
+    lines = ["| schedule | NFE | " + " | ".join(mx.LABELS) + " |", "|---|---|" + "---|" * len(mx.LABELS)]
+    for sch in schedules:
+        k = "keep@%s:%d:%g" % sch
+        row = [cell([i[k] - i["in"] for i in items if i["label"] == lab and np.isfinite(i["in"])])
+               for lab in mx.LABELS]
+        lines.append("| %s:%d:%g | %d | %s |" % (sch + (flow.evaluations(sch[0], sch[1]), " | ".join(row))))
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "schedules.md"), "w") as fh:
+        fh.write(md)
+    print(md, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
     ap.add_argument("--model", default="separate")
     ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "host", "earflow"))
+    ap.add_argument("--speex-tool", default=os.path.join(HERE, "..", "build", "tests", "speex_denoise"),
+                    help="tests/baselines/speex_denoise as built (absent: no Speex column)")
     ap.add_argument("--out", required=True, help="folder for the table, JSON, plots")
     ap.add_argument("--split", default="test")
-    ap.add_argument("--count", type=int, default=8, help="mixtures per (label, SNR)")
+    ap.add_argument("--count", type=int, default=32, help="mixtures per (label, SNR)")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--afftdn", default="", help="fixed settings; empty: pick on valid")
-    ap.add_argument("--no-afftdn", action="store_true")
+    ap.add_argument("--speex", default="", help="fixed suppression dB; empty: pick on valid")
+    ap.add_argument("--no-baselines", "--no-afftdn", action="store_true", dest="no_baselines",
+                    help="no DSP baselines (--no-afftdn: its old name, in older commands)")
+    ap.add_argument("--pick-count", type=int, default=8,
+                    help="valid mixtures per SNR that choose each baseline's setting")
     ap.add_argument("--limits", default="0,6,12,100")
-    ap.add_argument("--labels", default=",".join(mx.LABELS))
+    ap.add_argument("--labels", default="",
+                    help="comma list; default: the labels the model was trained for")
     ap.add_argument("--plots", default="", help="folder for spectrogram PNGs")
     ap.add_argument("--max-speech-files", type=int, default=400)
+    ap.add_argument("--settings", default="default",
+                    help="schedules to score keep with: default or SOLVER:STEPS:T0, comma list")
+    ap.add_argument("--keep-only", action="store_true",
+                    help="keep mode only (no remove, limits, mix, silence): schedule trials")
     a = ap.parse_args()
+    schedules = flow.parse_schedules(a.settings, model_config(a.model)["flow"]) \
+        if a.model.endswith(".safetensors") else []
+    if not a.labels:  # the engine refuses the others (conditioning.trained_labels)
+        cond = model_config(a.model)["conditioning"] if a.model.endswith(".safetensors") else {}
+        a.labels = ",".join(cond.get("trained_labels", mx.LABELS))
+    labels = a.labels.split(",")
 
     os.makedirs(a.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="sep_eval_")
     pool = mx.Pool(a.corpus, a.split, max_speech_files=a.max_speech_files, seed=a.seed)
     d = os.path.join(tmp, "set")
-    rows = mx.write_set(pool, d, a.count, a.seconds, a.seed, labels=a.labels.split(","))
+    rows = mx.write_set(pool, d, a.count, a.seconds, a.seed, snrs=SNRS, labels=labels,
+                        reverberant=a.count)
     res = {"split": a.split, "groups": pool.groups, "count_per_cell": a.count,
-           "seconds": a.seconds, "model": a.model, "items": []}
+           "seconds": a.seconds, "model": a.model, "labels": labels, "items": []}
 
-    aff = None
-    if not a.no_afftdn:
-        if a.afftdn:
-            aff = a.afftdn
-        else:
-            vsplit = "valid" if a.split != "valid" else "train"
-            if not mx.has_speech(a.corpus, vsplit):
-                vsplit = a.split
-            vpool = mx.Pool(a.corpus, vsplit, max_speech_files=200, seed=a.seed)
-            aff, scores = pick_afftdn(vpool, tmp, max(2, a.count // 2), a.seconds, a.seed + 1)
-            res["afftdn_valid_scores"] = scores
-        res["afftdn"] = aff
+    # The DSP baselines (speech denoisers), each at its best setting on valid.
+    runs = {}
+    if not a.no_baselines:
+        runs["afftdn"] = (afftdn, AFFTDN_GRID, a.afftdn)
+        if os.path.exists(a.speex_tool):
+            runs["speex"] = (lambda src, dst, x: speex(a.speex_tool, src, dst, x), SPEEX_GRID, a.speex)
+    base = {}
+    vsplit = "valid" if a.split != "valid" else "train"
+    if not mx.has_speech(a.corpus, vsplit):
+        vsplit = a.split
+    vpool = None
+    for name, (run, grid, fixed) in runs.items():
+        if fixed:
+            base[name] = fixed
+            continue
+        vpool = vpool or mx.Pool(a.corpus, vsplit, max_speech_files=200, seed=a.seed)
+        base[name], scores = pick_setting(run, grid, vpool, tmp, a.pick_count, a.seconds, a.seed + 1)
+        res["%s_%s_scores" % (name, vsplit)] = scores
+    res["baselines"] = base
+
     limits = [float(x) for x in a.limits.split(",") if x]
     o = os.path.join(tmp, "o.wav")
     plot_items = {}
@@ -171,148 +224,156 @@ def main():
         ref = mx.read_wav(os.path.join(d, name + "_ref.wav"))
         it = {"name": name, "label": label, "snr_db": r["snr_db"], "level_db": r["level_db"],
               "background": r["background"]}
-        clean = r["background"] == "clean"
-        it["in"] = si_sdr(mix, ref) if not clean else float("inf")
+        clean = r["background"].startswith("clean")
+        it["in"] = losses.si_sdr(mix, ref) if not clean else float("inf")
         keep = render(a.earflow, a.model, src, o, target=label)
-        it["keep"] = si_sdr(keep, ref)
+        it["keep"] = losses.si_sdr(keep, ref)
         if not clean:
+            it["keep_target_db"], it["keep_bg_db"] = parts(keep, mix, ref)
+        for sch in schedules:
+            y = render(a.earflow, a.model, src, o, target=label, schedule=sch)
+            it["keep@%s:%d:%g" % sch] = losses.si_sdr(y, ref)
+        if not clean and not a.keep_only:
             rem = render(a.earflow, a.model, src, o, target=label, remove=True)
             other = mix - ref
-            it["remove_in"] = si_sdr(mix, other)
-            it["remove"] = si_sdr(rem, other)
-            it["remove_sub"] = si_sdr(mix - keep, other)
+            it["remove_in"] = losses.si_sdr(mix, other)
+            it["remove"] = losses.si_sdr(rem, other)
+            it["remove_sub"] = losses.si_sdr(mix - keep, other)
             if label == "speech":
                 for lim in limits:
                     if lim >= 100:
                         it["limit_%g" % lim] = it["keep"]
                     else:
                         y = render(a.earflow, a.model, src, o, target=label, limit=lim)
-                        it["limit_%g" % lim] = si_sdr(y, ref)
+                        it["limit_%g" % lim] = losses.si_sdr(y, ref)
                 y = render(a.earflow, a.model, src, o, target=label, mix=0.5)
-                it["mix_0.5"] = si_sdr(y, ref)
-        if aff and label == "speech":
-            y = afftdn(src, o, aff)
-            it["afftdn"] = si_sdr(y, ref)
-            if not clean and r["snr_db"] == 0 and name.endswith("_00"):
-                plot_items["speech"] = (mix, ref, keep, y, r["background"])
-        if not clean and r["snr_db"] == 0 and name.endswith("_00") and label != "speech":
-            plot_items[label] = (mix, ref, keep, None, r["background"])
+                it["mix_0.5"] = losses.si_sdr(y, ref)
+        outs = {}
+        if label == "speech" and not a.keep_only:
+            for bname, setting in base.items():
+                y = outs[bname] = runs[bname][0](src, o, setting)
+                it[bname] = losses.si_sdr(y, ref)
+                if not clean:
+                    it[bname + "_target_db"], it[bname + "_bg_db"] = parts(y, mix, ref)
+        if not clean and r["snr_db"] == 0 and name.endswith("_00"):
+            plot_items[label] = (mix, ref, keep, outs, r["background"])
         res["items"].append(it)
 
+    if schedules:
+        write_schedule_table(a.out, res["items"], schedules)
+    if a.keep_only:
+        with open(os.path.join(a.out, "results.json"), "w") as fh:
+            json.dump(res, fh, indent=1)
+        return
     # silence in -> silence out
     z = os.path.join(tmp, "silence.wav")
     mx.write_wav(z, np.zeros(2 * mx.SR, np.float32))
     sil = {}
-    for label in mx.LABELS:
+    for label in labels:
         for rem in (False, True):
             y = render(a.earflow, a.model, z, o, target=label, remove=rem)
             sil["%s%s" % (label, " remove" if rem else "")] = float(np.max(np.abs(y)))
     res["silence_max_abs"] = sil
     if AFFTDN_LAGS:
         res["afftdn_lags"] = sorted(set(AFFTDN_LAGS))
+    md = write_tables(a, res, labels, limits, base)
+    print(md)
+    print(json.dumps({k: v for k, v in res.items() if k.startswith(("mean_", "clean_", "reverb", "silence", "baselines"))},
+                     indent=1))
+    if a.plots:
+        os.makedirs(a.plots, exist_ok=True)
+        for label, (mix, ref, keep, outs, bg) in plot_items.items():
+            panels = [("mixture (0 dB SNR, background: %s)" % bg, mix),
+                      ("reference %s" % label, ref), ("earflow --target %s" % label, keep)]
+            panels += [("%s (%s)" % (bname, base[bname]), y) for bname, y in outs.items()]
+            spectrogram_plot(os.path.join(a.plots, "spectrogram_%s.png" % label), panels,
+                             "%s split, %s target" % (a.split, label))
 
-    # aggregate
+
+def write_tables(a, res, labels, limits, base):
+    """OUT/table.md and OUT/results.json from res["items"]; every cell mean ± 95 % CI
+    over its mixtures. Returns the markdown."""
     items = res["items"]
+    systems = list(base)
 
-    def mean(vals):
-        vals = [v for v in vals if v is not None and np.isfinite(v)]
-        return float(np.mean(vals)) if vals else float("nan")
+    def sel(label, snr=None):
+        return [i for i in items if i["label"] == label and not i["background"].startswith("clean")
+                and (snr is None or str(i["snr_db"]) == str(snr))]
 
-    agg = {}
-    for label in mx.LABELS:
-        for snr in SNRS:
-            sel = [i for i in items if i["label"] == label and str(i["snr_db"]) == str(snr)]
-            if not sel:
+    def imp(its, key, ref="in"):
+        return [i[key] - i[ref] for i in its if key in i]
+
+    rows_of = [(snr, "%+d dB" % snr) for snr in SNRS] + [(None, "mean")]
+    L = ["| target | input SNR | n | SI-SDR in | " + "".join("%s (%s) | " % (b, base[b]) for b in systems)
+         + "earflow keep | earflow remove | remove = mix - keep |",
+         "|---|---|---|---|" + "---|" * (len(systems) + 3)]
+    for label in labels:
+        for snr, txt in rows_of:
+            its = sel(label, snr)
+            if not its:
                 continue
-            cell = {"n": len(sel), "in": mean([i["in"] for i in sel]),
-                    "keep_i": mean([i["keep"] - i["in"] for i in sel]),
-                    "remove_i": mean([i["remove"] - i["remove_in"] for i in sel]),
-                    "remove_sub_i": mean([i["remove_sub"] - i["remove_in"] for i in sel])}
-            if "afftdn" in sel[0]:
-                cell["afftdn_i"] = mean([i["afftdn"] - i["in"] for i in sel])
-            for lim in limits:
-                k = "limit_%g" % lim
-                if k in sel[0]:
-                    cell[k + "_i"] = mean([i[k] - i["in"] for i in sel])
-            if "mix_0.5" in sel[0]:
-                cell["mix_0.5_i"] = mean([i["mix_0.5"] - i["in"] for i in sel])
-            agg["%s %+d" % (label, snr)] = cell
-    cl = [i for i in items if i["background"] == "clean"]
-    res["clean_speech_si_sdr"] = mean([i["keep"] for i in cl])
-    res["clean_speech_si_sdr_min"] = float(min(i["keep"] for i in cl)) if cl else None
-    if cl and "afftdn" in cl[0]:
-        res["clean_speech_afftdn_si_sdr"] = mean([i["afftdn"] for i in cl])
-    res["aggregate"] = agg
-    for label in mx.LABELS:
-        cells = [agg["%s %+d" % (label, s)] for s in SNRS if "%s %+d" % (label, s) in agg]
-        if cells:
-            res["mean_keep_i_" + label] = mean([c["keep_i"] for c in cells])
-            res["mean_remove_i_" + label] = mean([c["remove_i"] for c in cells])
-            res["mean_remove_sub_i_" + label] = mean([c["remove_sub_i"] for c in cells])
-            if "afftdn_i" in cells[0]:
-                res["mean_afftdn_i_" + label] = mean([c["afftdn_i"] for c in cells])
-
-    # markdown
-    L = []
-    L.append("| target | input SNR | n | SI-SDR in | no processing | afftdn (%s) | earflow keep | "
-             "earflow remove (trained) | remove = mix - keep |" % (aff or "-"))
-    L.append("|---|---|---|---|---|---|---|---|---|")
-
-    def f(v):
-        return "-" if v is None or not np.isfinite(v) else "%+.1f" % v
-
-    for label in mx.LABELS:
-        for snr in SNRS:
-            k = "%s %+d" % (label, snr)
-            if k not in agg:
-                continue
-            c = agg[k]
-            L.append("| %s | %+d dB | %d | %.1f | +0.0 | %s | **%s** | %s | %s |" % (
-                label, snr, c["n"], c["in"], f(c.get("afftdn_i")), f(c["keep_i"]),
-                f(c["remove_i"]), f(c["remove_sub_i"])))
-        if "mean_keep_i_" + label in res:
-            L.append("| %s | mean | | | +0.0 | %s | **%s** | %s | %s |" % (
-                label, f(res.get("mean_afftdn_i_" + label)), f(res["mean_keep_i_" + label]),
-                f(res["mean_remove_i_" + label]), f(res["mean_remove_sub_i_" + label])))
-    L.append("")
-    L.append("SI-SDRi in dB (SI-SDR of the output minus that of the input mixture, against "
-             "the wanted source: the target for keep, the mixture minus the target for remove).")
-    L.append("")
-    L.append("Clean speech in (no background), SI-SDR of the output: earflow %.1f dB (min %.1f)"
-             % (res["clean_speech_si_sdr"], res["clean_speech_si_sdr_min"] or float("nan"))
-             + (", afftdn %.1f dB" % res["clean_speech_afftdn_si_sdr"]
-                if "clean_speech_afftdn_si_sdr" in res else "") + ".")
-    L.append("")
+            bold = "**%s**" % cell(imp(its, "keep"))
+            L.append("| %s | %s | %d | %s | " % (label, txt, len(its), cell([i["in"] for i in its]))
+                     + "".join("%s | " % cell(imp(its, b)) for b in systems)
+                     + "%s | %s | %s |" % (bold, cell(imp(its, "remove", "remove_in")),
+                                           cell(imp(its, "remove_sub", "remove_in"))))
+            res["mean_keep_i_%s%s" % (label, "" if snr is None else "_%+d" % snr)] = \
+                mean_ci(imp(its, "keep"))[0]
+        its = sel(label)
+        res["mean_remove_i_" + label] = mean_ci(imp(its, "remove", "remove_in"))[0]
+        res["mean_remove_sub_i_" + label] = mean_ci(imp(its, "remove_sub", "remove_in"))[0]
+        for b in systems:
+            if any(b in i for i in its):
+                res["mean_%s_i_%s" % (b, label)] = mean_ci(imp(its, b))[0]
+    L += ["", "SI-SDRi in dB, mean ± 95 %% CI over the mixtures of each row (SI-SDR of the "
+          "output minus that of the input mixture, against the wanted source: the target for "
+          "keep, the mixture minus the target for remove). Split %s; the baselines' settings "
+          "were chosen on valid." % a.split, ""]
+    # what each system trades (speech keep)
+    if "speech" in labels:
+        names = ["earflow"] + systems
+        L.append("| speech, input SNR | " + " | ".join("%s: target dB / background reduction dB" % n
+                                                       for n in names) + " |")
+        L.append("|---|" + "---|" * len(names))
+        for snr, txt in rows_of:
+            its = sel("speech", snr)
+            L.append("| %s | " % txt + " | ".join(
+                "%s / %s" % (cell([i[k + "_target_db"] for i in its if k + "_target_db" in i]),
+                             cell([i[k + "_bg_db"] for i in its if k + "_bg_db" in i], signed=False))
+                for k in ["keep"] + systems) + " |")
+        L += ["", "Target dB: the speech's level change in the output (0: kept whole); "
+              "background reduction: how far below the input's background the rest of the "
+              "output lies (evaluate_separate.parts).", ""]
+    for kind, title in (("clean", "Clean speech in"), ("clean+reverb", "A reverberant voice in (the reference is the reverberant voice)")):
+        its = [i for i in items if i["background"] == kind]
+        if not its:
+            continue
+        key = "clean_speech" if kind == "clean" else "reverb_speech"
+        res[key + "_si_sdr"] = mean_ci([i["keep"] for i in its])[0]
+        res[key + "_si_sdr_min"] = float(min(i["keep"] for i in its))
+        L.append("%s (n %d), SI-SDR of the output: earflow %s dB (min %.1f)" % (
+            title, len(its), cell([i["keep"] for i in its], signed=False), res[key + "_si_sdr_min"])
+            + "".join(", %s %s dB" % (b, cell([i[b] for i in its if b in i], signed=False))
+                      for b in systems) + ".")
+        L.append("")
     L.append("Silent input (2 s of zeros), largest |output sample|: " +
-             ", ".join("%s %.2g" % (k, v) for k, v in sil.items()) + ".")
+             ", ".join("%s %.2g" % (k, v) for k, v in res["silence_max_abs"].items()) + ".")
     L.append("")
-    if any(("limit_%g_i" % lim) in agg.get("speech %+d" % s, {}) for lim in limits for s in SNRS):
+    its = sel("speech")
+    if its and any("limit_%g" % lim in i for i in its for lim in limits):
         L.append("| attenuation limit (speech keep) | " + " | ".join("%+d dB" % s for s in SNRS)
                  + " | mean |")
         L.append("|---|" + "---|" * (len(SNRS) + 1))
-        for lim in limits:
-            vals = [agg["speech %+d" % s].get("limit_%g_i" % lim) for s in SNRS]
-            L.append("| %g dB%s | " % (lim, " (no limit)" if lim >= 100 else "")
-                     + " | ".join(f(v) for v in vals) + " | %s |" % f(mean(vals)))
-        vals = [agg["speech %+d" % s].get("mix_0.5_i") for s in SNRS]
-        L.append("| mix 0.5 (no limit) | " + " | ".join(f(v) for v in vals) + " | %s |" % f(mean(vals)))
+        for key, txt in [("limit_%g" % lim, "%g dB%s" % (lim, " (no limit)" if lim >= 100 else ""))
+                         for lim in limits] + [("mix_0.5", "mix 0.5 (no limit)")]:
+            L.append("| %s | " % txt + " | ".join(cell(imp(sel("speech", s), key)) for s in SNRS)
+                     + " | %s |" % cell(imp(its, key)))
     md = "\n".join(L) + "\n"
     with open(os.path.join(a.out, "table.md"), "w") as fh:
         fh.write(md)
     with open(os.path.join(a.out, "results.json"), "w") as fh:
         json.dump(res, fh, indent=1)
-    print(md)
-    print(json.dumps({k: v for k, v in res.items() if k.startswith(("mean_", "clean_", "silence", "afftdn"))},
-                     indent=1))
-    if a.plots:
-        os.makedirs(a.plots, exist_ok=True)
-        for label, (mix, ref, keep, aff_out, bg) in plot_items.items():
-            panels = [("mixture (0 dB SNR, background: %s)" % bg, mix),
-                      ("reference %s" % label, ref), ("earflow --target %s" % label, keep)]
-            if aff_out is not None:
-                panels.append(("ffmpeg afftdn=%s" % aff, aff_out))
-            spectrogram_plot(os.path.join(a.plots, "spectrogram_%s.png" % label), panels,
-                             "test split, %s target" % label)
+    return md
 
 
 if __name__ == "__main__":

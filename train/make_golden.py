@@ -17,9 +17,9 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import earflow_dsp as dsp  # noqa: E402
-from export import export, write_safetensors  # noqa: E402
-from model import EarflowUNet, init_random_, render  # noqa: E402
+from earflow_train import dsp  # noqa: E402
+from earflow_train.export import export, write_safetensors  # noqa: E402
+from earflow_train.model import EarflowUNet, init_random_, render  # noqa: E402
 
 SR = 48000
 N_SAMPLES = 24000

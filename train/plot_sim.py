@@ -22,11 +22,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from scipy import signal  # noqa: E402
 
-import binsim  # noqa: E402
-import corpus  # noqa: E402
-from acoustics import edc_db, ild_db, itd_gcc_phat, octave_sos, rt60  # noqa: E402
-from binsim import SR, Scene  # noqa: E402
-from hrtf import ITD_FMAX, Hrtf  # noqa: E402
+from earflow_train import binsim  # noqa: E402
+from earflow_train import corpus  # noqa: E402
+from earflow_train.acoustics import edc_db, ild_db, itd_gcc_phat, octave_sos, rt60  # noqa: E402
+from earflow_train.binsim import SR, Scene  # noqa: E402
+from earflow_train.hrtf import ITD_FMAX, Hrtf  # noqa: E402
 
 
 def at(az, el=0.0, r=2.0, c=(0.0, 0.0, 0.0)):

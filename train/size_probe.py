@@ -10,9 +10,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import export  # noqa: E402
+from earflow_train import export  # noqa: E402
 import make_golden  # noqa: E402
-import model as net  # noqa: E402
+from earflow_train import model as net  # noqa: E402
 
 
 def main():

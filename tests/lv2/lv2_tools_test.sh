@@ -57,10 +57,40 @@ EARFLOW_MODEL_DIR=/nonexistent lv2apply -i "$T/tone.wav" -o "$T/dry.wav" urn:ear
 lv2apply -i "$T/silence.wav" -o "$T/sil.wav" urn:earflow:binaural 2>/dev/null &&
     ok "lv2apply on silence" || bad "lv2apply silence"
 
-# lv2file: options, worker; 44.1 kHz stereo input to the stereo separation.
-lv2file -i "$T/tone44.wav" -o "$T/f.wav" -p target:2 -b 333 urn:earflow:separate-stereo >"$T/log" 2>&1 &&
-    [ "$(soxi -r "$T/f.wav")" = 44100 ] && [ "$(soxi -c "$T/f.wav")" = 2 ] &&
-    ok "lv2file separate-stereo at 44.1 kHz, blocks of 333" || bad "lv2file stereo: $(cat "$T/log")"
-lv2file -i "$T/tone.wav" -o "$T/fb.wav" -p azimuth:-90 -p gain:-12 -b 64 urn:earflow:binaural >"$T/log" 2>&1 &&
-    [ "$(soxi -c "$T/fb.wav")" = 2 ] && ok "lv2file binaural" || bad "lv2file binaural: $(cat "$T/log")"
+# lv2file: options, worker. Debian's lv2file 0.95 hands a plugin with a worker a
+# dangling feature (lv2file.c: `schedule_feature` is a local of an if-block that has
+# ended when lilv_plugin_instantiate runs), so its URI is whatever the stack holds and
+# instantiate's strcmp on it crashes in about half the runs (seen here since the
+# 2026-12 machines; valgrind: "uninitialised value" in instantiate). No plugin can
+# guard a garbage pointer. So each case runs under gdb (which also fixes the layout:
+# no address randomization): the host's bug, a SIGSEGV in strcmp <- instantiate <-
+# lilv_plugin_instantiate, is reported and the case skipped; any other crash fails.
+# Without gdb the case runs plainly and any crash fails.
+lv2file_case() {   # NAME CHECK-COMMAND LV2FILE-ARGS...
+    local name=$1 check=$2 rc
+    shift 2
+    if command -v gdb >/dev/null; then
+        gdb -batch -ex run -ex bt --args lv2file "$@" >"$T/log" 2>&1
+        if grep -q "SIGSEGV" "$T/log"; then
+            if grep -A3 "^#0 .*strcmp" "$T/log" | grep -q " instantiate " &&
+                grep -q "lilv_plugin_instantiate" "$T/log"; then
+                echo "ok - $name # SKIP lv2file 0.95's dangling worker feature crashed instantiate's strcmp"
+                return
+            fi
+            rc=139
+        else
+            grep -q "exited normally" "$T/log" && rc=0 || rc=1
+        fi
+    else
+        lv2file "$@" >"$T/log" 2>&1
+        rc=$?
+    fi
+    [ $rc -eq 0 ] && eval "$check" && ok "$name" || bad "$name: rc $rc $(cat "$T/log")"
+}
+# 44.1 kHz stereo input to the stereo separation, blocks of 333
+lv2file_case "lv2file separate-stereo at 44.1 kHz, blocks of 333" \
+    '[ "$(soxi -r "$T/f.wav")" = 44100 ] && [ "$(soxi -c "$T/f.wav")" = 2 ]' \
+    -i "$T/tone44.wav" -o "$T/f.wav" -p target:2 -b 333 urn:earflow:separate-stereo
+lv2file_case "lv2file binaural" '[ "$(soxi -c "$T/fb.wav")" = 2 ]' \
+    -i "$T/tone.wav" -o "$T/fb.wav" -p azimuth:-90 -p gain:-12 -b 64 urn:earflow:binaural
 [ $fails -eq 0 ]

@@ -112,6 +112,8 @@ static int run_aligned(const char *uri, const signal2 *in, int rate, const int *
         memcpy(out->ch[c], raw.ch[c] + latency, sizeof(float) * (size_t)in->n);
     signal_free(&padded);
     signal_free(&raw);
+    if (lv2_host_log(h)[0]) /* what the plugin logged (the scripts may look for it) */
+        printf("# plugin log: %s", lv2_host_log(h));
     lv2_host_free(h);
     return 0;
 }

@@ -9,8 +9,8 @@ sys.path.insert(0, TRAIN)
 
 @pytest.fixture(scope="session")
 def hrtf():
-    import corpus
-    from hrtf import Hrtf
+    from earflow_train import corpus
+    from earflow_train.hrtf import Hrtf
     try:
         path = corpus.sofa_path()
     except FileNotFoundError as e:
@@ -20,5 +20,5 @@ def hrtf():
 
 @pytest.fixture(scope="session")
 def sim(hrtf):
-    import binsim
+    from earflow_train import binsim
     return binsim.Simulator(hrtf)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-import corpus
+from earflow_train import corpus
 
 TINY = ["alsa-utils", "asterisk-core-sounds-en-g722"]
 
@@ -53,7 +53,9 @@ def test_builds_offline_and_idempotent(cache, tmp_path, capsys, monkeypatch):
     assert all(len(v) == 1 for v in groups.values()), groups
     assert groups["alsa:speaker"] == {"test"} and groups["asterisk:Allison"] == {"train"}
     readme = open(os.path.join(out, "README.md")).read()
-    assert "Allison Smith" in readme and "CC-BY-SA-3.0" in readme and "Split rule" in readme
+    assert "Allison Smith" in readme and "CC-BY-SA-3.0" in readme and "SPLIT TABLE" in readme
+    assert {r["speaker"] for r in rows} == {"alsa:speaker", "asterisk:Allison"}
+    assert {r["language"] for r in rows} == {"en"}
     assert os.path.exists(os.path.join(out, "licenses", "alsa-utils.copyright"))
     assert s["minutes"]["speech/test"] > 0 and s["minutes"]["speech/train"] > 0
     out1 = capsys.readouterr().out
@@ -73,7 +75,7 @@ def test_offline_refuses_missing_package(tmp_path):
 def test_g722_decodes_at_its_rate(cache):
     root = corpus.unpack(cache, "asterisk-core-sounds-en-g722",
                          corpus.deb_path(cache, "asterisk-core-sounds-en-g722"))
-    f = corpus.source_files(root, corpus.PACKAGES["asterisk-core-sounds-en-g722"])[0]
+    f = corpus.planned(root, corpus.PACKAGES["asterisk-core-sounds-en-g722"])[0][0]
     x = corpus.decode(f)
     # G.722: 64 kbit/s = 8000 bytes per second -> 6 samples per byte at 48 kHz
     assert abs(len(x) - 6 * os.path.getsize(f)) < 64
@@ -86,19 +88,69 @@ def test_loudness_reference():
     assert corpus.loudness_lufs(np.sin(2 * np.pi * 997 * t)) == pytest.approx(-3.01, abs=0.05)
 
 
-def test_split_rule_keeps_held_out_speakers_out_of_training():
-    assert corpus.split_of("speech", "asterisk:June") == "test"
-    assert corpus.split_of("speech", "asterisk:Allison") == "train"
-    assert corpus.split_of("speech", "alsa:speaker") == "test"
-    for lang in corpus.KLETTRES_TEST:
-        assert corpus.split_of("speech", "klettres:" + lang) == "test"
-    for lang in corpus.KLETTRES_VALID:
-        assert corpus.split_of("speech", "klettres:" + lang) == "valid"
-    assert corpus._klettres_lang("usr/share/klettres/en_GB/alpha/a.ogg") == "klettres:en"
+RESERVED_NAMES = ["asterisk-core-sounds-it-g722", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi",
+                  "asterisk-prompt-it", "hedgewars-data", "sonic-pi-samples", "python3-librosa-data", "librosa"]
+
+
+@pytest.mark.parametrize("name", RESERVED_NAMES)
+def test_reserved_packages_refused_before_any_fetch(name, tmp_path, monkeypatch):
+    def no_process(*a, **k):
+        raise AssertionError("a process ran for a reserved package: %s" % (a,))
+    monkeypatch.setattr(corpus.subprocess, "run", no_process)
+    monkeypatch.setattr(corpus.subprocess, "Popen", no_process)
+    for call in (lambda: corpus.build(str(tmp_path / "c"), str(tmp_path / "o"), ["alsa-utils", name]),
+                 lambda: corpus.main(["--cache", str(tmp_path / "c"), "--out", str(tmp_path / "o"),
+                                      "--packages", "alsa-utils," + name]),
+                 lambda: corpus.fetch(str(tmp_path / "c"), name, offline=False)):
+        with pytest.raises(SystemExit, match="reserved for independent evaluation"):
+            call()
+    assert not (tmp_path / "c").exists() and not (tmp_path / "o").exists()
+
+
+def _kinds(pkg):
+    return {t[0] for t in corpus.PACKAGES[pkg].get("takes", [])}
+
+
+def test_split_table_is_by_package_and_speaker():
+    assert set(corpus.SPLIT) == set(corpus.PACKAGES)
+    assert corpus.SPLIT["libmysofa1"] == "-" and set(corpus.SPLIT.values()) == {"train", "valid", "test", "-"}
+    splits_of = {}
+    for pkg, spec in corpus.PACKAGES.items():
+        for sp in spec.get("speakers", []):
+            splits_of.setdefault(sp, set()).add(corpus.SPLIT[pkg])
+        assert bool(spec.get("speakers")) == ("speech" in _kinds(pkg)), pkg
+    assert all(len(v) == 1 for v in splits_of.values()), splits_of      # a speaker in one split
+    assert splits_of["asterisk:Allison"] == {"train"}
+    assert len(splits_of) >= 60
+    by_split = {s: {sp for sp, v in splits_of.items() if s in v} for s in corpus.SPLITS}
+    assert len(by_split["train"]) >= 0.8 * len(splits_of)               # variety stays in train
+    for split in ("valid", "test"):
+        kinds = set().union(*[_kinds(p) for p, s in corpus.SPLIT.items() if s == split])
+        assert {"speech", "music", "noise"} <= kinds, split
+    assert not any(corpus.refuse_reserved([p]) for p in corpus.PACKAGES)   # none reserved
+
+
+def test_speaker_and_language_labels():
+    ast = corpus._asterisk_voice
+    assert ast("usr/share/asterisk/sounds/en_US_f_Allison/a.g722") == ("asterisk:Allison", "en")
+    assert ast("usr/share/asterisk/sounds/es_MX_f_Allison/a.g722") == ("asterisk:Allison", "es")
+    kt = corpus.PACKAGES["ktuberling-data"]["takes"][0][2]
+    assert kt("usr/share/ktuberling/sounds/sr@ijekavianlatin/eye.ogg") == ("ktuberling:sr", "sr")
+    kl = corpus.PACKAGES["klettres-data"]["takes"][0][2]
+    assert kl("usr/share/klettres/en_GB/alpha/a.ogg") == ("klettres:en_GB", "en")
+    assert corpus._zeroad_voice("zip/audio/voice/latin/civ/civ_female_build_1.ogg") == ("0ad:latin_female", "la")
+    assert corpus._wz_voice("zip/audio/memressp/research/x.ogg") == ("wz2100:console", "en")
+    assert corpus._fillets_voice("cs")("x/sound/bar/cs/bar-m-hi.ogg") == ("fillets-cs:small-fish", "cs")
+    assert corpus._is_voice("zip/audio/voice/greek/x.ogg") and not corpus._is_voice("x/rain.wav")
     stems = {"frantic", "frantic-old", "victory", "victory2", "rybky07", "rybky08"}
     tr = corpus._track("w")
     assert tr("x/frantic-old.ogg", stems) == tr("x/frantic.ogg", stems) == "w:frantic"
-    assert tr("x/victory2.ogg", stems) == "w:victory"
     assert tr("x/rybky07.ogg", stems) != tr("x/rybky08.ogg", stems)
-    sp = corpus.split_music({"w:%d" % i: 1.0 for i in range(40)})
-    assert sum(v == "test" for v in sp.values()) == 4 and sum(v == "valid" for v in sp.values()) == 4
+
+
+def test_midi_songs_are_deterministic_and_varied():
+    a, da = corpus.midi_song(3)
+    assert a == corpus.midi_song(3)[0] and a[:4] == b"MThd" and b"MTrk" in a
+    descr = {corpus.midi_song(i)[1] for i in range(12)}
+    assert len(descr) == 12 and any("drums True" in d for d in descr)
+    assert len({d.split(",")[2] for d in descr}) >= 3                   # several styles

@@ -1,4 +1,4 @@
-"""The binaural evaluator's ILD error (train/evaluate.py ild_err): it must measure a
+"""The binaural evaluator's ILD error (train/evaluate_binaural.py ild_err): it must measure a
 wrong level difference where the target's ILD is measurable, and leave out the cells
 where the 16-bit target holds only its rounding noise (a G.722-like source with
 nothing above 7 kHz), whose ILD is about 0 dB whatever the source's direction."""
@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import evaluate  # noqa: E402
+import evaluate_binaural as evaluate  # noqa: E402
 
 SR = 48000
 

@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-import binsim
-import layout
-import simset
+from earflow_train import binsim
+from earflow_train import layout
+from earflow_train import simset
 
 
 class NoCorpus:

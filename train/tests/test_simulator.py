@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from scipy import signal
 
-import binsim
-from acoustics import itd_gcc_phat, ild_db, rt60
-from binsim import SR, Scene
+from earflow_train import binsim
+from earflow_train.acoustics import itd_gcc_phat, ild_db, rt60
+from earflow_train.binsim import SR, Scene
 
 ITD_FMAX = 1500.0
 

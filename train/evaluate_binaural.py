@@ -1,10 +1,10 @@
 """Evaluate a binaural model on a held-out split, on outputs of the C `earflow render`
 (not the Python twin), beside a DSP HRTF baseline and the mono copy.
 
-    /usr/bin/python3 train/evaluate.py --data train/data/binaural --split testset \
+    /usr/bin/python3 train/evaluate_binaural.py --data train/data/binaural --split testset \
         --model models/binaural.safetensors --out out/eval [--settings default,euler:2:0,...]
 
-Per sequence folder (public binaural layout, train/layout.py):
+Per sequence folder (public binaural layout, train/earflow_train/layout.py):
   * trajectory: tx_positions.txt rows -> `seconds azimuth elevation distance` at the
     row times (layout.Sequence.pose_at; azimuth unwrapped so that the linear
     interpolation of `earflow render --trajectory` never sweeps the wrong way round);
@@ -29,15 +29,15 @@ import sys
 import time
 
 import numpy as np
-from scipy.io import wavfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-import acoustics  # noqa: E402
-import binsim  # noqa: E402
-import layout  # noqa: E402
+from earflow_train import acoustics  # noqa: E402
+from earflow_train import binsim  # noqa: E402
+from earflow_train import audio, flow, layout, losses  # noqa: E402
+from earflow_train.evaluation import model_config, render  # noqa: E402
 
 SR = 48000
 METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db", "ild_all_db"]
@@ -101,7 +101,7 @@ def mrstft(p, g):
 FRAME = 1920        # 40 ms frames for ITD / ILD, hop 20 ms
 FHOP = 960
 ENERGY_DB = 30.0    # a frame (or frame x band) counts when within 30 dB of the file's loudest
-ILD_BANDS = (250, 500, 1000, 2000, 4000, 8000, 16000)   # octave bands (centre Hz)
+ILD_BANDS = losses.OCTAVES   # octave bands (centre Hz), the ILD and coherence losses' too
 
 
 def _frames(x):
@@ -202,12 +202,8 @@ def pool(items):
 # ---------------------------------------------------------------------- systems
 
 
-def read_wav(path):
-    sr, a = wavfile.read(path)
-    if sr != SR:
-        raise ValueError("%s: %d Hz" % (path, sr))
-    a = a.astype(np.float64) * layout._scale(a)
-    return a.T if a.ndim == 2 else a
+def read64(path):
+    return audio.read_wav(path, dtype=np.float64)
 
 
 def write_trajectory(seq, path):
@@ -221,28 +217,14 @@ def write_trajectory(seq, path):
             f.write("%.6f %.4f %.4f %.4f\n" % (t, a, e, max(d, 1e-3)))
 
 
-def render_c(earflow, model, mono, out, traj=None, room=None, setting=None, extra=()):
-    cmd = [earflow, "render", "--model", model, "-i", mono, "-o", out, "--force", "-q",
-           "--format", "float"]
-    if traj:
-        cmd += ["--trajectory", traj]
-    if room:
-        cmd += ["--room", room]
-    if setting:
-        solver, steps, t0 = setting
-        cmd += ["--solver", solver, "--steps", str(steps), "--t0", "%g" % t0]
-    cmd += list(extra)
-    subprocess.run(cmd, check=True)
-
-
 _SIM = None
 
 
 def simulator():
     global _SIM
     if _SIM is None:
-        import corpus
-        from hrtf import Hrtf
+        from earflow_train import corpus
+        from earflow_train.hrtf import Hrtf
         _SIM = binsim.Simulator(Hrtf(corpus.sofa_path()))
     return _SIM
 
@@ -261,7 +243,7 @@ def dsp_render(seq, mono):
 
 
 def add_travel_time(seq, y):
-    """The model renders interaural differences only (train.py --align): the travel
+    """The model renders interaural differences only (train_binaural.py --align): the travel
     time from the source, r/c plus the nearer ear's HRIR onset, is the host's to add,
     as in game-audio binaural renderers. Add it here, per sample along the ground-truth
     trajectory (linear interpolation), so that the model's output lines up with the
@@ -278,36 +260,6 @@ def add_travel_time(seq, y):
     for c in range(y.shape[0]):
         out[c, ok] = np.interp(src[ok], np.arange(n), y[c])
     return out
-
-
-def parse_settings(text, cfg):
-    fl = cfg["flow"]
-    out = []
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if item == "default":
-            out.append((fl["solver"], int(fl["steps"]), float(fl["t0"])))
-        else:
-            s, n, t0 = item.split(":")
-            out.append((s, int(n), float(t0)))
-    seen, uniq = set(), []
-    for s in out:
-        if s not in seen:
-            seen.add(s)
-            uniq.append(s)
-    return uniq
-
-
-def model_config(path):
-    from export import read_safetensors
-    _, meta = read_safetensors(path)
-    return json.loads(meta["earflow"])
-
-
-def sname(s):
-    return "%s %d step%s t0 %g" % (s[0], s[1], "" if s[1] == 1 else "s", s[2])
 
 
 # ---------------------------------------------------------------------- tables
@@ -350,21 +302,21 @@ def plots(a, cfg, seqs, outdir, earflow):
             pick = s
             break
     pick = pick or seqs[0]
-    mono = read_wav(os.path.join(pick.folder, "mono.wav"))
+    mono = read64(os.path.join(pick.folder, "mono.wav"))
     e = np.convolve(mono ** 2, np.ones(4800), "valid")
     st = int(np.argmax(e)) // 2
     st = max(0, min(st, len(mono) - 2 * SR))
     x = mono[st:st + 2 * SR]
     x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
     src = os.path.join(tmp, "sweep_src.wav")
-    wavfile.write(src, SR, x.astype(np.float32))
+    audio.write_wav(src, x)
     azs = np.arange(-180, 181, 15)
     res = {"model": ([], []), "truth": ([], [])}
     for az in azs:
         o = os.path.join(tmp, "sweep_%d.wav" % az)
-        render_c(earflow, a.model, src, o, room="anechoic",
-                 extra=["--azimuth", str(az), "--elevation", "0", "--distance", "1.5"])
-        pm = read_wav(o)
+        render(earflow, a.model, src, o,
+               extra=["--room", "anechoic", "--azimuth", str(az), "--elevation", "0", "--distance", "1.5"])
+        pm = read64(o)
         rad = np.radians(az)
         scene = binsim.Scene("anechoic", src=(1.5 * np.cos(rad), 1.5 * np.sin(rad), 0.0))
         gt, _ = simulator().direct(x.astype(np.float32), scene)
@@ -405,11 +357,11 @@ def plots(a, cfg, seqs, outdir, earflow):
              "model": os.path.join(a.out, "renders", "model_default", name + ".wav"),
              "DSP": os.path.join(a.out, "renders", "dsp", name + ".wav")}
     sig = {}
-    m = read_wav(os.path.join(ex, "mono.wav"))
+    m = read64(os.path.join(ex, "mono.wav"))
     sig["mono copy"] = np.stack([m, m])
     for k, p in files.items():
         if p and os.path.exists(p):
-            sig[k] = read_wav(p)
+            sig[k] = read64(p)
     keys = [k for k in ("mono copy", "target", "model", "DSP") if k in sig]
     fig, ax = plt.subplots(len(keys), 2, figsize=(10, 2.0 * len(keys)), sharex=True, sharey=True)
     ax = np.atleast_2d(ax)
@@ -455,8 +407,8 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t_start = time.time()
     cfg = model_config(a.model)
-    settings = parse_settings(a.settings, cfg)
-    default = parse_settings("default", cfg)[0]
+    settings = flow.parse_schedules(a.settings, cfg["flow"])
+    default = flow.parse_schedules("default", cfg["flow"])[0]
     dirs = layout.find_sequences(os.path.join(a.data, a.split))
     if a.limit:
         dirs = dirs[:a.limit]
@@ -468,7 +420,7 @@ def main(argv=None):
     rdir = os.path.join(a.out, "renders")
     systems = {}
     for s in ([] if a.baselines_only else settings):
-        label = "model, %s%s" % (sname(s), " (default)" if s == default else "")
+        label = "model, %s%s" % (flow.schedule_name(s), " (default)" if s == default else "")
         key = "model_default" if s == default else "model_%s_%d_%g" % s
         systems[label] = ("model", s, key)
     if not a.no_baselines:
@@ -477,9 +429,9 @@ def main(argv=None):
     per = {k: {} for k in systems}
     for i, seq in enumerate(seqs):
         name = os.path.basename(seq.folder)
-        gt = read_wav(os.path.join(seq.folder, "binaural.wav"))
+        gt = read64(os.path.join(seq.folder, "binaural.wav"))
         mono_path = os.path.join(seq.folder, "mono.wav")
-        mono = read_wav(mono_path)
+        mono = read64(mono_path)
         traj = os.path.join(a.out, "work", name + ".traj")
         os.makedirs(os.path.dirname(traj), exist_ok=True)
         write_trajectory(seq, traj)
@@ -494,18 +446,18 @@ def main(argv=None):
             if kind == "model":
                 o = os.path.join(rdir, key, name + ".wav")
                 os.makedirs(os.path.dirname(o), exist_ok=True)
-                render_c(a.earflow, a.model, mono_path, o, traj, seq.room, s)
-                y = read_wav(o)
+                render(a.earflow, a.model, mono_path, o, s, ["--trajectory", traj, "--room", seq.room])
+                y = read64(o)
                 if not a.no_travel_time:
                     y = add_travel_time(seq, y)
             elif kind == "dsp":
                 o = os.path.join(rdir, key, name + ".wav")
                 if os.path.exists(o):
-                    y = read_wav(o)
+                    y = read64(o)
                 else:
                     y = dsp_render(seq, mono)
                     os.makedirs(os.path.dirname(o), exist_ok=True)
-                    wavfile.write(o, SR, y.T.astype(np.float32))
+                    audio.write_wav(o, y)
             else:
                 y = np.stack([mono, mono])
             met = all_metrics(y, gt)

@@ -26,7 +26,8 @@ import json
 import os
 
 import numpy as np
-from scipy.io import wavfile
+
+from . import audio
 
 SR = 48000
 ROW_HZ = 120
@@ -48,10 +49,6 @@ def file_to_sph(xyz):
     return az, el, np.sqrt(x * x + y * y + z * z)
 
 
-def _to_pcm16(x):
-    return np.clip(np.round(np.asarray(x, dtype=np.float64) * 32767), -32768, 32767).astype(np.int16)
-
-
 def write_sequence(folder, mono, binaural, rel_rows, room, meta=None):
     """Write one sequence. mono [T], binaural [2, T] (floats in [-1, 1]), rel_rows
     [T/400, 3] head-frame source positions (x fwd, y LEFT, z up) at samples 400*r.
@@ -61,8 +58,8 @@ def write_sequence(folder, mono, binaural, rel_rows, room, meta=None):
         raise ValueError("sequence shapes: mono %d, binaural %s, rows %d" % (T, binaural.shape, len(rel_rows)))
     tmp = folder.rstrip("/") + ".tmp"
     os.makedirs(tmp, exist_ok=True)
-    wavfile.write(os.path.join(tmp, "mono.wav"), SR, _to_pcm16(mono))
-    wavfile.write(os.path.join(tmp, "binaural.wav"), SR, _to_pcm16(np.asarray(binaural).T))
+    audio.write_wav(os.path.join(tmp, "mono.wav"), mono, pcm=True)
+    audio.write_wav(os.path.join(tmp, "binaural.wav"), binaural, pcm=True)
     xyz = head_to_file(rel_rows)
     rows = np.concatenate([xyz, np.tile([0.0, 0.0, 0.0, 1.0], (len(xyz), 1))], axis=1)
     np.savetxt(os.path.join(tmp, "tx_positions.txt"), rows, fmt="%.6f")
@@ -77,30 +74,15 @@ def write_sequence(folder, mono, binaural, rel_rows, room, meta=None):
     os.replace(tmp, folder)
 
 
-def _read_wav(path):
-    sr, a = wavfile.read(path, mmap=True)
-    if sr != SR:
-        raise ValueError("%s: %d Hz, the layout is 48 kHz" % (path, sr))
-    return a
-
-
-def _scale(a):
-    if a.dtype == np.int16:
-        return 1.0 / 32768
-    if a.dtype == np.int32:
-        return 1.0 / 2147483648
-    return 1.0
-
-
 class Sequence:
     """One sequence folder, memory-mapped."""
 
     def __init__(self, folder, rooms=None, default_room=None, strict=True):
-        from binsim import ROOMS
+        from .binsim import ROOMS
         rooms = tuple(rooms or ROOMS)
         self.folder = folder
-        self.mono = _read_wav(os.path.join(folder, "mono.wav"))
-        self.binaural = _read_wav(os.path.join(folder, "binaural.wav"))
+        self.mono = audio.read_raw(os.path.join(folder, "mono.wav"), mmap=True)
+        self.binaural = audio.read_raw(os.path.join(folder, "binaural.wav"), mmap=True)
         if self.mono.ndim != 1:
             raise ValueError("%s/mono.wav: %d channels, expected 1" % (folder, self.mono.shape[1]))
         if self.binaural.ndim != 2 or self.binaural.shape[1] != 2:
@@ -138,8 +120,8 @@ class Sequence:
         last sample of each hop, when the runtime applies controls)."""
         if start < 0 or start + length > self.length:
             raise IndexError("crop [%d, %d) outside %d samples" % (start, start + length, self.length))
-        mono = np.asarray(self.mono[start:start + length], dtype=np.float32) * _scale(self.mono)
-        bi = np.asarray(self.binaural[start:start + length], dtype=np.float32).T * _scale(self.binaural)
+        mono = np.asarray(self.mono[start:start + length], dtype=np.float32) * audio.scale(self.mono)
+        bi = np.asarray(self.binaural[start:start + length], dtype=np.float32).T * audio.scale(self.binaural)
         if frame_hop is None:
             at = np.arange(start, start + length)
         else:
@@ -188,13 +170,24 @@ class BinauralDataset:
     def __len__(self):
         return self.items
 
-    def __getitem__(self, i):
+    def locate(self, i):
+        """(sequence, start sample) of item i of this epoch."""
         rng = np.random.default_rng((self.seed, self.epoch, i))
         u = rng.uniform(0, self.cum[-1])
         k = int(np.searchsorted(self.cum, u, side="right"))
         k = min(k, len(self.seqs) - 1)
-        start = int(u - (self.cum[k - 1] if k else 0.0))
-        return self.seqs[k].crop(start, self.segment, self.frame_hop)
+        return self.seqs[k], int(u - (self.cum[k - 1] if k else 0.0))
+
+    def __getitem__(self, i):
+        seq, start = self.locate(i)
+        return seq.crop(start, self.segment, self.frame_hop)
+
+    def keep_rooms(self, names):
+        """Keep only the sequences recorded in these rooms (e.g. a curriculum)."""
+        self.seqs = [q for q in self.seqs if q.room in names]
+        if not self.seqs:
+            raise ValueError("no sequence in rooms %s" % ", ".join(names))
+        self.cum = np.cumsum([q.length - self.segment + 1 for q in self.seqs]).astype(np.float64)
 
     def torch(self):
         """A torch.utils.data.Dataset view (torch imported only here)."""

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as Fn
 
-import earflow_dsp as dsp
+from . import dsp, flow
 
 C_COND = 1
 
@@ -232,12 +232,6 @@ def init_random_(model, seed, weight_gain=1.0, bias_std=0.1, out_gain=1.0, freq_
 # ------------------------------------------------------------------- the solver
 
 
-def schedule(solver, steps, t0):
-    """Step start times t_i = t0 + (1 - t0) i / N and step h = (1 - t0) / N (double)."""
-    h = (1.0 - t0) / steps
-    return [t0 + (1.0 - t0) * i / steps for i in range(steps)], h
-
-
 def _as_t(a):
     return a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a), dtype=torch.float32)
 
@@ -259,24 +253,13 @@ def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=N
         z = torch.cat([cond] * model.c_out, dim=0)
     else:                                                       # conditioning.prior
         z = _as_t(prior).float()
-    x = z + torch.tensor(sigma, dtype=torch.float32) * eps
+    x = flow.start(z, torch.tensor(sigma, dtype=torch.float32), eps)
     pb = None if prior is None else z[None]
-    ts, h = schedule(solver, steps, t0)
-    h32 = torch.tensor(h, dtype=torch.float32)
-    half = torch.tensor(h / 2.0, dtype=torch.float32)
 
-    def U(state, t):
-        return model.velocity(state[None], cond[None], torch.tensor([t], dtype=torch.float32), c,
-                              pb)[0]
+    def U(state, t, k):
+        return model.velocity(state, cond[None], torch.tensor([t], dtype=torch.float32), c, pb)
 
-    for ti in ts:
-        if solver == "euler":
-            x = x + h32 * U(x, ti)
-        elif solver == "midpoint":
-            xm = x + half * U(x, ti)
-            x = x + h32 * U(xm, ti + h / 2.0)
-        else:
-            raise ValueError("unknown solver %r" % (solver,))
+    x = flow.solve(U, x[None], solver, steps, t0)[0]
     return x
 
 

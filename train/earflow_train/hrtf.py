@@ -80,7 +80,7 @@ class Hrtf:
         # measured ITD (GCC-PHAT below ITD_FMAX of the measured pair). The min-phase
         # pair has an ITD of its own (tau_mp, from excess-phase parts it lost), so
         # onset_R - onset_L = tau_meas - tau_mp; the mean of the two onsets is kept.
-        from acoustics import itd_gcc_phat
+        from .acoustics import itd_gcc_phat
         pair = ir48[:, :, :MP_TAPS * 2]
         tau_meas = itd_gcc_phat(pair[:, 0], pair[:, 1], fmax=ITD_FMAX) * SR
         mp2 = mp.reshape(M, 2, -1)

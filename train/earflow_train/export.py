@@ -1,0 +1,160 @@
+"""safetensors writer/reader (by hand) and the earflow model exporter (spec section 6).
+
+File layout: 8-byte little-endian header length n, n bytes of JSON (padded with
+spaces so that 8 + n is a multiple of 8), then the tensor data: F32, little-endian,
+C order, contiguous, in the header's insertion order, no gaps.
+"""
+
+import argparse
+import json
+import os
+import struct
+
+import numpy as np
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """tensors: ordered dict name -> array (stored as float32 in the given order);
+    metadata: dict of str -> str, stored as "__metadata__"."""
+    header = {}
+    if metadata:
+        for k, v in metadata.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError("metadata must be str -> str")
+        header["__metadata__"] = dict(metadata)
+    blobs = []
+    offset = 0
+    for name, arr in tensors.items():
+        if name == "__metadata__":
+            raise ValueError("reserved tensor name")
+        a = np.ascontiguousarray(np.asarray(arr, dtype="<f4"))
+        data = a.tobytes(order="C")
+        header[name] = {"dtype": "F32", "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    pad = (-(8 + len(hjson))) % 8
+    hjson += b" " * pad
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(hjson)))
+        f.write(hjson)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    """Returns (dict name -> float32 numpy array in file order, metadata dict).
+    Checks the invariants of spec section 6 (F32, in-bounds, no overlap, exact cover)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 8:
+        raise ValueError("file too short")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if 8 + n > len(raw):
+        raise ValueError("header length out of range")
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    meta = header.pop("__metadata__", {}) or {}
+    spans = []
+    out = {}
+    for name, info in header.items():
+        if info["dtype"] != "F32":
+            raise ValueError("%s: dtype %s" % (name, info["dtype"]))
+        b, e = info["data_offsets"]
+        count = int(np.prod(info["shape"])) if info["shape"] else 1
+        if not (0 <= b <= e <= len(data)) or e - b != 4 * count:
+            raise ValueError("%s: bad offsets" % name)
+        spans.append((b, e))
+        out[name] = np.frombuffer(data[b:e], dtype="<f4").reshape(info["shape"]).copy()
+    spans.sort()
+    pos = 0
+    for b, e in spans:
+        if b != pos:
+            raise ValueError("tensor data has gaps or overlaps")
+        pos = e
+    if pos != len(data):
+        raise ValueError("tensor data does not cover the data section exactly")
+    return out, meta
+
+
+def export(model, config, path, provenance=None):
+    """Write the model file: state_dict tensors (state_dict order) + metadata
+    {"earflow": json.dumps(config with provenance)}."""
+    cfg = dict(config)
+    if provenance is not None:
+        cfg["provenance"] = dict(provenance)
+    tensors = {}
+    for name, t in model.state_dict().items():
+        tensors[name] = t.detach().cpu().float().numpy()
+    write_safetensors(path, tensors, {"earflow": json.dumps(cfg)})
+    return path
+
+
+ARCH_DEFAULTS = {"freq_emb": False, "head": "velocity"}   # keys older model files leave out
+
+
+def init_state(path, cfg, device, cond_keys):
+    """Weights for training's --init: a training checkpoint (.pt) or an exported model
+    file (.safetensors: fine-tune a shipped model). A model file must match the run of
+    config `cfg` in kind, STFT, network shape and the conditioning keys `cond_keys`;
+    otherwise SystemExit naming the field. Returns a state_dict on `device`."""
+    import torch
+    if not path.endswith(".safetensors"):
+        return torch.load(path, map_location=device)["state_dict"]
+    tensors, meta = read_safetensors(path)
+    src = json.loads(meta["earflow"])
+    for key in ("kind", "n_fft", "hop", "sample_rate"):
+        if src.get(key) != cfg.get(key):
+            raise SystemExit("--init %s: %s is %r, this run's is %r" % (path, key, src.get(key), cfg.get(key)))
+    for key in ("widths", "kt", "groups", "emb_dim", "fourier_dim", "dil_enc", "dil_mid", "dil_dec",
+                "freq_emb", "head"):
+        have = src["arch"].get(key, ARCH_DEFAULTS.get(key))
+        want = cfg["arch"].get(key, ARCH_DEFAULTS.get(key))
+        if have != want:
+            raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
+                             % (path, key, have, want))
+    for key in cond_keys:
+        if src["conditioning"].get(key) != cfg["conditioning"].get(key):
+            raise SystemExit("--init %s: conditioning.%s is %r, this run's is %r"
+                             % (path, key, src["conditioning"].get(key), cfg["conditioning"].get(key)))
+    return {k: torch.from_numpy(v.copy()).to(device) for k, v in tensors.items()}
+
+
+def load_model(path):
+    """Read a model file back into an EarflowUNet (eval mode). Returns (model, config)."""
+    import torch
+    from .model import EarflowUNet
+
+    tensors, meta = read_safetensors(path)
+    config = json.loads(meta["earflow"])
+    model = EarflowUNet(config)
+    sd = model.state_dict()
+    if set(sd.keys()) != set(tensors.keys()):
+        raise ValueError("tensor names differ from the model's state_dict: %s" %
+                         sorted(set(sd.keys()) ^ set(tensors.keys())))
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+    model.eval()
+    return model, config
+
+
+def main():
+    ap = argparse.ArgumentParser(description="export an earflow checkpoint to safetensors")
+    ap.add_argument("--checkpoint", required=True,
+                    help="torch.save'd dict with 'config' and 'state_dict'")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    import torch
+    from .model import EarflowUNet
+
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    config = ck["config"]
+    model = EarflowUNet(config)
+    model.load_state_dict(ck["state_dict"])
+    export(model, config, args.out, ck.get("provenance", config.get("provenance")))
+
+
+if __name__ == "__main__":
+    main()

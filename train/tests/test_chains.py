@@ -1,0 +1,170 @@
+"""The CI chain of each model kind on a tiny configuration, through the real scripts:
+tiny data -> train a few steps (a real flow: sigma > 0, t sampled, the anchor) ->
+resume -> export -> the C `earflow render` -> the evaluator. Also: --init from the
+exported file loads its weights (at lr 0 the export is bit-identical), another
+network shape is refused naming the field, and provenance names repository-relative
+paths only. Needs python3-torch, the built program (EARFLOW) and, for separation,
+the package cache that .ci/run fetches."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from earflow_train import corpus, layout, simset
+from earflow_train.export import read_safetensors
+
+torch = pytest.importorskip("torch")
+
+TRAIN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(TRAIN)
+EARFLOW = os.environ.get("EARFLOW", os.path.join(ROOT, "build", "host", "earflow"))
+TINY_PACKAGES = ["alsa-utils", "asterisk-core-sounds-en-g722"]
+FLOW = ["--sigma", "0.3", "--t-sampling", "mix", "--anchor-weight", "0.5"]
+
+
+class NoCorpus:
+    def has(self, split, kind):
+        return False
+
+
+def run(args, ok=True):
+    r = subprocess.run([sys.executable] + args, cwd=ROOT, capture_output=True, text=True)
+    if ok:
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return r
+
+
+def log_of(run_dir):
+    return [json.loads(line) for line in open(os.path.join(run_dir, "log.jsonl"))]
+
+
+def config_of(path):
+    return json.loads(read_safetensors(path)[1]["earflow"])
+
+
+def check_init_and_refusal(cmd, run_dir, model, tmp_path):
+    """--init from the exported file at lr 0: the new export equals it bit for bit;
+    --widths 8,24 is refused, naming arch.widths."""
+    tune, tuned = str(tmp_path / "tune"), str(tmp_path / "tuned.safetensors")
+    tcmd = [w if w != run_dir else tune for w in cmd]
+    run(tcmd + ["--init", model, "--lr", "0", "--steps", "1", "--export", tuned])
+    a, _ = read_safetensors(model)
+    b, _ = read_safetensors(tuned)
+    assert sorted(a) == sorted(b) and all((a[k] == b[k]).all() for k in a), "--init did not load the weights"
+    stages = config_of(tuned)["provenance"]["stages"]
+    assert len(stages) == 2 and "--init" in stages[1]["command"]
+    bad = [w if w != "8,16" else "8,24" for w in tcmd]
+    bad[bad.index(tune)] = str(tmp_path / "bad")
+    r = run(bad + ["--init", model], ok=False)
+    assert r.returncode != 0 and "arch.widths" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def check_provenance(model, tmp_path):
+    prov = json.dumps(config_of(model)["provenance"])
+    assert str(tmp_path) not in prov and ROOT not in prov, prov
+
+
+def test_binaural_chain(sim, tmp_path):
+    if not os.path.exists(EARFLOW):
+        pytest.skip("earflow not built at %s" % EARFLOW)
+    data = str(tmp_path / "data")
+    for split, n in (("train", 4), ("valid", 2), ("test", 4)):
+        for i in range(n):
+            x, y, rel, room, info = simset.make_sequence(sim, NoCorpus(), split, 3, i, 2.0)
+            layout.write_sequence(os.path.join(data, simset.SPLIT_DIRS[split], "seq%06d" % i),
+                                  x, y, rel, room, info)
+    runs = str(tmp_path / "run")
+    cmd = ["train/train_binaural.py", "--data", data, "--run", runs, "--widths", "8,16", "--emb-dim", "16",
+           "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2", "--log-every", "2",
+           "--val-every", "4", "--save-every", "2", "--seed", "5", "--out-gain", "--ild-weight", "0.002",
+           "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
+    run(cmd + ["--steps", "4"])
+    log = log_of(runs)
+    assert [r["step"] for r in log] == [2, 4]
+    val = log[-1]["valid"]
+    assert set(val) == {"euler:1:0", "midpoint:1:0", "midpoint:2:0"}
+    assert all(np.isfinite(v) for s in val.values() for v in s.values())
+    assert np.isfinite(log[-1]["train_anchor"]) and np.isfinite(log[-1]["train_coherence"])
+    model = str(tmp_path / "tiny.safetensors")
+    out = run(cmd + ["--steps", "6", "--export", model]).stdout
+    assert "resumed" in out and log_of(runs)[-1]["step"] == 6
+    cfg = config_of(model)
+    assert cfg["flow"] == {"sigma": 0.3, "solver": "midpoint", "steps": 1, "t0": 0.0}
+    assert cfg["arch"]["dil_dec"] == list(reversed(cfg["arch"]["dil_enc"]))
+    assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
+    assert max(abs(float(f)) for f in read_safetensors(model)[0]["emb.t_freqs"]) > 0
+    check_provenance(model, tmp_path)
+    info = subprocess.run([EARFLOW, "info", model], capture_output=True, text=True)
+    assert info.returncode == 0, info.stderr
+    check_init_and_refusal(cmd, runs, model, tmp_path)
+    ev = str(tmp_path / "eval")
+    run(["train/evaluate_binaural.py", "--data", data, "--split", "testset", "--model", model,
+         "--earflow", EARFLOW, "--out", ev, "--settings", "default,euler:1:0", "--plots"])
+    table = open(os.path.join(ev, "table.md")).read()
+    assert "DSP HRTF" in table and "mono copy" in table and "| all |" in table
+    res = json.load(open(os.path.join(ev, "results.json")))["results"]
+    for name, rooms in res.items():
+        for room, m in rooms.items():
+            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db", "ild_all_db"):
+                assert np.isfinite(m[k]), (name, room, k)
+    for png in ("itd_ild_vs_azimuth.png", "spectrograms.png"):
+        assert os.path.getsize(os.path.join(ev, png)) > 1000
+
+
+def test_separation_chain(tmp_path):
+    if not os.path.exists(EARFLOW):
+        pytest.skip("earflow not built at %s" % EARFLOW)
+    cache = os.path.join(TRAIN, "cache")
+    missing = [p for p in TINY_PACKAGES if corpus.deb_path(cache, p) is None]
+    assert not missing, ("the package cache lacks %s: run `/usr/bin/python3 train/corpus.py --fetch-only "
+                         "--packages alsa-utils,asterisk-core-sounds-en-g722,libmysofa1` (.ci/run does)" % missing)
+    cdir = str(tmp_path / "corpus")
+    corpus.build(cache, cdir, TINY_PACKAGES, offline=True, max_files=40)
+    runs = str(tmp_path / "run")
+    cmd = ["train/train_separate.py", "--corpus", cdir, "--run", runs, "--widths", "8,16", "--dil-mid", "2",
+           "--batch", "4", "--segment", "0.5", "--valid-split", "test", "--val-count", "1", "--log-every", "3",
+           "--val-every", "6", "--save-every", "3", "--n-fft", "512", "--hop", "256",
+           "--mrstft-weight", "0.1"] + FLOW
+    run(cmd + ["--steps", "6", "--max-minutes", "5"])
+    run(cmd + ["--steps", "12"])
+    model = str(tmp_path / "sep.safetensors")
+    out = run(cmd + ["--steps", "12", "--export", model]).stdout
+    assert "resumed" in out and "exported" in out
+    log = log_of(runs)
+    assert [r["step"] for r in log] == [3, 6, 9, 12]
+    assert all(np.isfinite(r["train_total"]) for r in log)
+    assert "speech" in log[-1]["valid"]["midpoint:2:0"]
+    check_provenance(model, tmp_path)
+    check_init_and_refusal(cmd, runs, model, tmp_path)
+    ev = str(tmp_path / "eval")
+    run(["train/evaluate_separate.py", "--corpus", cdir, "--model", model, "--earflow", EARFLOW,
+         "--out", ev, "--count", "1", "--seconds", "1.5", "--labels", "speech,noise",
+         "--afftdn", "nr=12:nf=-50", "--speex", "15", "--limits", "0,100",
+         "--settings", "default,midpoint:1:0"])
+    res = json.load(open(os.path.join(ev, "results.json")))
+    assert np.isfinite(res["mean_keep_i_speech"]) and np.isfinite(res["mean_afftdn_i_speech"])
+    if "speex" in res["baselines"]:  # tests/baselines/speex_denoise is built with libspeexdsp
+        assert np.isfinite(res["mean_speex_i_speech"])
+    assert np.isfinite(res["reverb_speech_si_sdr"]) and np.isfinite(res["clean_speech_si_sdr"])
+    assert all(np.isfinite(v) for v in res["silence_max_abs"].values())
+    assert "| speech | mean |" in open(os.path.join(ev, "table.md")).read()
+    assert "| midpoint:1:0 | 2 |" in open(os.path.join(ev, "schedules.md")).read()
+
+
+def test_deterministic_batches(tmp_path, sim):
+    """The same seed gives the same losses (noise and t included); another seed not."""
+    data = str(tmp_path / "data")
+    for i in range(2):
+        x, y, rel, room, info = simset.make_sequence(sim, NoCorpus(), "train", 4, i, 1.0)
+        layout.write_sequence(os.path.join(data, "trainset", "seq%06d" % i), x, y, rel, room, info)
+    outs = []
+    for k, seed in enumerate((9, 9, 10)):
+        runs = str(tmp_path / ("r%d" % k))
+        run(["train/train_binaural.py", "--data", data, "--run", runs, "--widths", "8,16", "--emb-dim", "16",
+             "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--steps", "2", "--log-every", "1",
+             "--seed", str(seed)] + FLOW)
+        outs.append([r["train_total"] for r in log_of(runs)])
+    assert outs[0] == outs[1] and outs[0] != outs[2]

@@ -1,0 +1,121 @@
+"""Mixtures (earflow_train/mixtures.py) on a small synthetic corpus: determinism,
+augmentation, speaker balance and that babble stays within the pool's speakers."""
+import csv
+import os
+
+import numpy as np
+import pytest
+
+from earflow_train import mixtures as mx
+
+SR = mx.SR
+# speaker -> (split, seconds of speech); A has 16x the minutes of B
+SPEAKERS = {"A": ("train", 32.0), "B": ("train", 2.0), "C": ("train", 4.0), "D": ("valid", 3.0)}
+N = SR // 2
+
+
+def _voice(rng, seconds, f0):
+    """A buzzy 'voice' (harmonics of f0 plus noise) in 1 s utterances."""
+    t = np.arange(int(SR * seconds)) / SR
+    x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 30)) + 0.3 * rng.randn(len(t))
+    return 0.1 * x / np.max(np.abs(x))
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    rng = np.random.RandomState(0)
+    rows = []
+
+    def add(kind, split, name, x, speaker=""):
+        path = "audio/%s/%s.wav" % (kind, name)
+        os.makedirs(os.path.dirname(d / path), exist_ok=True)
+        mx.write_wav(str(d / path), x.astype(np.float32))
+        rows.append(dict(path=path, kind=kind, split=split, group=speaker or name, speaker=speaker))
+    for i, (sp, (split, secs)) in enumerate(SPEAKERS.items()):
+        for j in range(int(secs)):
+            add("speech", split, "%s%02d" % (sp, j), _voice(rng, 1.0, 100 + 40 * i), sp)
+    for split in ("train", "valid"):
+        add("music", split, "m_" + split, _voice(rng, 2.0, 220))
+        add("noise", split, "n_" + split, 0.05 * rng.randn(SR))
+    with open(d / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return str(d)
+
+
+@pytest.fixture(scope="module")
+def pool(corpus_dir):
+    return mx.Pool(corpus_dir, "train")
+
+
+def test_deterministic_by_seed_with_augmentation(pool):
+    a = mx.batch(pool, 6, N, np.random.RandomState(5), augment=True)
+    b = mx.batch(pool, 6, N, np.random.RandomState(5), augment=True)
+    c = mx.batch(pool, 6, N, np.random.RandomState(6), augment=True)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0], c[0])
+
+
+def _mixtures(pool, count, seed=1, **kw):
+    rng = np.random.RandomState(seed)
+    return [mx.make_mixture(pool, N, rng, augment=True, **kw) for _ in range(count)]
+
+
+def test_band_limits_remove_energy_and_levels_in_range(pool):
+    ms = _mixtures(pool, 40)
+    lows = [m for m in ms if m["channel"]["lowpass"]]
+    highs = [m for m in ms if m["channel"]["highpass"]]
+    assert len(lows) >= 8 and len(highs) >= 4 and any(m["channel"]["tilt"] for m in ms)
+    f = np.fft.rfftfreq(N, 1.0 / SR)
+    for m in lows + highs:
+        p = np.abs(np.fft.rfft(m["mix"])) ** 2
+        lp, hp = m["channel"]["lowpass"], m["channel"]["highpass"]
+        if lp:
+            assert 4000 <= lp <= 20000 and p[f > lp].sum() < 1e-9 * p.sum()
+        if hp:
+            assert 50 <= hp <= 300 and p[f < 0.5 * hp].sum() < 1e-9 * p.sum()
+    for m in ms:
+        assert mx.AUG_LEVELS[0] - 0.01 <= m["level_db"] <= mx.AUG_LEVELS[1] + 0.01
+        assert np.max(np.abs(m["mix"])) <= 0.981
+        assert np.all(np.isfinite(m["mix"])) and m["mix"].dtype == np.float32
+
+
+def test_augmentation_off_is_the_old_channel(pool):
+    rng = np.random.RandomState(2)
+    for _ in range(10):
+        m = mx.make_mixture(pool, N, rng)
+        assert m["channel"] is None and -55.01 <= m["level_db"] <= -11.99
+
+
+def test_speed_perturbation_resamples():
+    x = np.sin(2 * np.pi * 1000 * np.arange(mx._need(SR, 1.1)) / SR)
+    y = mx._resample(x, SR, 1.1)
+    assert len(y) == SR and np.argmax(np.abs(np.fft.rfft(y))) == 1100
+
+
+def test_speakers_balanced_by_minutes_not_files(pool):
+    assert pool.groups == ["A", "B", "C"]          # the train split only: D is valid
+    p = dict(zip(pool.groups, pool.speaker_p(pool.groups)))
+    assert p["A"] / p["B"] == pytest.approx(4.0, rel=0.01)   # sqrt(16), not 16
+    rng = np.random.RandomState(3)
+    got = [mx.speech_piece(pool, SR // 10, rng)[1] for _ in range(600)]
+    assert 0.45 < got.count("A") / 600 < 0.70 and got.count("B") > 50
+
+
+def test_babble_and_backgrounds_come_from_the_pool(corpus_dir, pool):
+    vpool = mx.Pool(corpus_dir, "valid")
+    assert vpool.groups == ["D"] and len(vpool.noise) == 1 and len(pool.noise) == 1
+    rng = np.random.RandomState(4)
+    kinds = set()
+    for _ in range(60):
+        y, kind = mx.background_noise(pool, N, rng, "A", p_real_noise=0.3)
+        kinds.add(kind)
+        assert y.shape == (N,) and np.all(np.isfinite(y))
+    assert {"recorded", "babble"} <= kinds
+    # a recorded background is a piece of the split's own noise file
+    y, kind = mx.background_noise(vpool, N, rng, "D", p_real_noise=1.0)
+    src = vpool.noise[0].astype(np.float32) / 32768.0
+    assert kind == "recorded" and np.abs(y[:100, None] - src[None, :]).min(axis=1).max() < 1e-6
