@@ -1,5 +1,6 @@
-#include "ef_error.h"
+#include "earflow.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 void ef_error_set(ef_error *err, const char *fmt, ...)

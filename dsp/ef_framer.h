@@ -9,7 +9,7 @@
 #ifndef EF_FRAMER_H
 #define EF_FRAMER_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #define EF_FRAMER_MAX_CHANNELS 8
 

@@ -11,7 +11,7 @@
 #ifndef EF_OUTPUT_STAGE_H
 #define EF_OUTPUT_STAGE_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stddef.h>
 

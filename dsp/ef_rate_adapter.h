@@ -17,7 +17,7 @@
 #ifndef EF_RATE_ADAPTER_H
 #define EF_RATE_ADAPTER_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 typedef struct ef_rate_adapter ef_rate_adapter;
 

@@ -15,7 +15,7 @@
 #ifndef EF_STFT_H
 #define EF_STFT_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 typedef struct ef_stft_analyzer ef_stft_analyzer;
 typedef struct ef_stft_synthesizer ef_stft_synthesizer;

@@ -429,6 +429,25 @@ const char *ef_model_label_name(const ef_model *model, int i)
     return i >= 0 && i < model->n_labels ? model->labels[i] : NULL;
 }
 
+/* The one lookup of a name among a model's rooms or labels. */
+static int find_name(const char (*names)[EF_NAME_LEN], int n, const char *name)
+{
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int ef_model_find_room(const ef_model *model, const char *name)
+{
+    return find_name(model->rooms, model->n_rooms, name);
+}
+
+int ef_model_find_label(const ef_model *model, const char *name)
+{
+    return find_name(model->labels, model->n_labels, name);
+}
+
 int ef_model_label_trained(const ef_model *model, int i)
 {
     return i >= 0 && i < model->n_labels && (model->trained_labels & (1u << i)) != 0;

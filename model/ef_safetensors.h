@@ -4,7 +4,7 @@
 #ifndef EF_SAFETENSORS_H
 #define EF_SAFETENSORS_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stddef.h>
 

@@ -5,7 +5,7 @@
 #define EF_UNET_H
 
 #include "ef_kernels.h"
-#include "ef_error.h"
+#include "earflow.h"
 #include "ef_safetensors.h"
 
 #define EF_UNET_MAX_LEVELS 6

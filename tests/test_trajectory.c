@@ -1,4 +1,4 @@
-/* The trajectory parser (host/trajectory.c, `--trajectory FILE`): rows, comments,
+/* The trajectory parser (common/trajectory.c, `--trajectory FILE`): rows, comments,
  * line ends, interpolation, and refusals that name the line. A row longer than the
  * parser's line buffer used to be cut silently, so trailing garbage (or the end of a
  * long number) was ignored; it is now refused (found writing tests/fuzz). Azimuths

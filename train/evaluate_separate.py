@@ -13,7 +13,7 @@ and silence in. One markdown table (+ JSON) and spectrogram plots.
 
 usage:
   /usr/bin/python3 train/evaluate_separate.py --corpus train/data/corpus \
-      --model models/separate.safetensors --earflow build/host/earflow --out /tmp/sep_eval
+      --model models/separate.safetensors --earflow build/cli/earflow --out /tmp/sep_eval
 """
 
 import argparse
@@ -154,7 +154,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
     ap.add_argument("--model", default="separate")
-    ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "host", "earflow"))
+    ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "cli", "earflow"))
     ap.add_argument("--speex-tool", default=os.path.join(HERE, "..", "build", "tests", "speex_denoise"),
                     help="tests/baselines/speex_denoise as built (absent: no Speex column)")
     ap.add_argument("--out", required=True, help="folder for the table, JSON, plots")

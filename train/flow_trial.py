@@ -117,7 +117,7 @@ def main():
     ap.add_argument("--eval-args", default="", help="the evaluator's data options (valid split)")
     ap.add_argument("--recipes", default=",".join(RECIPES))
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "host", "earflow"))
+    ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "cli", "earflow"))
     a = ap.parse_args()
     names = a.recipes.split(",")
     train_all(a, names)

@@ -1,7 +1,7 @@
 /* Fuzz target: an input audio file's bytes through what `earflow render` does with
- * them: host/audio_input (libsndfile over the bytes with sf_open_virtual: any
+ * them: cli/audio_input (libsndfile over the bytes with sf_open_virtual: any
  * container and sample format it knows, the channel count, length and rate checks)
- * and host/render_engines (one identity engine per channel at the file's rate, so
+ * and cli/render_engines (one identity engine per channel at the file's rate, so
  * any rate but 48 kHz goes through the resampler), for the first frames of the file.
  * The output must stay finite (NaN/Inf input is replaced by silence), a refusal
  * must come with a message. */

@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 
 TRAIN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(TRAIN)
-EARFLOW = os.environ.get("EARFLOW", os.path.join(ROOT, "build", "host", "earflow"))
+EARFLOW = os.environ.get("EARFLOW", os.path.join(ROOT, "build", "cli", "earflow"))
 TINY_PACKAGES = ["alsa-utils", "asterisk-core-sounds-en-g722"]
 FLOW = ["--sigma", "0.3", "--t-sampling", "mix", "--anchor-weight", "0.5"]
 

@@ -4,7 +4,7 @@
 #ifndef EF_LIVE_BACKEND_H
 #define EF_LIVE_BACKEND_H
 
-#include "ef_error.h"
+#include "earflow.h"
 #include "live_session.h"
 
 #include <stdbool.h>

@@ -6,7 +6,7 @@
 #ifndef EF_TRAJECTORY_H
 #define EF_TRAJECTORY_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stddef.h>
 

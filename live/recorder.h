@@ -5,7 +5,7 @@
 #ifndef EF_RECORDER_H
 #define EF_RECORDER_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stdbool.h>
 

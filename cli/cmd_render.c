@@ -6,6 +6,7 @@
 #include "earflow.h"
 #include "exit_codes.h"
 #include "model_lookup.h"
+#include "number.h"
 #include "output_file.h"
 #include "progress.h"
 #include "render_engines.h"
@@ -275,9 +276,8 @@ int ef_cmd_render(int argc, char **argv)
         case 'F': job.format = optarg; break;
         case 'q': job.quiet = true; break;
         case 'b': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > EF_MAX_BLOCK) {
+            long v;
+            if (ef_number_parse_whole(optarg, 1, EF_MAX_BLOCK, &v)) {
                 fprintf(stderr, "earflow render: --block %s: not a number in 1..%d\n", optarg,
                         EF_MAX_BLOCK);
                 return EF_EXIT_USAGE;

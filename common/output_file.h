@@ -7,7 +7,7 @@
 #include <sndfile.h>
 #include <stdbool.h>
 
-#include "ef_error.h"
+#include "earflow.h"
 
 typedef struct ef_output_file ef_output_file;
 

@@ -4,7 +4,7 @@
 #ifndef EF_LIVE_UDP_H
 #define EF_LIVE_UDP_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stddef.h>
 

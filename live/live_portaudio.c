@@ -2,6 +2,7 @@
  * JACK host API): one duplex stream with a fixed number of frames per buffer.
  * Threading: on_audio is the real-time thread; the rest is the control thread. */
 #include "live_backend.h"
+#include "number.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -114,14 +115,15 @@ static PaDeviceIndex find_device(const char *want, bool input, int channels, ef_
             ef_error_set(err, "no default %s device (earflow devices lists them)", what);
         return d;
     }
+    long index;
     if (all_digits(want)) {
-        long i = strtol(want, NULL, 10);
-        if (i >= n || channels_of(Pa_GetDeviceInfo((PaDeviceIndex)i), input) < channels) {
+        if (ef_number_parse_whole(want, 0, n - 1, &index) ||
+            channels_of(Pa_GetDeviceInfo((PaDeviceIndex)index), input) < channels) {
             ef_error_set(err, "--%s %s: no %s device with that index (earflow devices)", what,
                          want, what);
             return paNoDevice;
         }
-        return (PaDeviceIndex)i;
+        return (PaDeviceIndex)index;
     }
     PaDeviceIndex found = paNoDevice;
     int partial = 0;

@@ -1,4 +1,5 @@
 #include "live_commands.h"
+#include "number.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -107,12 +108,7 @@ static int split(const char *line, char *buf, size_t len, char *words[5])
 
 static bool number(const char *s, double lo, double hi, double *out)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi))
-        return false;
-    *out = v;
-    return true;
+    return ef_number_parse(s, lo, hi, out) == 0;
 }
 
 static int on_off(const char *s, bool current)
@@ -123,15 +119,6 @@ static int on_off(const char *s, bool current)
         return 0;
     if (!strcmp(s, "toggle"))
         return !current;
-    return -1;
-}
-
-static int find_name(const ef_model *m, const char *name, bool rooms)
-{
-    int n = rooms ? ef_model_rooms(m) : ef_model_labels(m);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(name, rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i)))
-            return i;
     return -1;
 }
 
@@ -190,7 +177,7 @@ static ef_live_result binaural(ef_live_state *st, const ef_model *m, char **w, i
         return EF_LIVE_SEND;
     }
     /* room */
-    int room = n == 2 ? find_name(m, w[1], true) : -1;
+    int room = n == 2 ? ef_model_find_room(m, w[1]) : -1;
     if (room < 0)
         return fail(reply, rn, "room: expected one of this model's rooms (earflow info MODEL)");
     st->room = room;
@@ -205,7 +192,7 @@ static ef_live_result separation(ef_live_state *st, const ef_model *m, char **w,
 {
     const char *name = w[0];
     if (!strcmp(name, "target")) {
-        int label = n == 2 ? find_name(m, w[1], false) : -1;
+        int label = n == 2 ? ef_model_find_label(m, w[1]) : -1;
         if (label < 0)
             return fail(reply, rn, "target: expected one of this model's labels (earflow info MODEL)");
         if (!ef_model_label_trained(m, label))

@@ -5,6 +5,7 @@
 #include "earflow.h"
 #include "exit_codes.h"
 #include "model_lookup.h"
+#include "number.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,20 +99,33 @@ static int bench_median(const ef_model *m, ef_solver solver, int steps, float t0
     return 0;
 }
 
+static int bad_number(const char *option, const char *text, double lo, double hi)
+{
+    fprintf(stderr, "earflow bench: --%s %s: expected a number in %g..%g\n", option, text, lo, hi);
+    return EF_EXIT_USAGE;
+}
+
 int ef_cmd_bench(int argc, char **argv)
 {
+    long whole;
     const char *name = NULL;
     double seconds = 20.0;
     int json = 0, runs = 3, only_steps = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
-            runs = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
-            only_steps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            if (ef_number_parse(argv[++i], 0.1, 3600, &seconds))
+                return bad_number("seconds", argv[i], 0.1, 3600);
+        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+            if (ef_number_parse_whole(argv[++i], 1, 9, &whole))
+                return bad_number("runs", argv[i], 1, 9);
+            runs = (int)whole;
+        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            if (ef_number_parse_whole(argv[++i], 1, EF_MAX_STEPS, &whole))
+                return bad_number("steps", argv[i], 1, EF_MAX_STEPS);
+            only_steps = (int)whole;
+        }
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: earflow bench [--json] [--seconds S] [--runs N] [--steps N] MODEL\n\n"
                    "Real-time factor (processing time / audio time) on one thread at the\n"
@@ -131,10 +145,8 @@ int ef_cmd_bench(int argc, char **argv)
             return EF_EXIT_USAGE;
         }
     }
-    if (!name || !(seconds >= 0.1 && seconds <= 3600) || runs < 1 || runs > 9 ||
-        only_steps < 0 || only_steps > EF_MAX_STEPS) {
-        fprintf(stderr, "earflow bench: give a MODEL (and --seconds in 0.1..3600, --runs 1..9, "
-                        "--steps 1..%d)\n", EF_MAX_STEPS);
+    if (!name) {
+        fprintf(stderr, "earflow bench: give a MODEL (earflow bench --help)\n");
         return EF_EXIT_USAGE;
     }
     double t = now_s();

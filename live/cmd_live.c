@@ -14,6 +14,7 @@
 #include "live_session.h"
 #include "live_udp.h"
 #include "model_lookup.h"
+#include "number.h"
 #include "recorder.h"
 
 #include <errno.h>
@@ -92,9 +93,8 @@ enum {
 
 static int whole_number(const char *name, const char *arg, long lo, long hi, int *out)
 {
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (end == arg || *end || v < lo || v > hi) {
+    long v;
+    if (ef_number_parse_whole(arg, lo, hi, &v)) {
         fprintf(stderr, "earflow live: --%s %s: expected a whole number in %ld..%ld\n", name, arg,
                 lo, hi);
         return -1;
@@ -146,15 +146,13 @@ static int parse(int argc, char **argv, live_options *o)
             }
             o->backend = optarg;
             break;
-        case OPT_DURATION: {
-            char *end;
-            o->duration = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->duration > 0 && o->duration < 1e7)) {
-                fprintf(stderr, "earflow live: --duration %s: expected seconds > 0\n", optarg);
+        case OPT_DURATION:
+            if (ef_number_parse(optarg, 1e-3, 1e7, &o->duration)) {
+                fprintf(stderr, "earflow live: --duration %s: expected seconds in 0.001..1e7\n",
+                        optarg);
                 return EF_EXIT_USAGE;
             }
             break;
-        }
         case OPT_RECORD_IN: o->record_in = optarg; break;
         case OPT_RECORD_OUT: o->record_out = optarg; break;
         case OPT_COMMANDS:

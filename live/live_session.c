@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "live_session.h"
 
-#include "rt_guard.h"
+#include <dlfcn.h>
 #include "spsc_ring.h"
 
 #include <stdatomic.h>
@@ -37,11 +37,33 @@ struct ef_live_session {
     atomic_llong load_sum, callbacks; /* for the mean load: sum in LOAD_SCALE units */
     atomic_int period;
 
-    /* The real-time guard (tests/rt_guard), only with EARFLOW_RT_GUARD=1. */
+    /* The real-time guard (tests/rt_guard, preloaded by the tests), only with
+     * EARFLOW_RT_GUARD=1: its four entry points, looked up by name at run time so that
+     * the program is never built against test code. */
     bool guarded;
-    rt_guard_api guard;
+    void (*guard_enter)(void);
+    void (*guard_leave)(void);
+    long (*guard_violations)(void);
+    const char *(*guard_last)(void);
     atomic_llong guarded_callbacks;
 };
+
+/* 1 when all four of the guard's symbols are in the process (LD_PRELOAD). */
+static int find_rt_guard(ef_live_session *s)
+{
+    /* Why the union: ISO C forbids converting void * to a function pointer directly. */
+    union { void *p; void (*v)(void); long (*l)(void); const char *(*s)(void); } sym[4];
+    static const char *const names[4] = {"rt_guard_enter", "rt_guard_leave",
+                                         "rt_guard_violations", "rt_guard_last_violation"};
+    for (int i = 0; i < 4; i++)
+        if (!(sym[i].p = dlsym(RTLD_DEFAULT, names[i])))
+            return 0;
+    s->guard_enter = sym[0].v;
+    s->guard_leave = sym[1].v;
+    s->guard_violations = sym[2].l;
+    s->guard_last = sym[3].s;
+    return 1;
+}
 
 ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err)
 {
@@ -83,7 +105,7 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
     atomic_init(&s->period, 0);
     const char *guard = getenv("EARFLOW_RT_GUARD");
     if (guard && strcmp(guard, "1") == 0) {
-        if (!rt_guard_find(&s->guard)) {
+        if (!find_rt_guard(s)) {
             ef_error_set(err, "EARFLOW_RT_GUARD=1 but the real-time guard is not preloaded "
                          "(LD_PRELOAD=.../librt_guard.so)");
             ef_live_session_destroy(s);
@@ -204,14 +226,14 @@ bool ef_live_session_guarded(const ef_live_session *s) { return s->guarded; }
 void ef_live_session_guard_enter(ef_live_session *s)
 {
     if (s->guarded)
-        s->guard.enter();
+        s->guard_enter();
 }
 
 void ef_live_session_guard_leave(ef_live_session *s)
 {
     if (!s->guarded)
         return;
-    s->guard.leave();
+    s->guard_leave();
     atomic_fetch_add_explicit(&s->guarded_callbacks, 1, memory_order_relaxed);
 }
 
@@ -219,8 +241,8 @@ long ef_live_session_guard_report(const ef_live_session *s, long long *callbacks
                                   const char **last)
 {
     *callbacks = atomic_load(&s->guarded_callbacks);
-    *last = s->guarded ? s->guard.last() : "";
-    return s->guarded ? s->guard.violations() : 0;
+    *last = s->guarded ? s->guard_last() : "";
+    return s->guarded ? s->guard_violations() : 0;
 }
 
 void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,

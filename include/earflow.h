@@ -1,4 +1,5 @@
-/* earflow: the public C API every front end uses (plugin, program, tests).
+/* earflow: the public C API of libearflow, the only header a program needs (the plugin,
+ * the earflow program, the tests and any embedding program use it).
  *
  * A model (ef_model) is loaded once and is read-only afterwards; any number of
  * engines (ef_engine) may run on it, one per stream. The model must outlive its
@@ -10,13 +11,34 @@
 #ifndef EARFLOW_H
 #define EARFLOW_H
 
-#include "ef_error.h"
-
 #include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Only what this header declares is exported from libearflow (built with hidden
+ * visibility by default). */
+#if defined(__GNUC__)
+#define EF_API __attribute__((visibility("default")))
+#else
+#define EF_API
+#endif
+
+/* A human-readable error, filled by any earflow call that can fail. The caller owns
+ * it: no global state. */
+#define EF_ERROR_MAX 256
+typedef struct ef_error {
+    char message[EF_ERROR_MAX];
+} ef_error;
+
+/* Fills err (if not NULL) with a printf-style message; for programs that report their
+ * own errors through the same struct. Not real-time safe. */
+EF_API void ef_error_set(ef_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #define EF_MAX_BLOCK 65536
 /* The largest number of solver steps an engine can run (its buffer bank size). */
@@ -37,77 +59,80 @@ typedef enum ef_solver {
 } ef_solver;
 
 /* The built-in identity model: 48 kHz, n_fft 512, hop 128, no network. */
-ef_model *ef_model_identity(ef_error *err);
+EF_API ef_model *ef_model_identity(ef_error *err);
 /* Loads and validates a model file (docs/model-spec.md). Never trusts the file:
  * any inconsistency gives NULL and a message naming what is wrong. */
-ef_model *ef_model_load(const char *path, ef_error *err);
+EF_API ef_model *ef_model_load(const char *path, ef_error *err);
 /* The same checks on a model file's bytes in memory (copied: the caller keeps them). */
-ef_model *ef_model_load_memory(const void *bytes, size_t size, ef_error *err);
-void ef_model_free(ef_model *model);
+EF_API ef_model *ef_model_load_memory(const void *bytes, size_t size, ef_error *err);
+EF_API void ef_model_free(ef_model *model);
 
-ef_kind ef_model_kind(const ef_model *model);
-const char *ef_kind_name(ef_kind kind);
-int ef_model_sample_rate(const ef_model *model);
-int ef_model_n_fft(const ef_model *model);
-int ef_model_hop(const ef_model *model);
-int ef_model_in_channels(const ef_model *model);
-int ef_model_out_channels(const ef_model *model);
+EF_API ef_kind ef_model_kind(const ef_model *model);
+EF_API const char *ef_kind_name(ef_kind kind);
+EF_API int ef_model_sample_rate(const ef_model *model);
+EF_API int ef_model_n_fft(const ef_model *model);
+EF_API int ef_model_hop(const ef_model *model);
+EF_API int ef_model_in_channels(const ef_model *model);
+EF_API int ef_model_out_channels(const ef_model *model);
 /* Latency at the model's rate in samples (n_fft). */
-int ef_model_latency(const ef_model *model);
-long ef_model_params(const ef_model *model);
-long ef_model_macs_per_evaluation(const ef_model *model);
+EF_API int ef_model_latency(const ef_model *model);
+EF_API long ef_model_params(const ef_model *model);
+EF_API long ef_model_macs_per_evaluation(const ef_model *model);
 /* The model's config JSON (kind, rates, arch, provenance), NULL for identity. */
-const char *ef_model_config_json(const ef_model *model);
-int ef_model_rooms(const ef_model *model);
-const char *ef_model_room_name(const ef_model *model, int index);
-int ef_model_labels(const ef_model *model);
-const char *ef_model_label_name(const ef_model *model, int index);
+EF_API const char *ef_model_config_json(const ef_model *model);
+EF_API int ef_model_rooms(const ef_model *model);
+EF_API const char *ef_model_room_name(const ef_model *model, int index);
+EF_API int ef_model_labels(const ef_model *model);
+EF_API const char *ef_model_label_name(const ef_model *model, int index);
+/* The index of the room or label of that name (exact match), -1 when none. */
+EF_API int ef_model_find_room(const ef_model *model, const char *name);
+EF_API int ef_model_find_label(const ef_model *model, const char *name);
 /* 1 when the model was trained for that label (conditioning.trained_labels; a file
  * without that list was trained for all), 0 when not or out of range. */
-int ef_model_label_trained(const ef_model *model, int index);
+EF_API int ef_model_label_trained(const ef_model *model, int index);
 /* The label an engine starts at: the first one the model was trained for (0 when the
  * model has no labels). */
-int ef_model_default_label(const ef_model *model);
-void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0);
-int ef_solver_evaluations(ef_solver solver, int steps);
-const char *ef_solver_name(ef_solver solver);
+EF_API int ef_model_default_label(const ef_model *model);
+EF_API void ef_model_default_schedule(const ef_model *model, ef_solver *solver, int *steps, float *t0);
+EF_API int ef_solver_evaluations(ef_solver solver, int steps);
+EF_API const char *ef_solver_name(ef_solver solver);
 /* The instruction set of the network's kernels on this CPU: "portable", "avx2" or
  * "avx512" (the environment variable EARFLOW_KERNEL, read at load, forces one). */
-const char *ef_model_kernel_name(const ef_model *model);
+EF_API const char *ef_model_kernel_name(const ef_model *model);
 
 /* sample_rate: the host's, 8000..192000 Hz (whole numbers); other rates than the
  * model's are resampled inside. max_block: the largest n given to process,
  * 1..EF_MAX_BLOCK. */
-ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_block,
-                         ef_error *err);
-void ef_engine_free(ef_engine *engine);
+EF_API ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_block,
+                                ef_error *err);
+EF_API void ef_engine_free(ef_engine *engine);
 
 /* Real-time safe. in: ef_model_in_channels() pointers, out: ef_model_out_channels()
  * pointers, n samples each, 0 <= n <= max_block (larger n is clamped to max_block:
  * a caller error). in and out may alias. Output sample i corresponds to input sample
  * i - ef_engine_latency(). */
-void ef_engine_process(ef_engine *engine, const float *const *in, float *const *out, int n);
+EF_API void ef_engine_process(ef_engine *engine, const float *const *in, float *const *out, int n);
 /* Real-time safe. Constant for the engine's life, in host samples. */
-int ef_engine_latency(const ef_engine *engine);
+EF_API int ef_engine_latency(const ef_engine *engine);
 /* Real-time safe (no allocation, lock or system call; tests/lv2 checks it under the
  * rt_guard interposer): clears all history. When resampling it also re-primes the
  * converters, bounded work of the order of one block. */
-void ef_engine_reset(ef_engine *engine);
+EF_API void ef_engine_reset(ef_engine *engine);
 /* Blocks in which the resampler FIFO underran (0 unless something is badly wrong). */
-long ef_engine_underruns(const ef_engine *engine);
+EF_API long ef_engine_underruns(const ef_engine *engine);
 /* Bad input samples: NaN, +-Inf, or beyond +-EF_INPUT_LIMIT (+120 dBFS: not audio but
  * garbage such as uninitialised memory; the limit also keeps every sum inside the
  * engine far from overflow). Each is replaced by 0 before anything uses it (the dry
  * path, the resampler, the STFT), so none ever reaches the output. */
 #define EF_INPUT_LIMIT 1e6f
 /* Real-time safe. Bad input samples replaced since creation (all input channels). */
-long ef_engine_bad_samples(const ef_engine *engine);
+EF_API long ef_engine_bad_samples(const ef_engine *engine);
 /* Real-time safe. Network output frames (per output channel) that came out
  * non-finite and were replaced by silence, since creation. */
-long ef_engine_bad_frames(const ef_engine *engine);
+EF_API long ef_engine_bad_frames(const ef_engine *engine);
 /* The sum of the two above. */
-long ef_engine_sanitized(const ef_engine *engine);
-size_t ef_engine_memory_bytes(const ef_engine *engine);
+EF_API long ef_engine_sanitized(const ef_engine *engine);
+EF_API size_t ef_engine_memory_bytes(const ef_engine *engine);
 
 /* Controls. All real-time safe; they take effect at the next STFT frame and are
  * smoothed per frame. Out-of-range values are clamped, NaN is ignored.
@@ -116,15 +141,15 @@ size_t ef_engine_memory_bytes(const ef_engine *engine);
  * folded into the source direction. Separation: label index, remove (keep = 0).
  * ef_engine_set_label returns -1 and keeps the current label when the (clamped)
  * label is one the model was not trained for (ef_model_label_trained), else 0. */
-void ef_engine_set_position(ef_engine *e, double azimuth, double elevation, double distance);
-void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double roll);
-void ef_engine_set_room(ef_engine *e, int room);
-int ef_engine_set_label(ef_engine *e, int label);
-void ef_engine_set_remove(ef_engine *e, int remove);
+EF_API void ef_engine_set_position(ef_engine *e, double azimuth, double elevation, double distance);
+EF_API void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double roll);
+EF_API void ef_engine_set_room(ef_engine *e, int room);
+EF_API int ef_engine_set_label(ef_engine *e, int label);
+EF_API void ef_engine_set_remove(ef_engine *e, int remove);
 /* Solver schedule: steps 1..EF_MAX_STEPS, t0 in [0, 0.99]. A change clears the
  * network's history (the bank belongs to the old schedule's evaluation times). */
-void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0);
-void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0);
+EF_API void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0);
+EF_API void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0);
 /* Output blend, at the host rate, after the network; every change glides over a few
  * milliseconds, so none clicks. The dry signal is the input delayed by exactly the
  * latency (for binaural, the mono input on both ears).
@@ -138,13 +163,13 @@ void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, f
 #define EF_ATTENUATION_UNLIMITED_DB 100.0f
 #define EF_GAIN_MIN_DB -90.0f
 #define EF_GAIN_MAX_DB 24.0f
-void ef_engine_set_mix(ef_engine *e, float mix);
-void ef_engine_set_attenuation_limit(ef_engine *e, float db);
-void ef_engine_set_bypass(ef_engine *e, int bypass);
-void ef_engine_set_output_gain(ef_engine *e, float db);
+EF_API void ef_engine_set_mix(ef_engine *e, float mix);
+EF_API void ef_engine_set_attenuation_limit(ef_engine *e, float db);
+EF_API void ef_engine_set_bypass(ef_engine *e, int bypass);
+EF_API void ef_engine_set_output_gain(ef_engine *e, float db);
 
 /* Noise seed, used from the next ef_engine_reset (and at creation: seed 0). */
-void ef_engine_set_seed(ef_engine *e, unsigned long long seed);
+EF_API void ef_engine_set_seed(ef_engine *e, unsigned long long seed);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
 #ifndef EF_AUDIO_INPUT_H
 #define EF_AUDIO_INPUT_H
 
-#include "ef_error.h"
+#include "earflow.h"
 
 #include <stddef.h>
 

@@ -1,4 +1,5 @@
 #include "controls.h"
+#include "number.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,13 +42,10 @@ void ef_controls_init(ef_controls *c)
 static int number(const char *cmd, const char *name, const char *arg, double lo, double hi,
                   double *out)
 {
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || !(v >= lo && v <= hi)) {
+    if (ef_number_parse(arg, lo, hi, out)) {
         fprintf(stderr, "earflow %s: --%s %s: expected a number in %g..%g\n", cmd, name, arg, lo, hi);
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -100,15 +98,6 @@ int ef_controls_option(ef_controls *c, const char *cmd, int code, const char *ar
     }
 }
 
-static int find_name(const ef_model *m, const char *name, int rooms)
-{
-    int n = rooms ? ef_model_rooms(m) : ef_model_labels(m);
-    for (int i = 0; i < n; i++)
-        if (strcmp(name, rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i)) == 0)
-            return i;
-    return -1;
-}
-
 /* The model's rooms, or the labels it was trained for, as "a, b, c". */
 static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
 {
@@ -135,12 +124,12 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
                 cmd, ef_kind_name(kind));
         return -1;
     }
-    if (c->room && (c->room_index = find_name(m, c->room, 1)) < 0) {
+    if (c->room && (c->room_index = ef_model_find_room(m, c->room)) < 0) {
         list_names(m, 1, names, sizeof names);
         fprintf(stderr, "earflow %s: --room %s: this model has %s\n", cmd, c->room, names);
         return -1;
     }
-    if (c->target && (c->label_index = find_name(m, c->target, 0)) < 0) {
+    if (c->target && (c->label_index = ef_model_find_label(m, c->target)) < 0) {
         list_names(m, 0, names, sizeof names);
         fprintf(stderr, "earflow %s: --target %s: this model has no such label; it was "
                 "trained for %s\n", cmd, c->target, names);

@@ -1,6 +1,7 @@
 #include "live_udp.h"
 
 #include "live_commands.h"
+#include "number.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,13 +19,13 @@ int ef_live_udp_open(const char *spec, ef_error *err)
     const char *colon = strrchr(spec, ':'), *port_text = colon ? colon + 1 : spec;
     if (colon)
         snprintf(address, sizeof address, "%.*s", (int)(colon - spec), spec);
-    char *end;
-    long port = strtol(port_text, &end, 10);
+    long port = 0;
+    int bad_port = ef_number_parse_whole(port_text, 1, 65535, &port);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
+    if (bad_port || inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
         ef_error_set(err, "--udp %s: expected PORT or ADDRESS:PORT (IPv4)", spec);
         return -1;
     }
