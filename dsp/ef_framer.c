@@ -10,7 +10,7 @@ struct ef_framer {
     float *out_buf[EF_FRAMER_MAX_CHANNELS];
 };
 
-ef_framer *ef_framer_create(int in_channels, int out_channels, int hop, ef_error *err)
+ef_framer *ef_framer_new(int in_channels, int out_channels, int hop, ef_error *err)
 {
     if (in_channels < 1 || in_channels > EF_FRAMER_MAX_CHANNELS || out_channels < 1 ||
         out_channels > EF_FRAMER_MAX_CHANNELS || hop < 1) {
@@ -33,13 +33,13 @@ ef_framer *ef_framer_create(int in_channels, int out_channels, int hop, ef_error
         ok &= (f->out_buf[c] = calloc((size_t)hop, sizeof(float))) != NULL;
     if (!ok) {
         ef_error_set(err, "out of memory");
-        ef_framer_destroy(f);
+        ef_framer_free(f);
         return NULL;
     }
     return f;
 }
 
-void ef_framer_destroy(ef_framer *f)
+void ef_framer_free(ef_framer *f)
 {
     if (!f)
         return;

@@ -18,8 +18,8 @@ typedef struct ef_framer ef_framer;
 /* Called on the audio thread: must be real-time safe. */
 typedef void (*ef_frame_fn)(void *ctx, const float *const *in, float *const *out);
 
-ef_framer *ef_framer_create(int in_channels, int out_channels, int hop, ef_error *err);
-void ef_framer_destroy(ef_framer *f);
+ef_framer *ef_framer_new(int in_channels, int out_channels, int hop, ef_error *err);
+void ef_framer_free(ef_framer *f);
 /* Real-time safe: clears the buffered samples (silence until the next hop). */
 void ef_framer_reset(ef_framer *f);
 /* Real-time safe. */

@@ -15,7 +15,7 @@ struct ef_output_stage {
     float wet, wet_target, gain, gain_target;
 };
 
-ef_output_stage *ef_output_stage_create(int delay, int max_block, double sample_rate,
+ef_output_stage *ef_output_stage_new(int delay, int max_block, double sample_rate,
                                         ef_error *err)
 {
     if (delay < 0 || max_block < 1 || !(sample_rate > 0.0)) {
@@ -32,7 +32,7 @@ ef_output_stage *ef_output_stage_create(int delay, int max_block, double sample_
     s->line = calloc((size_t)(delay > 0 ? delay : 1), sizeof(float));
     s->dry = calloc((size_t)max_block, sizeof(float));
     if (!s->line || !s->dry) {
-        ef_output_stage_destroy(s);
+        ef_output_stage_free(s);
         ef_error_set(err, "out of memory");
         return NULL;
     }
@@ -42,7 +42,7 @@ ef_output_stage *ef_output_stage_create(int delay, int max_block, double sample_
     return s;
 }
 
-void ef_output_stage_destroy(ef_output_stage *s)
+void ef_output_stage_free(ef_output_stage *s)
 {
     if (!s)
         return;

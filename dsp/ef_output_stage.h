@@ -20,9 +20,9 @@
 typedef struct ef_output_stage ef_output_stage;
 
 /* delay: the latency in samples; max_block: the largest n given to the calls. */
-ef_output_stage *ef_output_stage_create(int delay, int max_block, double sample_rate,
+ef_output_stage *ef_output_stage_new(int delay, int max_block, double sample_rate,
                                         ef_error *err);
-void ef_output_stage_destroy(ef_output_stage *s);
+void ef_output_stage_free(ef_output_stage *s);
 size_t ef_output_stage_bytes(const ef_output_stage *s);
 int ef_output_stage_max_block(const ef_output_stage *s);
 /* Real-time safe: clears the delay line and jumps the smoothers to their targets. */

@@ -113,7 +113,7 @@ static int measure_holdback(ef_rate_adapter *ra)
     return worst;
 }
 
-ef_rate_adapter *ef_rate_adapter_create(int host_rate, int core_rate, int in_channels,
+ef_rate_adapter *ef_rate_adapter_new(int host_rate, int core_rate, int in_channels,
                                         int out_channels, int max_block, int core_latency,
                                         ef_resample_quality quality, ef_error *err)
 {
@@ -161,7 +161,7 @@ ef_rate_adapter *ef_rate_adapter_create(int host_rate, int core_rate, int in_cha
     }
     if (!ok) {
         ef_error_set(err, "cannot create the resampler: %s", e ? src_strerror(e) : "out of memory");
-        ef_rate_adapter_destroy(ra);
+        ef_rate_adapter_free(ra);
         return NULL;
     }
     ra->fifo_cap = ra->down_max; /* big enough for the measurement run */
@@ -179,7 +179,7 @@ ef_rate_adapter *ef_rate_adapter_create(int host_rate, int core_rate, int in_cha
     }
     if (!ok) {
         ef_error_set(err, "out of memory");
-        ef_rate_adapter_destroy(ra);
+        ef_rate_adapter_free(ra);
         return NULL;
     }
     ra->latency = ra->prefill + (int)((long)(core_latency + ra->pad) * host_rate / core_rate);
@@ -187,7 +187,7 @@ ef_rate_adapter *ef_rate_adapter_create(int host_rate, int core_rate, int in_cha
     return ra;
 }
 
-void ef_rate_adapter_destroy(ef_rate_adapter *ra)
+void ef_rate_adapter_free(ef_rate_adapter *ra)
 {
     if (!ra)
         return;

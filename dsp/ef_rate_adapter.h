@@ -31,10 +31,10 @@ typedef enum ef_resample_quality {
     EF_RESAMPLE_BEST,   /* SRC_SINC_BEST_QUALITY */
 } ef_resample_quality;
 
-ef_rate_adapter *ef_rate_adapter_create(int host_rate, int core_rate, int in_channels,
+ef_rate_adapter *ef_rate_adapter_new(int host_rate, int core_rate, int in_channels,
                                         int out_channels, int max_block, int core_latency,
                                         ef_resample_quality quality, ef_error *err);
-void ef_rate_adapter_destroy(ef_rate_adapter *ra);
+void ef_rate_adapter_free(ef_rate_adapter *ra);
 int ef_rate_adapter_reset(ef_rate_adapter *ra);
 /* Largest n the core callback will be given. */
 int ef_rate_adapter_max_core_block(const ef_rate_adapter *ra);

@@ -50,7 +50,7 @@ static void fill_sqrt_hann(float *w, int n)
         w[i] = (float)sqrt(0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)n));
 }
 
-ef_stft_analyzer *ef_stft_analyzer_create(int n_fft, int hop, ef_error *err)
+ef_stft_analyzer *ef_stft_analyzer_new(int n_fft, int hop, ef_error *err)
 {
     if (ef_stft_check_config(n_fft, hop, err))
         return NULL;
@@ -72,7 +72,7 @@ ef_stft_analyzer *ef_stft_analyzer_create(int n_fft, int hop, ef_error *err)
     }
     if (!a->plan) {
         ef_error_set(err, "cannot allocate the STFT analyser (n_fft %d)", n_fft);
-        ef_stft_analyzer_destroy(a);
+        ef_stft_analyzer_free(a);
         return NULL;
     }
     fill_sqrt_hann(a->window, n_fft);
@@ -80,7 +80,7 @@ ef_stft_analyzer *ef_stft_analyzer_create(int n_fft, int hop, ef_error *err)
     return a;
 }
 
-void ef_stft_analyzer_destroy(ef_stft_analyzer *a)
+void ef_stft_analyzer_free(ef_stft_analyzer *a)
 {
     if (!a)
         return;
@@ -112,7 +112,7 @@ void ef_stft_analyzer_push(ef_stft_analyzer *a, const float *samples, float *fra
     memcpy(frame, a->fft_out, sizeof(fftwf_complex) * (size_t)(n / 2 + 1));
 }
 
-ef_stft_synthesizer *ef_stft_synthesizer_create(int n_fft, int hop, ef_error *err)
+ef_stft_synthesizer *ef_stft_synthesizer_new(int n_fft, int hop, ef_error *err)
 {
     if (ef_stft_check_config(n_fft, hop, err))
         return NULL;
@@ -134,7 +134,7 @@ ef_stft_synthesizer *ef_stft_synthesizer_create(int n_fft, int hop, ef_error *er
     }
     if (!s->plan) {
         ef_error_set(err, "cannot allocate the STFT synthesiser (n_fft %d)", n_fft);
-        ef_stft_synthesizer_destroy(s);
+        ef_stft_synthesizer_free(s);
         return NULL;
     }
     /* Synthesis window = w / (n * sum_k w^2[j + k*hop]): the 1/n undoes FFTW's
@@ -151,7 +151,7 @@ ef_stft_synthesizer *ef_stft_synthesizer_create(int n_fft, int hop, ef_error *er
     return s;
 }
 
-void ef_stft_synthesizer_destroy(ef_stft_synthesizer *s)
+void ef_stft_synthesizer_free(ef_stft_synthesizer *s)
 {
     if (!s)
         return;

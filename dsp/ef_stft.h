@@ -24,14 +24,14 @@ typedef struct ef_stft_synthesizer ef_stft_synthesizer;
  * two frames overlapping. Returns 0 when valid, else -1 with err filled. */
 int ef_stft_check_config(int n_fft, int hop, ef_error *err);
 
-ef_stft_analyzer *ef_stft_analyzer_create(int n_fft, int hop, ef_error *err);
-void ef_stft_analyzer_destroy(ef_stft_analyzer *a);
+ef_stft_analyzer *ef_stft_analyzer_new(int n_fft, int hop, ef_error *err);
+void ef_stft_analyzer_free(ef_stft_analyzer *a);
 void ef_stft_analyzer_reset(ef_stft_analyzer *a);
 /* Real-time safe. Takes hop new samples, writes 2*(n_fft/2+1) floats to frame. */
 void ef_stft_analyzer_push(ef_stft_analyzer *a, const float *samples, float *frame);
 
-ef_stft_synthesizer *ef_stft_synthesizer_create(int n_fft, int hop, ef_error *err);
-void ef_stft_synthesizer_destroy(ef_stft_synthesizer *s);
+ef_stft_synthesizer *ef_stft_synthesizer_new(int n_fft, int hop, ef_error *err);
+void ef_stft_synthesizer_free(ef_stft_synthesizer *s);
 void ef_stft_synthesizer_reset(ef_stft_synthesizer *s);
 /* Real-time safe. Takes one frame (2*(n_fft/2+1) floats), writes hop samples. */
 void ef_stft_synthesizer_push(ef_stft_synthesizer *s, const float *frame, float *samples);

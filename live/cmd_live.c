@@ -485,7 +485,7 @@ static int start_recorder(live_run *r, const char *path, int channels, int rate,
         return EF_EXIT_OK;
     ef_error err = {{0}};
     /* 4 s of ring: the disk may stall that long before a sample is lost. */
-    *out = ef_recorder_create(path, r->opts->force, channels, rate, 4.0, EF_LIVE_MAX_BLOCK, &err);
+    *out = ef_recorder_new(path, r->opts->force, channels, rate, 4.0, EF_LIVE_MAX_BLOCK, &err);
     if (!*out) {
         fprintf(stderr, "earflow live: %s\n", err.message);
         return EF_EXIT_OUTPUT;
@@ -552,7 +552,7 @@ static int run_live(live_run *r)
     /* Keep every page in memory: a page fault on the audio thread is an xrun.
      * Without the privilege it fails, and we run anyway. */
     r->memory_locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
-    r->session = ef_live_session_create(in_channels, out_channels, &err);
+    r->session = ef_live_session_new(in_channels, out_channels, &err);
     if (!r->session) {
         fprintf(stderr, "earflow live: %s\n", err.message);
         return EF_EXIT_FAILURE;
@@ -659,7 +659,7 @@ int ef_cmd_live(int argc, char **argv)
     }
     if (r.udp_fd >= 0)
         close(r.udp_fd);
-    ef_live_session_destroy(r.session);
+    ef_live_session_free(r.session);
     ef_model_free(r.model);
     ef_controls_free(&o.controls);
     return rc;

@@ -65,7 +65,7 @@ static int find_rt_guard(ef_live_session *s)
     return 1;
 }
 
-ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err)
+ef_live_session *ef_live_session_new(int in_channels, int out_channels, ef_error *err)
 {
     if (in_channels < 1 || in_channels > EF_LIVE_MAX_CHANNELS || out_channels < 1 ||
         out_channels > EF_LIVE_MAX_CHANNELS) {
@@ -80,7 +80,7 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
     }
     s->in_channels = in_channels;
     s->out_channels = out_channels;
-    s->commands = ef_spsc_ring_create(256 * sizeof(ef_live_command));
+    s->commands = ef_spsc_ring_new(256 * sizeof(ef_live_command));
     if (!s->commands) {
         free(s);
         ef_error_set(err, "out of memory");
@@ -108,7 +108,7 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
         if (!find_rt_guard(s)) {
             ef_error_set(err, "EARFLOW_RT_GUARD=1 but the real-time guard is not preloaded "
                          "(LD_PRELOAD=.../librt_guard.so)");
-            ef_live_session_destroy(s);
+            ef_live_session_free(s);
             return NULL;
         }
         s->guarded = true;
@@ -116,14 +116,14 @@ ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_er
     return s;
 }
 
-void ef_live_session_destroy(ef_live_session *s)
+void ef_live_session_free(ef_live_session *s)
 {
     if (!s)
         return;
     ef_engine_free(s->running);
     ef_engine_free(atomic_load(&s->offered));
     ef_engine_free(atomic_load(&s->retired));
-    ef_spsc_ring_destroy(s->commands);
+    ef_spsc_ring_free(s->commands);
     free(s);
 }
 

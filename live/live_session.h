@@ -32,8 +32,8 @@ typedef struct ef_live_stats {
 } ef_live_stats;
 
 /* Not real-time safe. */
-ef_live_session *ef_live_session_create(int in_channels, int out_channels, ef_error *err);
-void ef_live_session_destroy(ef_live_session *s); /* frees any engines it holds */
+ef_live_session *ef_live_session_new(int in_channels, int out_channels, ef_error *err);
+void ef_live_session_free(ef_live_session *s); /* frees any engines it holds */
 int ef_live_session_in_channels(const ef_live_session *s);
 int ef_live_session_out_channels(const ef_live_session *s);
 /* Before the backend starts: recorders for the input and the output (may be NULL). */

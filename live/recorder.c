@@ -63,14 +63,14 @@ static void destroy(ef_recorder *r)
 {
     if (r->file)
         sf_close(r->file);
-    ef_spsc_ring_destroy(r->ring);
+    ef_spsc_ring_free(r->ring);
     free(r->interleaved);
     free(r->disk_buffer);
     free(r->path);
     free(r);
 }
 
-ef_recorder *ef_recorder_create(const char *path, bool force, int channels, int sample_rate,
+ef_recorder *ef_recorder_new(const char *path, bool force, int channels, int sample_rate,
                                 double buffer_seconds, int max_block, ef_error *err)
 {
     int major = ef_output_format_for_path(path, err);
@@ -107,7 +107,7 @@ ef_recorder *ef_recorder_create(const char *path, bool force, int channels, int 
     if (ring_frames < (size_t)max_block)
         ring_frames = (size_t)max_block;
     r->path = strdup(path);
-    r->ring = ef_spsc_ring_create(ring_frames * frame_bytes);
+    r->ring = ef_spsc_ring_new(ring_frames * frame_bytes);
     r->interleaved = calloc((size_t)max_block, frame_bytes);
     r->disk_buffer = calloc(r->disk_frames, frame_bytes);
     atomic_init(&r->stop, false);

@@ -14,7 +14,7 @@ typedef struct ef_recorder ef_recorder;
 /* Opens `path` (format from the extension, float samples where the container
  * allows), refusing an existing file unless force, and starts the disk thread.
  * buffer_seconds: how much audio the ring holds; max_block: the largest push. */
-ef_recorder *ef_recorder_create(const char *path, bool force, int channels, int sample_rate,
+ef_recorder *ef_recorder_new(const char *path, bool force, int channels, int sample_rate,
                                 double buffer_seconds, int max_block, ef_error *err);
 
 /* Real-time safe (one producer thread). ch: `channels` pointers, n frames; n above

@@ -15,7 +15,7 @@ struct ef_spsc_ring {
     unsigned char *data;
 };
 
-ef_spsc_ring *ef_spsc_ring_create(size_t min_capacity_bytes)
+ef_spsc_ring *ef_spsc_ring_new(size_t min_capacity_bytes)
 {
     size_t cap = 64;
     while (cap < min_capacity_bytes) {
@@ -39,7 +39,7 @@ ef_spsc_ring *ef_spsc_ring_create(size_t min_capacity_bytes)
     return r;
 }
 
-void ef_spsc_ring_destroy(ef_spsc_ring *r)
+void ef_spsc_ring_free(ef_spsc_ring *r)
 {
     if (!r)
         return;

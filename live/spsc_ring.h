@@ -10,8 +10,8 @@
 typedef struct ef_spsc_ring ef_spsc_ring;
 
 /* Capacity is rounded up to a power of two. Not real-time safe. NULL on failure. */
-ef_spsc_ring *ef_spsc_ring_create(size_t min_capacity_bytes);
-void ef_spsc_ring_destroy(ef_spsc_ring *r);
+ef_spsc_ring *ef_spsc_ring_new(size_t min_capacity_bytes);
+void ef_spsc_ring_free(ef_spsc_ring *r);
 size_t ef_spsc_ring_capacity(const ef_spsc_ring *r);
 
 /* Real-time safe. Producer side: bytes that can be written now. */

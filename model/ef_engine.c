@@ -271,21 +271,21 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     int host_rate = (int)floor(sample_rate + 0.5);
     int core_latency = ef_model_latency(model);
     int ok = 1;
-    e->framer = ef_framer_create(model->in_channels, model->out_channels, model->hop, err);
+    e->framer = ef_framer_new(model->in_channels, model->out_channels, model->hop, err);
     ok &= e->framer != NULL;
     e->max_block = max_block;
     for (int c = 0; ok && c < model->in_channels; c++) {
         ok &= (e->clean_in[c] = engine_floats(e, (size_t)max_block)) != NULL;
-        ok &= (e->analyzer[c] = ef_stft_analyzer_create(model->n_fft, model->hop, err)) != NULL;
+        ok &= (e->analyzer[c] = ef_stft_analyzer_new(model->n_fft, model->hop, err)) != NULL;
         ok &= (e->in_frame[c] = engine_floats(e, 2 * (size_t)e->n_bins)) != NULL;
     }
     for (int c = 0; ok && c < model->out_channels; c++) {
-        ok &= (e->synthesizer[c] = ef_stft_synthesizer_create(model->n_fft, model->hop, err)) != NULL;
+        ok &= (e->synthesizer[c] = ef_stft_synthesizer_new(model->n_fft, model->hop, err)) != NULL;
         ok &= (e->out_frame[c] = engine_floats(e, 2 * (size_t)e->n_bins)) != NULL;
     }
     if (ok && model->kind != EF_KIND_IDENTITY) {
         size_t xs = (size_t)2 * (size_t)model->out_channels * (size_t)e->F;
-        e->net_state = ef_unet_state_create(&model->net, 2 * EF_MAX_STEPS, err);
+        e->net_state = ef_unet_state_new(&model->net, 2 * EF_MAX_STEPS, err);
         ok &= e->net_state != NULL;
         ok = ok && (e->cond = engine_floats(e, 2 * (size_t)e->F)) && (e->x = engine_floats(e, xs)) &&
              (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, xs)) &&
@@ -307,14 +307,14 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         e->want_t0 = e->t0;
     }
     if (ok && host_rate != model->sample_rate) {
-        e->adapter = ef_rate_adapter_create(host_rate, model->sample_rate, model->in_channels,
+        e->adapter = ef_rate_adapter_new(host_rate, model->sample_rate, model->in_channels,
                                             model->out_channels, max_block, core_latency,
                                             EF_RESAMPLE_MEDIUM, err);
         ok &= e->adapter != NULL;
     }
     e->latency = ok ? (e->adapter ? ef_rate_adapter_latency(e->adapter) : core_latency) : 0;
     if (ok) {
-        e->stage = ef_output_stage_create(e->latency, max_block, (double)host_rate, err);
+        e->stage = ef_output_stage_new(e->latency, max_block, (double)host_rate, err);
         ok &= e->stage != NULL;
     }
     if (!ok) {
@@ -332,17 +332,17 @@ void ef_engine_free(ef_engine *e)
 {
     if (!e)
         return;
-    ef_framer_destroy(e->framer);
-    ef_rate_adapter_destroy(e->adapter);
+    ef_framer_free(e->framer);
+    ef_rate_adapter_free(e->adapter);
     for (int c = 0; c < MAX_CH; c++) {
-        ef_stft_analyzer_destroy(e->analyzer[c]);
-        ef_stft_synthesizer_destroy(e->synthesizer[c]);
+        ef_stft_analyzer_free(e->analyzer[c]);
+        ef_stft_synthesizer_free(e->synthesizer[c]);
         free(e->in_frame[c]);
         free(e->out_frame[c]);
         free(e->clean_in[c]);
     }
-    ef_unet_state_destroy(e->net_state);
-    ef_output_stage_destroy(e->stage);
+    ef_unet_state_free(e->net_state);
+    ef_output_stage_free(e->stage);
     free(e->cond);
     free(e->x);
     free(e->x_mid);

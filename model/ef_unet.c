@@ -141,7 +141,7 @@ static int check_config(const ef_unet_config *c, ef_error *err)
     return 0;
 }
 
-/* What ef_unet_state_create will allocate for cfg (its buffers, same sizes), in
+/* What ef_unet_state_new will allocate for cfg (its buffers, same sizes), in
  * bytes; double so that no product overflows. */
 static double state_bytes(const ef_unet_config *c, int evaluations)
 {
@@ -292,7 +292,7 @@ static float *alloc_floats(ef_unet_state *st, size_t n)
     return p;
 }
 
-ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_error *err)
+ef_unet_state *ef_unet_state_new(const ef_unet *net, int evaluations, ef_error *err)
 {
     const ef_unet_config *c = &net->cfg;
     ef_unet_state *st = calloc(1, sizeof *st);
@@ -338,13 +338,13 @@ ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_erro
         ok &= (st->skip[l] = alloc_floats(st, (size_t)c->widths[l] * (size_t)(c->n_bins >> l))) != NULL;
     if (!ok) {
         ef_error_set(err, "out of memory for the network state");
-        ef_unet_state_destroy(st);
+        ef_unet_state_free(st);
         return NULL;
     }
     return st;
 }
 
-void ef_unet_state_destroy(ef_unet_state *st)
+void ef_unet_state_free(ef_unet_state *st)
 {
     if (!st)
         return;

@@ -60,7 +60,7 @@ typedef struct ef_unet {
 
 typedef struct ef_unet_state ef_unet_state;
 
-/* The most memory the state of one engine may take (ef_unet_state_create): a tiny
+/* The most memory the state of one engine may take (ef_unet_state_new): a tiny
  * file can declare a network whose histories take gigabytes (n_fft 16384, kt 9,
  * dilation 256 on every block: 8.6 GB from an 8 KB file). 256 MiB is 40 times the
  * shipped separation model's whole engine. */
@@ -75,8 +75,8 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
 long ef_unet_macs(const ef_unet *net);
 
 /* Scratch and a buffer bank for `evaluations` solver evaluations per frame. */
-ef_unet_state *ef_unet_state_create(const ef_unet *net, int evaluations, ef_error *err);
-void ef_unet_state_destroy(ef_unet_state *st);
+ef_unet_state *ef_unet_state_new(const ef_unet *net, int evaluations, ef_error *err);
+void ef_unet_state_free(ef_unet_state *st);
 size_t ef_unet_state_bytes(const ef_unet_state *st);
 /* Real-time safe: zeroes every history. */
 void ef_unet_state_reset(ef_unet_state *st);

@@ -23,7 +23,7 @@ ef_lv2_slot *ef_lv2_plugin_make_slot(ef_lv2_plugin *p, const char *path, int *ch
     ef_lv2_slot *slot = NULL;
     *chosen = 0;
     if (path && path[0]) {
-        slot = ef_lv2_slot_create(p->variant, path, p->rate, p->max_block, &p->applied, &err);
+        slot = ef_lv2_slot_new(p->variant, path, p->rate, p->max_block, &p->applied, &err);
         if (slot) {
             *chosen = 1;
         } else {
@@ -32,14 +32,14 @@ ef_lv2_slot *ef_lv2_plugin_make_slot(ef_lv2_plugin *p, const char *path, int *ch
         }
     }
     if (!slot && p->default_path[0]) {
-        slot = ef_lv2_slot_create(p->variant, p->default_path, p->rate, p->max_block,
+        slot = ef_lv2_slot_new(p->variant, p->default_path, p->rate, p->max_block,
                                   &p->applied, &err);
         if (!slot)
             lv2_log_warning(&p->logger, "earflow: cannot load the default model: %s; "
                             "passing the dry signal\n", err.message);
     }
     if (!slot) {
-        slot = ef_lv2_slot_create(p->variant, NULL, p->rate, p->max_block, &p->applied, &err);
+        slot = ef_lv2_slot_new(p->variant, NULL, p->rate, p->max_block, &p->applied, &err);
         if (!slot)
             lv2_log_error(&p->logger, "earflow: %s\n", err.message);
     }
@@ -317,7 +317,7 @@ static void cleanup(LV2_Handle instance)
     /* Answers of the worker that the host dropped (deactivated before delivering). */
     for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
         ef_lv2_slot_free(atomic_load(&p->in_flight[i]));
-    ef_lv2_switch_destroy(&p->sw);
+    ef_lv2_switch_free(&p->sw);
     free(p);
 }
 

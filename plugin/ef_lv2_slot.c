@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-ef_lv2_slot *ef_lv2_slot_create(const ef_lv2_variant *variant, const char *path,
+ef_lv2_slot *ef_lv2_slot_new(const ef_lv2_variant *variant, const char *path,
                                 double rate, int max_block, const ef_lv2_settings *settings,
                                 ef_error *err)
 {

@@ -25,7 +25,7 @@ typedef struct ef_lv2_slot {
  * signal delayed by the latency), checks that its kind suits the variant, creates
  * the engines at the host rate and block size, applies the settings and resets, so
  * the smoothers start at their targets. NULL and `err` filled on failure. */
-ef_lv2_slot *ef_lv2_slot_create(const ef_lv2_variant *variant, const char *path,
+ef_lv2_slot *ef_lv2_slot_new(const ef_lv2_variant *variant, const char *path,
                                 double rate, int max_block, const ef_lv2_settings *settings,
                                 ef_error *err);
 void ef_lv2_slot_free(ef_lv2_slot *slot);

@@ -20,7 +20,7 @@ int ef_lv2_switch_init(ef_lv2_switch *sw, const ef_lv2_variant *variant, double 
     return 0;
 }
 
-void ef_lv2_switch_destroy(ef_lv2_switch *sw)
+void ef_lv2_switch_free(ef_lv2_switch *sw)
 {
     for (int c = 0; c < 2; c++) {
         free(sw->in_copy[c]);

@@ -25,7 +25,7 @@ typedef struct ef_lv2_switch {
 /* Not real-time safe: allocates the buffers for blocks of up to max_block. */
 int ef_lv2_switch_init(ef_lv2_switch *sw, const ef_lv2_variant *variant, double rate,
                        int max_block);
-void ef_lv2_switch_destroy(ef_lv2_switch *sw);
+void ef_lv2_switch_free(ef_lv2_switch *sw);
 
 /* Real-time safe. Starts crossfading to `slot`; returns the slot it displaces (an
  * earlier incoming slot that never finished), which the caller must retire. */

@@ -79,7 +79,7 @@ LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function r
     if (!path)
         return LV2_WORKER_ERR_UNKNOWN;
     ef_error err = {{0}};
-    ef_lv2_slot *slot = ef_lv2_slot_create(p->variant, path, p->rate, p->max_block,
+    ef_lv2_slot *slot = ef_lv2_slot_new(p->variant, path, p->rate, p->max_block,
                                            &msg.settings, &err);
     if (!slot) {
         lv2_log_error(&p->logger, "earflow: cannot load model: %s; keeping the current one\n",

@@ -59,7 +59,7 @@ static void measure(ef_resample_quality q, const char *name, int rate)
     float *in = malloc(sizeof(float) * (size_t)n), *out = malloc(sizeof(float) * (size_t)n);
     delay_line d = {{0}, 0};
     ef_error err = {{0}};
-    ef_rate_adapter *ra = ef_rate_adapter_create(rate, CORE_RATE, 1, 1, block, CORE_LATENCY, q, &err);
+    ef_rate_adapter *ra = ef_rate_adapter_new(rate, CORE_RATE, 1, 1, block, CORE_LATENCY, q, &err);
     if (!ra || !in || !out) {
         printf("| %s | %d | %s |\n", name, rate, ra ? "out of memory" : err.message);
         return;
@@ -82,7 +82,7 @@ static void measure(ef_resample_quality q, const char *name, int rate)
     }
     printf("| %s | %d | %.1f dB | %d (%.2f ms) | %.2f s | %ld |\n", name, rate,
            10 * log10(e / s), lat, 1000.0 * lat / rate, t, ef_rate_adapter_underruns(ra));
-    ef_rate_adapter_destroy(ra);
+    ef_rate_adapter_free(ra);
     free(in);
     free(out);
 }

@@ -73,7 +73,7 @@ static void test_everything_pushed_is_written(void **state)
 {
     (void)state;
     ef_error err = {{0}};
-    ef_recorder *r = ef_recorder_create(path, false, 2, 48000, 1.0, 256, &err);
+    ef_recorder *r = ef_recorder_new(path, false, 2, 48000, 1.0, 256, &err);
     assert_non_null(r);
     long long pushed = 0;
     for (int i = 0; i < 50; i++) {
@@ -96,7 +96,7 @@ static void test_overflow_is_counted_never_silent(void **state)
     (void)state;
     ef_error err = {{0}};
     /* A ring of about 256 frames and no pause: the disk thread must fall behind. */
-    ef_recorder *r = ef_recorder_create(path, true, 2, 48000, 0.001, 256, &err);
+    ef_recorder *r = ef_recorder_new(path, true, 2, 48000, 0.001, 256, &err);
     assert_non_null(r);
     long long pushed = push_ramp(r, 2000000);
     assert_int_equal(ef_recorder_finish(r, &err), 0);
@@ -118,9 +118,9 @@ static void test_existing_file_needs_force(void **state)
     ef_error err = {{0}};
     FILE *f = fopen(path, "w");
     fclose(f);
-    assert_null(ef_recorder_create(path, false, 1, 48000, 1.0, 256, &err));
+    assert_null(ef_recorder_new(path, false, 1, 48000, 1.0, 256, &err));
     assert_non_null(strstr(err.message, "exists"));
-    ef_recorder *r = ef_recorder_create(path, true, 1, 48000, 1.0, 256, &err);
+    ef_recorder *r = ef_recorder_new(path, true, 1, 48000, 1.0, 256, &err);
     assert_non_null(r);
     ef_recorder_free(r);
 }

@@ -15,7 +15,7 @@
 static void test_capacity_and_all_or_nothing(void **state)
 {
     (void)state;
-    ef_spsc_ring *r = ef_spsc_ring_create(100);
+    ef_spsc_ring *r = ef_spsc_ring_new(100);
     assert_non_null(r);
     assert_int_equal(ef_spsc_ring_capacity(r), 128);
     unsigned char buf[200] = {0};
@@ -26,13 +26,13 @@ static void test_capacity_and_all_or_nothing(void **state)
     assert_int_equal(ef_spsc_ring_writable(r), 0);
     assert_int_equal(ef_spsc_ring_read(r, buf, 200), 128);
     assert_int_equal(ef_spsc_ring_read(r, buf, 1), 0);
-    ef_spsc_ring_destroy(r);
+    ef_spsc_ring_free(r);
 }
 
 static void test_wrap_around_keeps_order(void **state)
 {
     (void)state;
-    ef_spsc_ring *r = ef_spsc_ring_create(64);
+    ef_spsc_ring *r = ef_spsc_ring_new(64);
     unsigned char in[48], out[48];
     unsigned next = 0, expect = 0;
     for (int round = 0; round < 1000; round++) {
@@ -45,7 +45,7 @@ static void test_wrap_around_keeps_order(void **state)
         for (size_t i = 0; i < got; i++)
             assert_int_equal(out[i], (unsigned char)expect++);
     }
-    ef_spsc_ring_destroy(r);
+    ef_spsc_ring_free(r);
 }
 
 /* 8 M records of 8 bytes; EF_TEST_SHORT=1 (the valgrind setup, which runs one thread
@@ -72,7 +72,7 @@ static void *producer(void *arg)
 static void test_two_threads_lose_nothing(void **state)
 {
     (void)state;
-    ef_spsc_ring *r = ef_spsc_ring_create(4096);
+    ef_spsc_ring *r = ef_spsc_ring_new(4096);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, producer, r), 0);
     uint64_t expect = 0, block[64];
@@ -89,7 +89,7 @@ static void test_two_threads_lose_nothing(void **state)
     pthread_join(t, NULL);
     assert_int_equal(errors, 0);
     assert_int_equal(ef_spsc_ring_readable(r), 0);
-    ef_spsc_ring_destroy(r);
+    ef_spsc_ring_free(r);
 }
 
 int main(void)

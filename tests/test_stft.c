@@ -126,8 +126,8 @@ static void stft_pairs_reconstruct(void **state)
     for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
         int n_fft = pairs[k][0], hop = pairs[k][1];
         ef_error err = {{0}};
-        ef_stft_analyzer *a = ef_stft_analyzer_create(n_fft, hop, &err);
-        ef_stft_synthesizer *s = ef_stft_synthesizer_create(n_fft, hop, &err);
+        ef_stft_analyzer *a = ef_stft_analyzer_new(n_fft, hop, &err);
+        ef_stft_synthesizer *s = ef_stft_synthesizer_new(n_fft, hop, &err);
         assert_non_null(a);
         assert_non_null(s);
         long n = 100 * hop;
@@ -140,8 +140,8 @@ static void stft_pairs_reconstruct(void **state)
         double e = aligned_error(in, out, n, n_fft - hop);
         printf("# stft %d/%d: max error %.3g\n", n_fft, hop, e);
         assert_true(e < 1e-5);
-        ef_stft_analyzer_destroy(a);
-        ef_stft_synthesizer_destroy(s);
+        ef_stft_analyzer_free(a);
+        ef_stft_synthesizer_free(s);
         free(in);
         free(out);
         free(frame);
@@ -152,10 +152,10 @@ static void bad_configs_are_refused(void **state)
 {
     (void)state;
     ef_error err = {{0}};
-    assert_null(ef_stft_analyzer_create(511, 128, &err));
+    assert_null(ef_stft_analyzer_new(511, 128, &err));
     assert_non_null(strstr(err.message, "n_fft"));
-    assert_null(ef_stft_analyzer_create(512, 100, &err));
-    assert_null(ef_stft_synthesizer_create(512, 512, &err));
+    assert_null(ef_stft_analyzer_new(512, 100, &err));
+    assert_null(ef_stft_synthesizer_new(512, 512, &err));
     ef_model *m = ef_model_identity(&err);
     assert_null(ef_engine_new(m, 7999, 64, &err));
     assert_non_null(strstr(err.message, "sample rate"));

@@ -13,13 +13,18 @@
 #include "lv2_test_host.h"
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_SANITIZER 1
@@ -29,14 +34,16 @@ static int failures;
 static int short_run; /* EF_TEST_SHORT=1: the valgrind setup, some 100 times slower */
 
 static void expect(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A check that reports its figures whether it passes or not, and lets the mode go on
+ * to its other checks; the mode's cmocka test fails at its end if any failed. */
 static void expect(int ok, const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    printf("%s - ", ok ? "ok" : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    print_message("%s - %s\n", ok ? "ok" : "FAIL", line);
     failures += !ok;
 }
 
@@ -472,25 +479,56 @@ static int mode_rt(const char *golden)
 #endif
 }
 
+/* One mode per process (meson runs each as a test), run as one cmocka test. */
+typedef struct mode_call {
+    int argc;
+    char **argv;
+    int (*run)(int argc, char **argv);
+} mode_call;
+
+static int run_render_match(int argc, char **argv) { return mode_render_match(argc, argv); }
+static int run_latency(int argc, char **argv) { (void)argc, (void)argv; return mode_latency(); }
+static int run_state(int argc, char **argv) { (void)argc; return mode_state(argv[2]); }
+static int run_swap(int argc, char **argv) { (void)argc; return mode_swap(argv[2]); }
+static int run_steps(int argc, char **argv) { (void)argc, (void)argv; return mode_steps(); }
+static int run_rt(int argc, char **argv) { (void)argc; return mode_rt(argv[2]); }
+
+static void test_mode(void **state)
+{
+    const mode_call *c = *state;
+    assert_int_equal(c->run(c->argc, c->argv), 0);
+    assert_int_equal(failures, 0);
+}
+
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int min_args;
+        int (*run)(int, char **);
+    } modes[] = {
+        {"render-match", 2, run_render_match}, {"latency", 2, run_latency},
+        {"state", 3, run_state}, {"swap", 3, run_swap}, {"steps", 2, run_steps},
+        {"rt", 3, run_rt},
+    };
     if (argc < 2)
         return 2;
-    const char *mode = argv[1];
     const char *short_env = getenv("EF_TEST_SHORT");
     short_run = short_env && !strcmp(short_env, "1");
-    if (!strcmp(mode, "render-match"))
-        return mode_render_match(argc, argv);
-    if (!strcmp(mode, "latency"))
-        return mode_latency();
-    if (!strcmp(mode, "state") && argc > 2)
-        return mode_state(argv[2]);
-    if (!strcmp(mode, "swap") && argc > 2)
-        return mode_swap(argv[2]);
-    if (!strcmp(mode, "steps"))
-        return mode_steps();
-    if (!strcmp(mode, "rt") && argc > 2)
-        return mode_rt(argv[2]);
-    fprintf(stderr, "test_lv2: unknown mode %s\n", mode);
+#ifdef UNDER_SANITIZER
+    if (!strcmp(argv[1], "rt")) {
+        puts("SKIP: the rt_guard interposer (LD_PRELOAD) cannot run under AddressSanitizer");
+        return 77;
+    }
+#endif
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(argv[1], modes[i].name) && argc >= modes[i].min_args) {
+            mode_call call = {argc, argv, modes[i].run};
+            const struct CMUnitTest tests[] = {
+                cmocka_unit_test_prestate(test_mode, &call),
+            };
+            return cmocka_run_group_tests_name(modes[i].name, tests, NULL, NULL);
+        }
+    fprintf(stderr, "test_lv2: unknown mode %s (or too few arguments)\n", argv[1]);
     return 2;
 }

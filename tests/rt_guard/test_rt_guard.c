@@ -3,9 +3,15 @@
 #include "rt_guard.h"
 
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_SANITIZER 1
@@ -16,13 +22,6 @@
 #endif
 
 static rt_guard_api g;
-static int failures;
-
-static void expect(int ok, const char *what)
-{
-    printf("%s - %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
 
 /* Runs fn inside the guard; returns how many violations it added. */
 static long guarded(void (*fn)(void))
@@ -65,6 +64,61 @@ static void *other_thread(void *arg)
 static pthread_t thread;
 static void do_spawnless_wait(void) { pthread_join(thread, NULL); }
 
+static void test_allocation_detected(void **state)
+{
+    (void)state;
+    assert_int_equal(guarded(do_malloc), 1);
+    assert_string_equal(g.last(), "malloc");
+    assert_int_equal(guarded(do_realloc), 1);
+    assert_int_equal(guarded(do_free), 1);
+    assert_string_equal(g.last(), "free");
+    assert_int_equal(guarded(do_calloc), 1);
+    free(sink);
+    assert_int_equal(guarded(do_memalign), 1);
+    free(sink);
+}
+
+static void test_locks_detected(void **state)
+{
+    (void)state;
+    assert_int_equal(guarded(do_lock), 1);
+    assert_string_equal(g.last(), "pthread_mutex_lock");
+    assert_int_equal(guarded(do_unlock), 1);
+}
+
+static void test_file_calls_detected(void **state)
+{
+    (void)state;
+    assert_true(guarded(do_fopen) >= 1);
+    if (file)
+        fclose(file);
+}
+
+static void test_arithmetic_allowed(void **state)
+{
+    (void)state;
+    assert_int_equal(guarded(do_arithmetic), 0);
+}
+
+static void test_outside_not_counted(void **state)
+{
+    (void)state;
+    long before = g.violations();
+    free(malloc(16));
+    assert_int_equal(g.violations(), before);
+}
+
+static void test_other_thread_not_counted(void **state)
+{
+    (void)state;
+    pthread_create(&thread, NULL, other_thread, NULL);
+    g.enter();
+    long inside = g.violations();
+    g.leave();
+    do_spawnless_wait();
+    assert_int_equal(g.violations(), inside);
+}
+
 int main(void)
 {
 #ifdef UNDER_SANITIZER
@@ -75,27 +129,10 @@ int main(void)
         puts("FAIL - librt_guard.so is not preloaded (set LD_PRELOAD)");
         return 1;
     }
-    expect(guarded(do_malloc) == 1 && strcmp(g.last(), "malloc") == 0, "malloc inside the guard is detected");
-    expect(guarded(do_realloc) == 1, "realloc is detected");
-    expect(guarded(do_free) == 1 && strcmp(g.last(), "free") == 0, "free is detected");
-    expect(guarded(do_calloc) == 1, "calloc is detected");
-    free(sink);
-    expect(guarded(do_memalign) == 1, "posix_memalign is detected");
-    free(sink);
-    expect(guarded(do_lock) == 1 && strcmp(g.last(), "pthread_mutex_lock") == 0, "mutex lock is detected");
-    expect(guarded(do_unlock) == 1, "mutex unlock is detected");
-    expect(guarded(do_fopen) >= 1, "fopen is detected");
-    if (file)
-        fclose(file);
-    expect(guarded(do_arithmetic) == 0, "plain arithmetic is not a violation");
-    long before = g.violations();
-    free(malloc(16));
-    expect(g.violations() == before, "calls outside the guard are not counted");
-    pthread_create(&thread, NULL, other_thread, NULL);
-    g.enter();
-    long inside = g.violations();
-    g.leave();
-    do_spawnless_wait();
-    expect(g.violations() == inside, "another thread's allocations are not counted");
-    return failures ? 1 : 0;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allocation_detected), cmocka_unit_test(test_locks_detected),
+        cmocka_unit_test(test_file_calls_detected), cmocka_unit_test(test_arithmetic_allowed),
+        cmocka_unit_test(test_outside_not_counted), cmocka_unit_test(test_other_thread_not_counted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
