@@ -1,5 +1,6 @@
 /* Resolves a --model argument: "identity", a file path, or the name of a shipped
- * model looked up in the installed models folder, then the source tree's models/. */
+ * model found by the library's rule (ef_model_find_file: $EARFLOW_MODEL_DIR alone when
+ * set, else the source tree's models/, then the installed models folder). */
 #ifndef EF_MODEL_LOOKUP_H
 #define EF_MODEL_LOOKUP_H
 

@@ -84,6 +84,14 @@ EF_API int ef_model_rooms(const ef_model *model);
 EF_API const char *ef_model_room_name(const ef_model *model, int index);
 EF_API int ef_model_labels(const ef_model *model);
 EF_API const char *ef_model_label_name(const ef_model *model, int index);
+/* The file of a shipped model by name ("binaural", "separate"): the first readable
+ * NAME.safetensors in $EARFLOW_MODEL_DIR when that is set (there only, so that a user or
+ * a test decides exactly which models a session sees), else in local_dir (the front
+ * end's own folder: the plugin's bundle, the program's source tree; NULL for none),
+ * else in the installed models folder (<datadir>/earflow/models). 0 with the path, or
+ * -1 with err naming the folders searched. Not real-time safe. */
+EF_API int ef_model_find_file(const char *name, const char *local_dir, char *path,
+                              size_t path_len, ef_error *err);
 /* The index of the room or label of that name (exact match), -1 when none. */
 EF_API int ef_model_find_room(const ef_model *model, const char *name);
 EF_API int ef_model_find_label(const ef_model *model, const char *name);

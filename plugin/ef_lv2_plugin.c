@@ -2,7 +2,6 @@
  * host and the engine (model/earflow.h), in the order the host calls it. */
 #include "ef_lv2_plugin.h"
 
-#include "ef_lv2_model_source.h"
 
 #include <lv2/buf-size/buf-size.h>
 #include <lv2/options/options.h>
@@ -110,13 +109,11 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     p->rate = rate;
     p->max_block = read_max_block(p, options);
     snprintf(p->bundle_path, sizeof p->bundle_path, "%s", bundle_path ? bundle_path : "");
-    char searched[3 * EF_LV2_PATH_MAX];
-    if (ef_lv2_model_source_find(variant->model_name, p->bundle_path[0] ? p->bundle_path : NULL,
-                                 p->default_path, sizeof p->default_path, searched,
-                                 sizeof searched) != 0)
-        lv2_log_warning(&p->logger, "earflow: no %s.safetensors model found (looked in %s); "
-                        "passing the dry signal until a model file is chosen\n",
-                        variant->model_name, searched);
+    ef_error err = {{0}};
+    if (ef_model_find_file(variant->model_name, p->bundle_path, p->default_path,
+                           sizeof p->default_path, &err) != 0)
+        lv2_log_warning(&p->logger, "earflow: %s; passing the dry signal until a model file "
+                        "is chosen\n", err.message);
     ef_lv2_settings_default(&p->applied);
     int chosen;
     if (ef_lv2_switch_init(&p->sw, variant, rate, p->max_block) != 0 ||

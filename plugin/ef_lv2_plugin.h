@@ -54,7 +54,7 @@ typedef struct ef_lv2_plugin {
     /* worker and instantiation threads only */
     char newest_path[EF_LV2_PATH_MAX]; /* the model of the newest slot built ("" identity) */
     int newest_chosen;
-    char default_path[EF_LV2_PATH_MAX]; /* found by ef_lv2_model_source, "" if none */
+    char default_path[EF_LV2_PATH_MAX]; /* found by ef_model_find_file, "" if none */
     /* Slots the worker has answered with, until work_response takes them (worker and
      * audio thread): a host may drop answers still queued when it deactivates and
      * cleans up, so cleanup frees what is left here. */

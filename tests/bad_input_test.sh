@@ -170,7 +170,7 @@ def write(name, field, value):
 write('version.safetensors', 'version', 99)
 write('kind.safetensors', 'kind', 'reverb')
 EOF
-render_case "unknown model name" 5 "not found" -m nosuchmodel -i "$T/in.wav" -o "$T/out.wav"
+render_case "unknown model name" 5 "no nosuchmodel.safetensors found" -m nosuchmodel -i "$T/in.wav" -o "$T/out.wav"
 render_case "missing model file" 5 "No such file" -m "$T/nothere.safetensors" -i "$T/in.wav" -o "$T/out.wav"
 render_case "truncated model" 5 "trunc.safetensors: " -m "$T/trunc.safetensors" -i "$T/in.wav" -o "$T/out.wav"
 render_case "random bytes as model" 5 "random.safetensors: " -m "$T/random.safetensors" -i "$T/in.wav" -o "$T/out.wav"

@@ -48,7 +48,7 @@ lv2apply -i "$T/tone.wav" -o "$T/byp.wav" -c enabled 0 urn:earflow:separate 2>/d
     ok "lv2apply bypassed = input delayed by the latency" || bad "lv2apply bypass"
 # No model at all: the dry signal, with one warning.
 EARFLOW_MODEL_DIR=/nonexistent lv2apply -i "$T/tone.wav" -o "$T/dry.wav" urn:earflow:binaural 2>"$T/err"
-[ "$(grep -c "no binaural.safetensors model found" "$T/err")" = 1 ] &&
+[ "$(grep -c "no binaural.safetensors found" "$T/err")" = 1 ] &&
     sox "$T/tone.wav" "$T/tone-delayed512.wav" pad 512s trim 0 24000s &&
     sox "$T/tone-delayed512.wav" -c 2 "$T/tone-delayed2.wav" remix 1 1 &&
     "$WAVDIFF" "$T/tone-delayed2.wav" "$T/dry.wav" --max-db -100 >/dev/null &&
