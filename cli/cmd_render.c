@@ -286,21 +286,13 @@ int ef_cmd_render(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return EF_EXIT_OK;
-        default: {
-            int r = opt >= 1000 ? ef_controls_option(&job.controls, "render", opt, optarg) : 1;
-            if (r == 0)
-                break;
-            if (r > 0)
-                fprintf(stderr, "earflow render: bad option '%s' (see earflow render --help)\n",
-                        argv[optind - 1]);
-            return EF_EXIT_USAGE;
-        }
+        default:
+            if (ef_controls_getopt(&job.controls, "render", opt, optarg, argv[optind - 1]))
+                return EF_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "earflow render: unexpected argument '%s'\n", argv[optind]);
+    if (ef_controls_no_operands("render", argc, argv))
         return EF_EXIT_USAGE;
-    }
     if (!job.in_path || !job.out_path) {
         fprintf(stderr, "earflow render: both -i IN and -o OUT are required (see --help)\n");
         return EF_EXIT_USAGE;

@@ -109,6 +109,23 @@ static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
                      rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
 }
 
+int ef_controls_getopt(ef_controls *c, const char *cmd, int opt, const char *arg,
+                       const char *seen)
+{
+    int r = opt >= 1000 && opt < 1100 ? ef_controls_option(c, cmd, opt, arg) : 1;
+    if (r > 0)
+        fprintf(stderr, "earflow %s: bad option '%s' (see earflow %s --help)\n", cmd, seen, cmd);
+    return r == 0 ? 0 : -1;
+}
+
+int ef_controls_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind >= argc)
+        return 0;
+    fprintf(stderr, "earflow %s: unexpected argument '%s'\n", cmd, argv[optind]);
+    return -1;
+}
+
 int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
 {
     ef_kind kind = ef_model_kind(m);

@@ -50,6 +50,13 @@ void ef_controls_init(ef_controls *c);
 /* Handles one option code; returns 0 if handled, 1 if not ours, -1 on a bad value
  * (message printed). */
 int ef_controls_option(ef_controls *c, const char *cmd, int code, const char *arg);
+/* The default branch of a subcommand's getopt_long loop: a control option (code
+ * 1000..1099) is handled; anything else ('?', an unknown code) is reported with `seen`
+ * (the argument getopt stopped at). 0 when handled, -1 with a message. */
+int ef_controls_getopt(ef_controls *c, const char *cmd, int opt, const char *arg,
+                       const char *seen);
+/* After getopt_long: -1 with a message when an operand is left (argv[optind]). */
+int ef_controls_no_operands(const char *cmd, int argc, char **argv);
 /* Checks the controls against the model, loads the trajectory. -1 with a message. */
 int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m);
 /* Applies everything to an engine (position at time 0), then resets it. */

@@ -187,21 +187,13 @@ static int parse(int argc, char **argv, live_options *o)
             if (whole_number("rate", optarg, 8000, 192000, &b->sample_rate))
                 return EF_EXIT_USAGE;
             break;
-        default: {
-            int r = opt >= 1000 && opt < 1100 ? ef_controls_option(&o->controls, "live", opt, optarg) : 1;
-            if (r == 0)
-                break;
-            if (r > 0)
-                fprintf(stderr, "earflow live: bad option '%s' (see earflow live --help)\n",
-                        argv[optind - 1]);
-            return EF_EXIT_USAGE;
-        }
+        default:
+            if (ef_controls_getopt(&o->controls, "live", opt, optarg, argv[optind - 1]))
+                return EF_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "earflow live: unexpected argument '%s'\n", argv[optind]);
+    if (ef_controls_no_operands("live", argc, argv))
         return EF_EXIT_USAGE;
-    }
     if (!o->model_name) {
         fprintf(stderr, "earflow live: --model is required (binaural, separate, identity or a file)\n");
         return EF_EXIT_USAGE;

@@ -2,6 +2,19 @@
 
 #include <stdlib.h>
 
+ef_live_backend *ef_live_backend_wrap(const ef_live_backend_ops *ops, void *impl, ef_error *err)
+{
+    ef_live_backend *b = malloc(sizeof *b);
+    if (!b) {
+        ops->close(impl);
+        ef_error_set(err, "out of memory");
+        return NULL;
+    }
+    b->ops = ops;
+    b->impl = impl;
+    return b;
+}
+
 int ef_live_backend_start(ef_live_backend *b, ef_error *err) { return b->ops->start(b->impl, err); }
 
 void ef_live_backend_latency_changed(ef_live_backend *b)

@@ -59,6 +59,10 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
 int ef_live_portaudio_list(FILE *to, ef_error *err);
 #endif
 
+/* For a backend's open function, last: the handle around its set-up implementation.
+ * Without memory it closes impl (ops->close) and returns NULL with err. */
+ef_live_backend *ef_live_backend_wrap(const ef_live_backend_ops *ops, void *impl, ef_error *err);
+
 /* Dispatch to the implementation. */
 int ef_live_backend_start(ef_live_backend *b, ef_error *err);
 void ef_live_backend_latency_changed(ef_live_backend *b);

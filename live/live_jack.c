@@ -216,10 +216,7 @@ ef_live_backend *ef_live_jack_open(ef_live_session *s, const ef_live_backend_opt
                                    ef_error *err)
 {
     jack_backend *b = calloc(1, sizeof *b);
-    ef_live_backend *backend = malloc(sizeof *backend);
-    if (!b || !backend) {
-        free(b);
-        free(backend);
+    if (!b) {
         ef_error_set(err, "out of memory");
         return NULL;
     }
@@ -239,7 +236,6 @@ ef_live_backend *ef_live_jack_open(ef_live_session *s, const ef_live_backend_opt
         ef_error_set(err, "cannot connect to a JACK server (status 0x%x); is one running? "
                      "(see README, 'Live')", (unsigned)status);
         free(b);
-        free(backend);
         return NULL;
     }
     atomic_init(&b->period, (int)jack_get_buffer_size(b->client));
@@ -260,10 +256,7 @@ ef_live_backend *ef_live_jack_open(ef_live_session *s, const ef_live_backend_opt
         ef_error_set(err, "cannot set up the JACK client (callbacks or ports)");
         jack_client_close(b->client);
         free(b);
-        free(backend);
         return NULL;
     }
-    backend->ops = &jack_ops;
-    backend->impl = b;
-    return backend;
+    return ef_live_backend_wrap(&jack_ops, b, err);
 }

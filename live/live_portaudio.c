@@ -234,10 +234,7 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
                                         ef_error *err)
 {
     pa_backend *b = calloc(1, sizeof *b);
-    ef_live_backend *backend = malloc(sizeof *backend);
-    if (!b || !backend) {
-        free(b);
-        free(backend);
+    if (!b) {
         ef_error_set(err, "out of memory");
         return NULL;
     }
@@ -253,7 +250,6 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
     if (e != paNoError) {
         ef_error_set(err, "cannot start PortAudio: %s", Pa_GetErrorText(e));
         free(b);
-        free(backend);
         return NULL;
     }
     b->in_dev = find_device(o->input_device, true, b->n_in, err);
@@ -262,7 +258,6 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
     if (b->in_dev == paNoDevice || b->out_dev == paNoDevice) {
         Pa_Terminate();
         free(b);
-        free(backend);
         return NULL;
     }
     PaStreamParameters in = {
@@ -291,13 +286,10 @@ ef_live_backend *ef_live_portaudio_open(ef_live_session *s, const ef_live_backen
             Pa_CloseStream(b->stream);
         Pa_Terminate();
         free(b);
-        free(backend);
         return NULL;
     }
     ef_live_session_set_rate(s, b->rate);
-    backend->ops = &pa_ops;
-    backend->impl = b;
-    return backend;
+    return ef_live_backend_wrap(&pa_ops, b, err);
 }
 
 int ef_live_portaudio_list(FILE *to, ef_error *err)
