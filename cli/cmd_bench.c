@@ -150,7 +150,7 @@ int ef_cmd_bench(int argc, char **argv)
         return EF_EXIT_USAGE;
     }
     double t = now_s();
-    ef_model *m = ef_host_load_model("bench", name);
+    ef_model *m = ef_load_model_argument("bench", name);
     if (!m)
         return EF_EXIT_MODEL;
     ef_error err = {{0}};

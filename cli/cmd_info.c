@@ -37,7 +37,7 @@ int ef_cmd_info(int argc, char **argv)
                     "model's name, or identity.\n");
         return to == stdout ? EF_EXIT_OK : EF_EXIT_USAGE;
     }
-    ef_model *m = ef_host_load_model("info", argv[1]);
+    ef_model *m = ef_load_model_argument("info", argv[1]);
     if (!m)
         return EF_EXIT_MODEL;
     const int rate = ef_model_sample_rate(m), hop = ef_model_hop(m);

@@ -155,7 +155,7 @@ static int open_input(render_state *s, const char *path, int block)
 
 static int load_model(render_state *s, render_job *job)
 {
-    s->model = ef_host_load_model("render", job->model_name);
+    s->model = ef_load_model_argument("render", job->model_name);
     if (!s->model)
         return EF_EXIT_MODEL;
     if (ef_controls_resolve(&job->controls, "render", s->model))

@@ -1,4 +1,4 @@
-/* The model controls shared by the program's subcommands (render, later live):
+/* The model controls shared by the program's subcommands (render, live):
  * parsed from the command line, checked against the model, applied to engines. */
 #ifndef EF_CONTROLS_H
 #define EF_CONTROLS_H

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-ef_model *ef_host_load_model(const char *cmd, const char *name)
+ef_model *ef_load_model_argument(const char *cmd, const char *name)
 {
     ef_error err = {{0}};
     ef_model *m = NULL;

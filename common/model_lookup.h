@@ -7,6 +7,6 @@
 #include "earflow.h"
 
 /* Loads the model; on failure prints "earflow CMD: ..." and returns NULL. */
-ef_model *ef_host_load_model(const char *cmd, const char *name);
+ef_model *ef_load_model_argument(const char *cmd, const char *name);
 
 #endif

@@ -524,7 +524,7 @@ static int run_live(live_run *r)
 {
     live_options *o = r->opts;
     ef_error err = {{0}};
-    r->model = ef_host_load_model("live", o->model_name);
+    r->model = ef_load_model_argument("live", o->model_name);
     if (!r->model)
         return EF_EXIT_MODEL;
     if (ef_controls_resolve(&o->controls, "live", r->model))

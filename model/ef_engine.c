@@ -354,7 +354,7 @@ void ef_engine_free(ef_engine *e)
 }
 
 /* A sample is bad when it is NaN, infinite or beyond +-EF_INPUT_LIMIT. */
-static int bad_sample(float x) { return !ef_sample_ok(x); } /* EF_SAMPLE_LIMIT == EF_INPUT_LIMIT */
+static int bad_sample(float x) { return !ef_sample_ok(x); }
 
 /* Audio thread: the input channels with bad samples replaced by 0 (counted), before
  * anything sees them: the dry path, the resampler's filter history and the STFT.
