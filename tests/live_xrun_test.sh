@@ -4,7 +4,7 @@
 # physical ports like a real microphone and headphones, against tests/jack_pass (a
 # client with the same ports that only copies its input) on the same server in the
 # same run, spinning for earflow's mean callback time (its own figure from the segment
-# before): they take turns in EF_XRUN_ROUNDS (4) rounds of
+# before): they take turns in EF_XRUN_ROUNDS (2) rounds of
 #   earflow live (binaural) SEG s, jack_pass SEG s, earflow live (separation) SEG s,
 #   jack_pass SEG s               (SEG = EF_XRUN_SEGMENT, 15 s)
 # and earflow's total is judged against the trivial client's by judge_xruns
@@ -24,7 +24,7 @@ fi
 for kind in binaural separate; do
     [ -f "$SRC/models/$kind.safetensors" ] || { echo "SKIP: models/$kind.safetensors is missing"; exit 77; }
 done
-ROUNDS=${EF_XRUN_ROUNDS:-4} SEG=${EF_XRUN_SEGMENT:-15} PERIOD=256
+ROUNDS=${EF_XRUN_ROUNDS:-2} SEG=${EF_XRUN_SEGMENT:-15} PERIOD=256
 start_jackd $PERIOD
 
 # earflow_segment KIND [latency]: a segment of earflow live; its xruns in $xruns, its

@@ -322,7 +322,7 @@ def plots(a, cfg, seqs, outdir, earflow):
         gt, _ = simulator().direct(x.astype(np.float32), scene)
         for key, y in (("model", pm), ("truth", gt)):
             y = y[:, 2400:]
-            res[key][0].append(acoustics.itd_gcc_phat(y[0], y[1], fmax=1500.0) * 1e6)
+            res[key][0].append(acoustics.itd_gcc_phat(y[0], y[1], up=8, fmax=1500.0) * 1e6)
             res[key][1].append(acoustics.ild_db(y[0], y[1]))
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     for key, st_ in (("truth", "k-"), ("model", "C1o--")):

@@ -76,6 +76,7 @@ class Separate:
         g.add_argument("--max-speech-files", type=int, default=0, help="0: all")
         g.add_argument("--max-music-files", type=int, default=0)
         g.add_argument("--val-count", type=int, default=4, help="valid speech mixtures per SNR")
+        g.add_argument("--val-seconds", type=float, default=2.0, help="length of each valid mixture")
 
     def remove_mode(self, a):
         if a.remove_mode != "auto":
@@ -139,7 +140,7 @@ class Separate:
     def valid_batch(self):
         """Keep mode: val_count speech mixtures per SNR, half as many music and noise."""
         rng = np.random.RandomState(self.a.seed + 1)
-        n = int(2.0 * mx.SR) // self.a.hop * self.a.hop
+        n = int(self.a.val_seconds * mx.SR) // self.a.hop * self.a.hop
         items = []
         for li in range(len(mx.LABELS)):
             for snr in VALID_SNRS:

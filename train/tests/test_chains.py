@@ -125,7 +125,8 @@ def test_separation_chain(tmp_path):
     corpus.build(cache, cdir, TINY_PACKAGES, offline=True, max_files=40)
     runs = str(tmp_path / "run")
     cmd = ["train/train_separate.py", "--corpus", cdir, "--run", runs, "--widths", "8,16", "--dil-mid", "2",
-           "--batch", "4", "--segment", "0.5", "--valid-split", "test", "--val-count", "1", "--log-every", "3",
+           "--batch", "4", "--segment", "0.5", "--valid-split", "test", "--val-count", "1", "--val-seconds", "0.5",
+           "--log-every", "3",
            "--val-every", "6", "--save-every", "3", "--n-fft", "512", "--hop", "256",
            "--mrstft-weight", "0.1"] + FLOW
     run(cmd + ["--steps", "6", "--max-minutes", "5"])
