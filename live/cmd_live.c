@@ -634,11 +634,12 @@ int ef_cmd_live(int argc, char **argv)
         ef_live_stats st;
         ef_live_session_stats(r.session, &st);
         fprintf(stderr, "earflow live: %lld frames (%.2f s) at %d Hz, xruns %ld, mean callback load "
-               "%.1f%%, max callback load %.1f%%, silent frames %lld, dropped recording frames "
-               "%lld, bad input samples %ld, bad frames %ld, latency %d samples\n",
+               "%.1f%%, p50 callback load %.1f%%, p99 callback load %.1f%%, max callback load "
+               "%.1f%%, silent frames %lld, dropped recording frames %lld, bad input samples %ld, "
+               "bad frames %ld, latency %d samples\n",
                st.frames, st.rate > 0 ? (double)st.frames / st.rate : 0.0, st.rate, st.xruns,
-               100 * st.mean_load, 100 * st.max_load, st.silent_frames, dropped, st.bad_samples,
-               st.bad_frames, st.latency);
+               100 * st.mean_load, 100 * st.p50_load, 100 * st.p99_load, 100 * st.max_load,
+               st.silent_frames, dropped, st.bad_samples, st.bad_frames, st.latency);
     }
     if (r.session && ef_live_session_guarded(r.session)) {
         long long callbacks;

@@ -2,9 +2,10 @@
 #define _GNU_SOURCE
 #include "live_session.h"
 
-#include <dlfcn.h>
 #include "spsc_ring.h"
 
+#include <dlfcn.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ struct ef_live_session {
     long retired_bad_samples, retired_bad_frames; /* audio thread: engines let go of */
     atomic_long load, max_load;
     atomic_llong load_sum, callbacks; /* for the mean load: sum in LOAD_SCALE units */
+    /* Callbacks per load bin of EF_LIVE_LOAD_BIN (the last: that much or more), for the
+     * percentiles; a counter per bin, so the audio thread only adds one. */
+    atomic_llong load_bins[EF_LIVE_LOAD_BINS];
     atomic_int period;
 
     /* The real-time guard (tests/rt_guard, preloaded by the tests), only with
@@ -101,6 +105,8 @@ ef_live_session *ef_live_session_new(int in_channels, int out_channels, ef_error
     atomic_init(&s->load, 0);
     atomic_init(&s->max_load, 0);
     atomic_init(&s->load_sum, 0);
+    for (int i = 0; i < EF_LIVE_LOAD_BINS; i++)
+        atomic_init(&s->load_bins[i], 0);
     atomic_init(&s->callbacks, 0);
     atomic_init(&s->period, 0);
     const char *guard = getenv("EARFLOW_RT_GUARD");
@@ -164,6 +170,21 @@ bool ef_live_session_send(ef_live_session *s, const ef_live_command *c)
     return ef_spsc_ring_write(s->commands, c, sizeof *c) == sizeof *c;
 }
 
+/* The upper edge of the bin holding the share q of the callbacks (a bound: the true
+ * percentile is at most this, and at least the bin's lower edge). */
+static double load_percentile(const ef_live_session *s, long long callbacks, double q)
+{
+    if (callbacks <= 0)
+        return 0.0;
+    long long seen = 0, want = (long long)ceil(q * (double)callbacks);
+    for (int i = 0; i < EF_LIVE_LOAD_BINS; i++) {
+        seen += atomic_load(&s->load_bins[i]);
+        if (seen >= want)
+            return (i + 1) * EF_LIVE_LOAD_BIN;
+    }
+    return EF_LIVE_LOAD_BINS * EF_LIVE_LOAD_BIN;
+}
+
 void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
 {
     out->frames = atomic_load(&s->frames);
@@ -176,6 +197,8 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     const long long callbacks = atomic_load(&s->callbacks);
     out->mean_load =
         callbacks > 0 ? (double)atomic_load(&s->load_sum) / LOAD_SCALE / (double)callbacks : 0.0;
+    out->p50_load = load_percentile(s, callbacks, 0.50);
+    out->p99_load = load_percentile(s, callbacks, 0.99);
     out->period = atomic_load(&s->period);
     out->rate = atomic_load(&s->rate);
     out->latency = atomic_load(&s->latency);
@@ -295,6 +318,9 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
         atomic_store_explicit(&s->load, scaled, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->load_sum, scaled, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->callbacks, 1, memory_order_relaxed);
+        double bin = load / EF_LIVE_LOAD_BIN;
+        int b = bin < EF_LIVE_LOAD_BINS - 1 ? (int)bin : EF_LIVE_LOAD_BINS - 1;
+        atomic_fetch_add_explicit(&s->load_bins[b], 1, memory_order_relaxed);
         if (scaled > atomic_load_explicit(&s->max_load, memory_order_relaxed))
             atomic_store_explicit(&s->max_load, scaled, memory_order_relaxed);
     }

@@ -16,6 +16,11 @@
 #define EF_LIVE_MAX_BLOCK 8192
 #define EF_LIVE_MAX_CHANNELS 2
 
+/* The callback load's percentiles are counted in bins of this share of the period
+ * (0.5 %), up to 300 % (the last bin holds everything above). */
+#define EF_LIVE_LOAD_BIN 0.005
+#define EF_LIVE_LOAD_BINS 600
+
 typedef struct ef_live_session ef_live_session;
 
 typedef struct ef_live_stats {
@@ -26,6 +31,7 @@ typedef struct ef_live_stats {
     long bad_frames;          /* network frames replaced (non-finite) */
     double load, max_load;    /* callback time / period time: last and maximum */
     double mean_load;         /* ... and its mean over every callback */
+    double p50_load, p99_load; /* ... and its percentiles, to EF_LIVE_LOAD_BIN above */
     int period;               /* the last callback's frames */
     int rate;                 /* the backend's sample rate */
     int latency;              /* the running engine's, in samples (0: none yet) */

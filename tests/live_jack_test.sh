@@ -67,6 +67,14 @@ frames=$(soxi -s "$T/term.wav" 2>/dev/null || echo 0)
 if [ $rc -eq 0 ] && [ "$frames" -gt 24000 ] && grep -q "dropped recording frames 0" "$T/term.err"; then
     ok "SIGTERM: exit 0, recording finalized ($frames frames, header valid)"
 else bad "SIGTERM: exit $rc, $frames frames: $(cat "$T/term.err")"; fi
+# The summary's callback load figures are ordered: p50 <= p99 <= max (+ the 0.5 % bin
+# the percentiles are counted in), and the mean <= max.
+p50=$(summary_field "p50 callback load" "$T/term.err") p99=$(summary_field "p99 callback load" "$T/term.err")
+mx=$(summary_field "max callback load" "$T/term.err") mean=$(summary_field "mean callback load" "$T/term.err")
+if [ -n "$p50" ] && [ -n "$p99" ] && awk -v a="$p50" -v b="$p99" -v m="$mx" -v u="$mean" \
+    'BEGIN {exit !(a <= b && b <= m + 0.5 && u <= m && a > 0)}'; then
+    ok "summary: callback load mean $mean %, p50 $p50 %, p99 $p99 %, max $mx %"
+else bad "summary load figures out of order or missing: $(grep 'callback load' "$T/term.err")"; fi
 
 # Refusals: a missing named model (exit 5), an existing recording without --force (4).
 # (a shipped name whose file is not in models/; once both ship, a missing file)

@@ -2,10 +2,8 @@
 # Soak: `earflow live` with the shipped separation model on a private `jackd -d dummy`
 # server for EF_SOAK_SECONDS (default 60; the benchmark live_soak_10min runs 600), its
 # input fed the example voice over and over (tests/jack_feed --loop), its output on the
-# dummy playback ports. Passes when
-#   - earflow's own xrun count (JACK's xrun callback) is no more than the trivial
-#     client's beyond chance (below), and
-#   - its memory is flat: VmRSS, sampled from /proc every 2 s, grows by at most
+# dummy playback ports. Passes when it runs to the end (exit 0, no dropped recording
+# frames) and its memory is flat: VmRSS, sampled from /proc every 2 s, grows by at most
 #     EF_SOAK_RSS_KB (default 128 KiB) from the end of the warm-up (the first 10 s:
 #     pages touched for the first time, where mlockall is not allowed) to any later
 #     sample. Why that bound: nothing allocates in the steady state (measured: +0 kB
@@ -13,10 +11,12 @@
 #     callback (187.5 callbacks/s at 256 frames: 12 KiB/s) crosses it after 11 s, and
 #     in ten minutes one of 2 bytes per callback does.
 # Xruns: at 256-frame periods (5.3 ms, what a live user sets), earflow's count is
-# judged against the trivial client tests/jack_pass run on the same server for as long
-# just after it, fed by the same looping jack_feed and spinning for earflow's mean
-# callback time (judge_xruns in live_lib.sh: these VMs park vCPUs, so zero cannot be
-# asked for). One run, no retry. Skipped under sanitizers (a timing test).
+# printed beside that of the trivial client tests/jack_pass run on the same server for
+# as long just after it, fed by the same looping jack_feed and spinning for earflow's
+# mean callback time. Not judged here: two back-to-back minutes are one sample each of
+# this VM's xrun bursts (CI here once had 79 against 27 with nothing of earflow's
+# changed); live_xruns judges earflow's xruns round by round. One run, no retry.
+# Skipped under sanitizers (a timing test).
 source "$(dirname "$0")/live_lib.sh" "$@"
 need_backend jack
 if [ "${EF_SANITIZED:-0}" = 1 ]; then
@@ -92,6 +92,8 @@ else
     else
         bad "VmRSS grew by ${growth:-?} kB after the warm-up (from ${base:-?} kB; bound $RSS_BOUND kB)"
     fi
-    judge_xruns "${E:-0}" "$P" "$SOAK" $PERIOD "$SOAK s of the shipped separation model"
+    echo "# xruns (not judged here, see above): earflow ${E:-0}, jack_pass $P, each in $SOAK s" \
+        "at $PERIOD-frame periods (P(>= ${E:-0} of $((${E:-0} + P)) | equal rates) =" \
+        "$(xrun_tail "${E:-0}" "$P"))"
 fi
 finish
