@@ -258,12 +258,8 @@ int ef_cmd_render(int argc, char **argv)
         {"format", required_argument, 0, 'F'}, {"block", required_argument, 0, 'b'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
     };
-    struct option opts[sizeof own / sizeof own[0] + 16];
-    size_t n_own = sizeof own / sizeof own[0], k = 0;
-    memcpy(opts, own, sizeof own);
-    for (; ef_control_options[k].name; k++)
-        opts[n_own + k] = ef_control_options[k];
-    memset(&opts[n_own + k], 0, sizeof opts[0]);
+    struct option opts[sizeof own / sizeof own[0] + EF_CONTROL_OPTIONS_MAX];
+    ef_controls_options(own, sizeof own / sizeof own[0], opts);
     optind = 1;
     opterr = 0;
     int opt;

@@ -109,6 +109,19 @@ static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
                      rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
 }
 
+/* The controls and their zero entry fit the room a subcommand leaves for them. */
+_Static_assert(sizeof ef_control_options / sizeof ef_control_options[0] <= EF_CONTROL_OPTIONS_MAX,
+               "raise EF_CONTROL_OPTIONS_MAX");
+
+void ef_controls_options(const struct option *own, size_t n, struct option *out)
+{
+    size_t k = 0;
+    memcpy(out, own, n * sizeof *own);
+    for (; ef_control_options[k].name; k++)
+        out[n + k] = ef_control_options[k];
+    memset(&out[n + k], 0, sizeof *out);
+}
+
 int ef_controls_getopt(ef_controls *c, const char *cmd, int opt, const char *arg,
                        const char *seen)
 {

@@ -50,6 +50,10 @@ void ef_controls_init(ef_controls *c);
 /* Handles one option code; returns 0 if handled, 1 if not ours, -1 on a bad value
  * (message printed). */
 int ef_controls_option(ef_controls *c, const char *cmd, int code, const char *arg);
+/* A subcommand's getopt_long table: its own n entries, then the controls', then the
+ * zero entry. out holds n + EF_CONTROL_OPTIONS_MAX entries. */
+#define EF_CONTROL_OPTIONS_MAX 16
+void ef_controls_options(const struct option *own, size_t n, struct option *out);
 /* The default branch of a subcommand's getopt_long loop: a control option (code
  * 1000..1099) is handled; anything else ('?', an unknown code) is reported with `seen`
  * (the argument getopt stopped at). 0 when handled, -1 with a message. */

@@ -123,12 +123,8 @@ static int parse(int argc, char **argv, live_options *o)
         {"buffer", required_argument, 0, OPT_BUFFER},
         {"rate", required_argument, 0, OPT_RATE},
     };
-    struct option opts[sizeof own / sizeof own[0] + 16];
-    size_t n_own = sizeof own / sizeof own[0], k = 0;
-    memcpy(opts, own, sizeof own);
-    for (; ef_control_options[k].name; k++)
-        opts[n_own + k] = ef_control_options[k];
-    memset(&opts[n_own + k], 0, sizeof opts[0]);
+    struct option opts[sizeof own / sizeof own[0] + EF_CONTROL_OPTIONS_MAX];
+    ef_controls_options(own, sizeof own / sizeof own[0], opts);
     ef_live_backend_options *b = &o->backend_opts;
     optind = 1;
     opterr = 0;
