@@ -49,15 +49,16 @@ static void usage(FILE *to)
         "      --block N        processing block size, 1..%d (default 1024)\n"
         "  -q, --quiet          no progress bar\n"
         "  -h, --help           this help\n"
-        "\n"
-        EF_CONTROLS_HELP
+        "\n",
+        EF_MAX_BLOCK);
+    ef_controls_help(to);
+    fprintf(to,
         "\n"
         "A binaural model takes mono: a multichannel input is mixed down first.\n"
         "A separation model processes each channel on its own.\n"
         "\n"
         "exit: 0 ok, 1 processing failed, 2 usage, 3 bad input, 4 bad output,\n"
-        "      5 bad model, 130 interrupted\n",
-        EF_MAX_BLOCK);
+        "      5 bad model, 130 interrupted\n");
 }
 
 /* The input's sample format when it is one (PCM, float, u-law, A-law); for a codec

@@ -2,101 +2,138 @@
 #include "number.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_AZIMUTH = 1000, OPT_ELEVATION, OPT_DISTANCE, OPT_ROOM, OPT_TRAJECTORY,
-    OPT_TARGET, OPT_REMOVE, OPT_STEPS, OPT_SOLVER, OPT_T0, OPT_SEED,
-    OPT_MIX, OPT_LIMIT, OPT_GAIN,
-};
+/* Option codes: 1000 + control for the table's rows, then the program options. */
+enum { OPT_CONTROL = 1000, OPT_SOLVER = 1090, OPT_T0, OPT_SEED, OPT_TRAJECTORY };
 
-const struct option ef_control_options[] = {
-    {"azimuth", required_argument, 0, OPT_AZIMUTH},
-    {"elevation", required_argument, 0, OPT_ELEVATION},
-    {"distance", required_argument, 0, OPT_DISTANCE},
-    {"room", required_argument, 0, OPT_ROOM},
-    {"trajectory", required_argument, 0, OPT_TRAJECTORY},
-    {"target", required_argument, 0, OPT_TARGET},
-    {"remove", no_argument, 0, OPT_REMOVE},
-    {"steps", required_argument, 0, OPT_STEPS},
+static const struct option program_options[] = {
     {"solver", required_argument, 0, OPT_SOLVER},
     {"t0", required_argument, 0, OPT_T0},
     {"seed", required_argument, 0, OPT_SEED},
-    {"mix", required_argument, 0, OPT_MIX},
-    {"attenuation-limit", required_argument, 0, OPT_LIMIT},
-    {"gain", required_argument, 0, OPT_GAIN},
-    {0, 0, 0, 0},
+    {"trajectory", required_argument, 0, OPT_TRAJECTORY},
 };
+#define N_PROGRAM_OPTIONS (sizeof program_options / sizeof program_options[0])
+_Static_assert(EF_CONTROL_COUNT + N_PROGRAM_OPTIONS + 1 <= EF_CONTROL_OPTIONS_MAX,
+               "raise EF_CONTROL_OPTIONS_MAX");
+_Static_assert(OPT_CONTROL + EF_CONTROL_COUNT <= OPT_SOLVER, "option codes overlap");
 
 void ef_controls_init(ef_controls *c)
 {
     memset(c, 0, sizeof *c);
-    c->distance = 1.0;
+    for (int i = 0; i < EF_CONTROL_COUNT; i++)
+        c->value[i] = ef_control_get(i)->def;
     c->t0 = -1.0;
-    c->mix = 1.0;
-    c->attenuation_limit = EF_ATTENUATION_UNLIMITED_DB;
 }
 
-static int number(const char *cmd, const char *name, const char *arg, double lo, double hi,
-                  double *out)
+/* The placeholder of a control's value in help: DEG, N, on|off, keep|remove ... */
+static void metavar(const ef_control_info *r, char *buf, size_t n)
 {
-    if (ef_number_parse(arg, lo, hi, out)) {
-        fprintf(stderr, "earflow %s: --%s %s: expected a number in %g..%g\n", cmd, name, arg, lo, hi);
-        return -1;
+    switch (r->type) {
+    case EF_CONTROL_TOGGLE:
+    case EF_CONTROL_CHOICE:
+        buf[0] = 0;
+        for (int k = 0; k < EF_CONTROL_MAX_CHOICES && r->choices[k]; k++)
+            snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k ? "|" : "", r->choices[k]);
+        return;
+    case EF_CONTROL_ROOMS: snprintf(buf, n, "NAME"); return;
+    case EF_CONTROL_LABELS: snprintf(buf, n, "LABEL"); return;
+    case EF_CONTROL_INTEGER: snprintf(buf, n, "N"); return;
+    case EF_CONTROL_REAL:
+        snprintf(buf, n, "%s", !strcmp(r->unit, "deg") ? "DEG" : !strcmp(r->unit, "m") ? "M"
+                                : !strcmp(r->unit, "dB") ? "DB" : "X");
+        return;
     }
-    return 0;
 }
 
-int ef_controls_option(ef_controls *c, const char *cmd, int code, const char *arg)
+/* Prints text from column 31, wrapped before column 80. */
+static void wrapped(FILE *to, const char *text)
 {
-    double v;
-    if (code == OPT_AZIMUTH || code == OPT_ELEVATION || code == OPT_DISTANCE)
-        c->position_given = true;
-    switch (code) {
-    case OPT_AZIMUTH: return number(cmd, "azimuth", arg, -360, 360, &c->azimuth);
-    case OPT_ELEVATION: return number(cmd, "elevation", arg, -90, 90, &c->elevation);
-    case OPT_DISTANCE: return number(cmd, "distance", arg, 0.01, 1000, &c->distance);
-    case OPT_ROOM: c->room = arg; return 0;
-    case OPT_TRAJECTORY: c->trajectory_path = arg; return 0;
-    case OPT_TARGET: c->target = arg; return 0;
-    case OPT_REMOVE: c->remove = true; return 0;
-    case OPT_SOLVER:
-        if (strcmp(arg, "euler") && strcmp(arg, "midpoint")) {
-            fprintf(stderr, "earflow %s: --solver %s: use euler or midpoint\n", cmd, arg);
-            return -1;
+    const int indent = 31, width = 79 - indent;
+    while (*text) {
+        int n = (int)strlen(text);
+        if (n > width) {
+            n = width;
+            while (n > 0 && text[n] != ' ')
+                n--;
+            if (n == 0)
+                n = width;
         }
-        c->solver = arg;
-        return 0;
-    case OPT_STEPS:
-        if (number(cmd, "steps", arg, 1, EF_MAX_STEPS, &v))
-            return -1;
-        if (v != floor(v)) {
-            fprintf(stderr, "earflow %s: --steps %s: a whole number\n", cmd, arg);
-            return -1;
-        }
-        c->steps = (int)v;
-        return 0;
-    case OPT_T0: return number(cmd, "t0", arg, 0, 0.99, &c->t0);
-    case OPT_SEED:
-        if (number(cmd, "seed", arg, 0, 9007199254740992.0, &v))
-            return -1;
-        if (v != floor(v)) {
-            fprintf(stderr, "earflow %s: --seed %s: a whole number\n", cmd, arg);
-            return -1;
-        }
-        c->seed = (unsigned long long)v;
-        return 0;
-    case OPT_MIX: return number(cmd, "mix", arg, 0, 1, &c->mix);
-    case OPT_LIMIT:
-        c->limit_given = true;
-        return number(cmd, "attenuation-limit", arg, 0, EF_ATTENUATION_UNLIMITED_DB,
-                      &c->attenuation_limit);
-    case OPT_GAIN: return number(cmd, "gain", arg, EF_GAIN_MIN_DB, EF_GAIN_MAX_DB, &c->gain_db);
-    default: return 1;
+        fprintf(to, "%*s%.*s\n", indent, "", n, text);
+        text += n;
+        while (*text == ' ')
+            text++;
     }
 }
+
+static void help_row(FILE *to, const ef_control_info *r)
+{
+    char var[64], head[96], range[160] = "";
+    metavar(r, var, sizeof var);
+    snprintf(head, sizeof head, "--%s %s", r->name, var);
+    if (r->type == EF_CONTROL_REAL || r->type == EF_CONTROL_INTEGER)
+        snprintf(range, sizeof range, "%g..%g%s%s%s, default %g", r->min, r->max,
+                 r->unit[0] ? " " : "", r->unit, r->flags & EF_CONTROL_WRAPS ? " (wraps)" : "",
+                 r->def);
+    else if (r->type == EF_CONTROL_TOGGLE || r->type == EF_CONTROL_CHOICE)
+        snprintf(range, sizeof range, "default %s", r->choices[(int)r->def]);
+    else
+        snprintf(range, sizeof range, "a name or an index");
+    fprintf(to, "      %-24s %s\n", head, range);
+    wrapped(to, r->description);
+}
+
+void ef_controls_help(FILE *to)
+{
+    static const struct { unsigned kinds; const char *title; } groups[] = {
+        {1u << EF_KIND_BINAURAL, "binaural models:"},
+        {1u << EF_KIND_SEPARATE, "separation models:"},
+    };
+    for (size_t g = 0; g < 3; g++) {
+        fprintf(to, "%s\n", g < 2 ? groups[g].title : "all models:");
+        for (int i = 0; i < EF_CONTROL_COUNT; i++) {
+            const ef_control_info *r = ef_control_get(i);
+            int single = r->kinds == (1u << EF_KIND_BINAURAL) || r->kinds == (1u << EF_KIND_SEPARATE);
+            if (g < 2 ? r->kinds == groups[g].kinds : !single)
+                help_row(to, r);
+        }
+        if (g == 0)
+            fprintf(to, "      %-24s %s\n", "--trajectory FILE",
+                    "rows of 'seconds azimuth elevation distance'");
+    }
+    fprintf(to,
+        "the schedule (for evaluation; the model's default is its best):\n"
+        "      %-24s %s\n      %-24s %s\n      %-24s %s\n",
+        "--solver euler|midpoint", "the solver (default: the model's)",
+        "--t0 T", "early-skip start time, 0..0.99 (default: the model's)",
+        "--seed N", "noise seed (default 0)");
+}
+
+void ef_controls_options(const struct option *own, size_t n, struct option *out)
+{
+    memcpy(out, own, n * sizeof *own);
+    for (int i = 0; i < EF_CONTROL_COUNT; i++)
+        out[n++] = (struct option){ef_control_get(i)->name, required_argument, 0, OPT_CONTROL + i};
+    for (size_t k = 0; k < N_PROGRAM_OPTIONS; k++)
+        out[n++] = program_options[k];
+    memset(&out[n], 0, sizeof *out);
+}
+
+/* The index of `word` among n names, or of a whole number in 0..n-1; -1 if neither. */
+static int name_or_index(const char *word, int n, const char *(*name)(const void *, int),
+                         const void *ctx)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(word, name(ctx, i)) == 0)
+            return i;
+    long v;
+    return ef_number_parse_whole(word, 0, n - 1, &v) == 0 ? (int)v : -1;
+}
+
+static const char *choice_name(const void *row, int i) { return ((const ef_control_info *)row)->choices[i]; }
+static const char *room_name(const void *m, int i) { return ef_model_room_name(m, i); }
+static const char *label_name(const void *m, int i) { return ef_model_label_name(m, i); }
 
 /* The model's rooms, or the labels it was trained for, as "a, b, c". */
 static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
@@ -109,23 +146,153 @@ static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
                      rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
 }
 
-/* The controls and their zero entry fit the room a subcommand leaves for them. */
-_Static_assert(sizeof ef_control_options / sizeof ef_control_options[0] <= EF_CONTROL_OPTIONS_MAX,
-               "raise EF_CONTROL_OPTIONS_MAX");
-
-void ef_controls_options(const struct option *own, size_t n, struct option *out)
+int ef_control_parse(int control, const char *text, const ef_model *m, double current,
+                     double *value, char *why, size_t why_len)
 {
-    size_t k = 0;
-    memcpy(out, own, n * sizeof *own);
-    for (; ef_control_options[k].name; k++)
-        out[n + k] = ef_control_options[k];
-    memset(&out[n + k], 0, sizeof *out);
+    const ef_control_info *r = ef_control_get(control);
+    char names[512];
+    double v;
+    int i, n;
+    switch (r->type) {
+    case EF_CONTROL_REAL:
+    case EF_CONTROL_INTEGER:
+        if (r->flags & EF_CONTROL_WRAPS) {
+            if (ef_number_parse(text, -1e6, 1e6, &v)) {
+                snprintf(why, why_len, "expected a number (%s; wraps into %g..%g)", r->unit,
+                         r->min, r->max);
+                return -1;
+            }
+            v = remainder(v, r->max - r->min);
+            *value = v == r->min ? r->max : v; /* -180 and 180 are one angle: say 180 */
+            return 0;
+        }
+        if (ef_number_parse(text, r->min, r->max, &v) ||
+            (r->type == EF_CONTROL_INTEGER && v != floor(v))) {
+            snprintf(why, why_len, "expected a %s in %g..%g%s%s",
+                     r->type == EF_CONTROL_INTEGER ? "whole number" : "number", r->min, r->max,
+                     r->unit[0] ? " " : "", r->unit);
+            return -1;
+        }
+        *value = v;
+        return 0;
+    case EF_CONTROL_TOGGLE:
+        if (!strcmp(text, "toggle")) {
+            *value = current < 0.5;
+            return 0;
+        }
+        if (!strcmp(text, "on") || !strcmp(text, "1") || !strcmp(text, "true"))
+            *value = 1;
+        else if (!strcmp(text, "off") || !strcmp(text, "0") || !strcmp(text, "false"))
+            *value = 0;
+        else {
+            snprintf(why, why_len, "expected on, off or toggle");
+            return -1;
+        }
+        return 0;
+    case EF_CONTROL_CHOICE:
+        for (n = 0; n < EF_CONTROL_MAX_CHOICES && r->choices[n];)
+            n++;
+        if (!strcmp(text, "toggle") && n == 2) {
+            *value = current < 0.5;
+            return 0;
+        }
+        if ((i = name_or_index(text, n, choice_name, r)) < 0) {
+            metavar(r, names, sizeof names);
+            snprintf(why, why_len, "expected one of %s", names);
+            return -1;
+        }
+        *value = i;
+        return 0;
+    case EF_CONTROL_ROOMS:
+    case EF_CONTROL_LABELS: {
+        const int rooms = r->type == EF_CONTROL_ROOMS;
+        if (!m) { /* checked against the model once it is loaded */
+            *value = 0;
+            return 0;
+        }
+        n = rooms ? ef_model_rooms(m) : ef_model_labels(m);
+        i = name_or_index(text, n, rooms ? room_name : label_name, m);
+        list_names(m, rooms, names, sizeof names);
+        if (i < 0) {
+            snprintf(why, why_len, rooms ? "this model has %s" : "this model has no such "
+                     "label; it was trained for %s", names);
+            return -1;
+        }
+        if (!rooms && !ef_model_label_trained(m, i)) {
+            snprintf(why, why_len, "this model was not trained for %s; it was trained for %s",
+                     ef_model_label_name(m, i), names);
+            return -1;
+        }
+        *value = i;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+void ef_control_format(int control, double value, const ef_model *m, char *buf, size_t n)
+{
+    const ef_control_info *r = ef_control_get(control);
+    const int i = (int)lrint(value);
+    if ((r->type == EF_CONTROL_TOGGLE || r->type == EF_CONTROL_CHOICE) && i >= 0 &&
+        i < EF_CONTROL_MAX_CHOICES && r->choices[i])
+        snprintf(buf, n, "%s", r->choices[i]);
+    else if (r->type == EF_CONTROL_ROOMS && m && i >= 0 && i < ef_model_rooms(m))
+        snprintf(buf, n, "%s", ef_model_room_name(m, i));
+    else if (r->type == EF_CONTROL_LABELS && m && i >= 0 && i < ef_model_labels(m))
+        snprintf(buf, n, "%s", ef_model_label_name(m, i));
+    else
+        snprintf(buf, n, "%g", value);
+}
+
+static int number(const char *cmd, const char *name, const char *arg, double lo, double hi,
+                  int whole, double *out)
+{
+    if (ef_number_parse(arg, lo, hi, out) || (whole && *out != floor(*out))) {
+        fprintf(stderr, "earflow %s: --%s %s: expected a %s in %g..%g\n", cmd, name, arg,
+                whole ? "whole number" : "number", lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+/* One option: 0 handled, 1 not ours, -1 a bad value (message printed). */
+static int option(ef_controls *c, const char *cmd, int code, const char *arg)
+{
+    char why[600];
+    double v;
+    if (code >= OPT_CONTROL && code < OPT_CONTROL + EF_CONTROL_COUNT) {
+        const int i = code - OPT_CONTROL;
+        if (ef_control_parse(i, arg, NULL, c->value[i], &c->value[i], why, sizeof why)) {
+            fprintf(stderr, "earflow %s: --%s %s: %s\n", cmd, ef_control_get(i)->name, arg, why);
+            return -1;
+        }
+        c->text[i] = arg;
+        return 0;
+    }
+    switch (code) {
+    case OPT_SOLVER:
+        if (strcmp(arg, "euler") && strcmp(arg, "midpoint")) {
+            fprintf(stderr, "earflow %s: --solver %s: use euler or midpoint\n", cmd, arg);
+            return -1;
+        }
+        c->solver = arg;
+        return 0;
+    case OPT_T0: return number(cmd, "t0", arg, 0, 0.99, 0, &c->t0);
+    case OPT_SEED:
+        if (number(cmd, "seed", arg, 0, 9007199254740992.0, 1, &v))
+            return -1;
+        c->seed = (unsigned long long)v;
+        return 0;
+    case OPT_TRAJECTORY: c->trajectory_path = arg; return 0;
+    default: return 1;
+    }
 }
 
 int ef_controls_getopt(ef_controls *c, const char *cmd, int opt, const char *arg,
                        const char *seen)
 {
-    int r = opt >= 1000 && opt < 1100 ? ef_controls_option(c, cmd, opt, arg) : 1;
+    int r = opt >= OPT_CONTROL && opt <= OPT_TRAJECTORY ? option(c, cmd, opt, arg) : 1;
     if (r > 0)
         fprintf(stderr, "earflow %s: bad option '%s' (see earflow %s --help)\n", cmd, seen, cmd);
     return r == 0 ? 0 : -1;
@@ -141,38 +308,32 @@ int ef_controls_no_operands(const char *cmd, int argc, char **argv)
 
 int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
 {
-    ef_kind kind = ef_model_kind(m);
-    char names[512];
-    if (kind != EF_KIND_BINAURAL && (c->room || c->trajectory_path || c->position_given)) {
-        fprintf(stderr, "earflow %s: --azimuth, --elevation, --distance, --room and --trajectory "
-                "need a binaural model (this one is %s)\n",
+    const ef_kind kind = ef_model_kind(m);
+    char why[600];
+    for (int i = 0; i < EF_CONTROL_COUNT; i++) {
+        const ef_control_info *r = ef_control_get(i);
+        if (!c->text[i])
+            continue;
+        if (!ef_control_applies(i, kind)) {
+            fprintf(stderr, "earflow %s: --%s needs a %s model (this one is %s)\n", cmd,
+                    r->name, r->kinds & (1u << EF_KIND_BINAURAL) ? "binaural" : "separation",
+                    ef_kind_name(kind));
+            return -1;
+        }
+        /* Rooms and labels were left for the model; the rest was parsed as given. */
+        if ((r->type == EF_CONTROL_ROOMS || r->type == EF_CONTROL_LABELS) &&
+            ef_control_parse(i, c->text[i], m, 0, &c->value[i], why, sizeof why)) {
+            fprintf(stderr, "earflow %s: --%s %s: %s\n", cmd, r->name, c->text[i], why);
+            return -1;
+        }
+    }
+    if (c->trajectory_path && kind != EF_KIND_BINAURAL) {
+        fprintf(stderr, "earflow %s: --trajectory needs a binaural model (this one is %s)\n",
                 cmd, ef_kind_name(kind));
         return -1;
     }
-    if (kind != EF_KIND_SEPARATE && (c->target || c->remove || c->limit_given)) {
-        fprintf(stderr, "earflow %s: --target, --remove and --attenuation-limit need a separation model (this one is %s)\n",
-                cmd, ef_kind_name(kind));
-        return -1;
-    }
-    if (c->room && (c->room_index = ef_model_find_room(m, c->room)) < 0) {
-        list_names(m, 1, names, sizeof names);
-        fprintf(stderr, "earflow %s: --room %s: this model has %s\n", cmd, c->room, names);
-        return -1;
-    }
-    if (c->target && (c->label_index = ef_model_find_label(m, c->target)) < 0) {
-        list_names(m, 0, names, sizeof names);
-        fprintf(stderr, "earflow %s: --target %s: this model has no such label; it was "
-                "trained for %s\n", cmd, c->target, names);
-        return -1;
-    }
-    if (c->target && !ef_model_label_trained(m, c->label_index)) {
-        list_names(m, 0, names, sizeof names);
-        fprintf(stderr, "earflow %s: --target %s: this model was not trained for %s; it was "
-                "trained for %s\n", cmd, c->target, c->target, names);
-        return -1;
-    }
-    if (!c->target)
-        c->label_index = ef_model_default_label(m);
+    if (!c->text[EF_CONTROL_TARGET] && kind == EF_KIND_SEPARATE)
+        c->value[EF_CONTROL_TARGET] = ef_model_default_label(m);
     if (c->trajectory_path) {
         ef_error err = {{0}};
         c->trajectory = ef_trajectory_load(c->trajectory_path, &err);
@@ -186,25 +347,20 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
 
 void ef_controls_apply(const ef_controls *c, ef_engine *e)
 {
-    ef_engine_set_position(e, c->azimuth, c->elevation, c->distance);
-    ef_engine_set_room(e, c->room_index);
-    ef_engine_set_label(e, c->label_index);
-    ef_engine_set_remove(e, c->remove);
+    /* The schedule options first: the steps control keeps their solver and t0. */
     ef_solver solver;
     int steps;
     float t0;
     ef_engine_get_schedule(e, &solver, &steps, &t0);
     if (c->solver)
         solver = strcmp(c->solver, "midpoint") == 0 ? EF_SOLVER_MIDPOINT : EF_SOLVER_EULER;
-    if (c->steps > 0)
-        steps = c->steps;
     if (c->t0 >= 0)
         t0 = (float)c->t0;
     ef_engine_set_schedule(e, solver, steps, t0);
+    for (int i = 0; i < EF_CONTROL_COUNT; i++)
+        if (i != EF_CONTROL_STEPS || c->value[i] > 0) /* 0: the model's steps, kept */
+            ef_engine_set_control(e, (ef_control)i, c->value[i]);
     ef_engine_set_seed(e, c->seed);
-    ef_engine_set_mix(e, (float)c->mix);
-    ef_engine_set_attenuation_limit(e, (float)c->attenuation_limit);
-    ef_engine_set_output_gain(e, (float)c->gain_db);
     ef_controls_follow(c, e, 0.0);
     ef_engine_reset(e);
 }

@@ -179,6 +179,73 @@ EF_API void ef_engine_set_output_gain(ef_engine *e, float db);
 /* Noise seed, used from the next ef_engine_reset (and at creation: seed 0). */
 EF_API void ef_engine_set_seed(ef_engine *e, unsigned long long seed);
 
+/* ---- The control table: every control a user sets, one row each ----
+ * Every front end is made from it: the program's --NAME options and help, the live
+ * command "NAME VALUE" and OSC /earflow/NAME, the LV2 port with symbol NAME (its
+ * range, default, unit and comment), and ef_engine_set_control below. A new control
+ * is one row here plus its case in ef_engine_set_control (docs/architecture.md). */
+typedef enum ef_control {
+    EF_CONTROL_ENABLED,   /* the host's bypass switch: 0 = bypassed */
+    EF_CONTROL_AZIMUTH,
+    EF_CONTROL_ELEVATION,
+    EF_CONTROL_DISTANCE,
+    EF_CONTROL_ROOM,
+    EF_CONTROL_YAW,
+    EF_CONTROL_PITCH,
+    EF_CONTROL_ROLL,
+    EF_CONTROL_TARGET,
+    EF_CONTROL_MODE,      /* 0 keep the target, 1 remove it */
+    EF_CONTROL_LIMIT,
+    EF_CONTROL_STEPS,     /* 0 = the model's default schedule */
+    EF_CONTROL_MIX,
+    EF_CONTROL_GAIN,
+    EF_CONTROL_COUNT
+} ef_control;
+
+typedef enum ef_control_type {
+    EF_CONTROL_REAL,    /* a number in min..max */
+    EF_CONTROL_INTEGER, /* a whole number in min..max */
+    EF_CONTROL_TOGGLE,  /* 0 or 1, named choices[0] and choices[1] (off, on) */
+    EF_CONTROL_CHOICE,  /* an index into choices */
+    EF_CONTROL_ROOMS,   /* an index into the model's rooms (max: the model's count - 1) */
+    EF_CONTROL_LABELS,  /* an index into the model's labels (max: the model's count - 1) */
+} ef_control_type;
+
+/* How a value outside min..max acts. Programs (earflow render, live) refuse it with
+ * a message, except for EF_CONTROL_WRAPS; the engine and the LV2 plugin, which
+ * cannot refuse in the audio thread, clamp it. NaN is always ignored. */
+#define EF_CONTROL_WRAPS 1u       /* an angle: any value wraps into min..max */
+#define EF_CONTROL_LOGARITHMIC 2u /* best shown on a log scale */
+#define EF_CONTROL_EXPENSIVE 4u   /* a change costs CPU or restarts the network */
+#define EF_CONTROL_MAX_CHOICES 4
+
+typedef struct ef_control_info {
+    const char *name;        /* the one name: --NAME, "NAME v", /earflow/NAME, LV2 symbol */
+    const char *title;       /* for a user interface: "Head yaw" */
+    unsigned kinds;          /* bit (1u << ef_kind) for each model kind it applies to */
+    ef_control_type type;
+    double min, max, def;    /* ROOMS, LABELS: max is -1 (the model's count - 1) */
+    const char *unit;        /* "deg", "m", "dB" or "" */
+    const char *description; /* one line, for --help, the TTL and the README */
+    const char *choices[EF_CONTROL_MAX_CHOICES]; /* names of min, min+1 ...: the values of
+                                                  * TOGGLE and CHOICE, marks on INTEGER */
+    unsigned flags;          /* EF_CONTROL_WRAPS ... */
+} ef_control_info;
+
+/* The row of a control; NULL outside 0..EF_CONTROL_COUNT-1. */
+EF_API const ef_control_info *ef_control_get(int control);
+/* The control with this name, or -1. */
+EF_API int ef_control_find(const char *name);
+/* 1 when the control applies to models of this kind. */
+EF_API int ef_control_applies(int control, ef_kind kind);
+/* Sets one control (the value as in its row: an index for ROOMS, LABELS and CHOICE,
+ * 0/1 for TOGGLE). Real-time safe: the one applier every front end uses. A control
+ * that does not apply to the engine's model is ignored. Returns -1 when the engine
+ * refused the value (a label the model was not trained for), else 0. */
+EF_API int ef_engine_set_control(ef_engine *e, ef_control control, double value);
+/* The value the engine holds (STEPS: the steps of its schedule, never 0). */
+EF_API double ef_engine_get_control(const ef_engine *e, ef_control control);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,8 @@ static void on_signal(int sig) { stop_signal = sig; }
 
 static void usage(FILE *to)
 {
+    char help[1024];
+    ef_live_commands_help(help, sizeof help);
     fprintf(to,
         "usage: earflow live --model MODEL [options]\n"
         "\n"
@@ -64,18 +66,20 @@ static void usage(FILE *to)
         "      --output DEV       output device\n"
         "      --buffer N         frames per buffer, 16..%d (default 256)\n"
         "      --rate HZ          sample rate (default the model's, else the device's)\n"
-        "\n"
-        EF_CONTROLS_HELP
+        "\n",
+        EF_LIVE_MAX_BLOCK);
+    ef_controls_help(to);
+    fprintf(to,
         "\n"
         "keys (stdin a terminal): arrows move the source (binaural) or change the\n"
         "target and the mix (separation); PgUp/PgDn distance; + - solver steps;\n"
-        "b bypass; r remove on/off; 0 front; h help; q quit.\n"
+        "b enabled on/off (bypass); r mode keep/remove; 0 front; h help; q quit.\n"
         "\n"
         "%s"
         "\n"
         "exit: 0 ok (also after Ctrl-C/SIGTERM), 1 audio system failed, 2 usage,\n"
         "      4 recording file cannot be written, 5 bad model\n",
-        EF_LIVE_MAX_BLOCK, ef_live_commands_help);
+        help);
 }
 
 typedef struct live_options {
@@ -274,15 +278,16 @@ static void handle_key(live_run *r, ef_key_event ev)
 {
     const ef_live_state *st = &r->state;
     const bool binaural = st->kind == EF_KIND_BINAURAL;
+    const int steps = (int)st->value[EF_CONTROL_STEPS];
     char line[128] = "";
     switch (ev.key) {
     case EF_KEY_LEFT:
     case EF_KEY_RIGHT:
         if (binaural) {
-            double az = st->azimuth + (ev.key == EF_KEY_LEFT ? r->key_step : -r->key_step);
+            double az = st->value[EF_CONTROL_AZIMUTH] + (ev.key == EF_KEY_LEFT ? r->key_step : -r->key_step);
             snprintf(line, sizeof line, "azimuth %g", remainder(az, 360.0));
         } else if (st->kind == EF_KIND_SEPARATE && ef_model_labels(r->model) > 0) {
-            int n = ef_model_labels(r->model), label = st->label;
+            int n = ef_model_labels(r->model), label = (int)st->value[EF_CONTROL_TARGET];
             do /* the next trained label; the current one is trained */
                 label = (label + (ev.key == EF_KEY_RIGHT ? 1 : n - 1)) % n;
             while (!ef_model_label_trained(r->model, label));
@@ -293,28 +298,31 @@ static void handle_key(live_run *r, ef_key_event ev)
     case EF_KEY_DOWN: {
         double sign = ev.key == EF_KEY_UP ? 1 : -1;
         if (binaural)
-            snprintf(line, sizeof line, "elevation %g", fmax(-90, fmin(90, st->elevation + sign * 10)));
+            snprintf(line, sizeof line, "elevation %g", fmax(-90, fmin(90, st->value[EF_CONTROL_ELEVATION] + sign * 10)));
         else
-            snprintf(line, sizeof line, "mix %g", fmax(0, fmin(1, st->mix + sign * 0.1)));
+            snprintf(line, sizeof line, "mix %g", fmax(0, fmin(1, st->value[EF_CONTROL_MIX] + sign * 0.1)));
         break;
     }
     case EF_KEY_PAGE_UP:
     case EF_KEY_PAGE_DOWN:
         if (binaural)
             snprintf(line, sizeof line, "distance %g",
-                     fmax(0.1, st->distance * (ev.key == EF_KEY_PAGE_UP ? 1.25 : 0.8)));
+                     fmax(0.1, st->value[EF_CONTROL_DISTANCE] * (ev.key == EF_KEY_PAGE_UP ? 1.25 : 0.8)));
         break;
     case EF_KEY_CHAR:
         switch (ev.ch) {
-        case '+': case '=': snprintf(line, sizeof line, "steps %d", st->steps < EF_MAX_STEPS ? st->steps + 1 : EF_MAX_STEPS); break;
-        case '-': case '_': snprintf(line, sizeof line, "steps %d", st->steps > 1 ? st->steps - 1 : 1); break;
-        case 'b': snprintf(line, sizeof line, "bypass toggle"); break;
-        case 'r': if (!binaural) snprintf(line, sizeof line, "remove toggle"); break;
+        case '+': case '=': snprintf(line, sizeof line, "steps %d", steps < EF_MAX_STEPS ? steps + 1 : EF_MAX_STEPS); break;
+        case '-': case '_': snprintf(line, sizeof line, "steps %d", steps > 1 ? steps - 1 : 1); break;
+        case 'b': snprintf(line, sizeof line, "enabled toggle"); break;
+        case 'r': if (!binaural) snprintf(line, sizeof line, "mode toggle"); break;
         case '0': if (binaural) snprintf(line, sizeof line, "position 0 0"); break;
         case 'q': r->quit = true; break;
-        case 'h': case '?':
-            fprintf(stderr, "\r\033[K%s", ef_live_commands_help);
+        case 'h': case '?': {
+            char help[1024];
+            ef_live_commands_help(help, sizeof help);
+            fprintf(stderr, "\r\033[K%s", help);
             break;
+        }
         default: break;
         }
         break;
@@ -356,7 +364,7 @@ static void print_status(live_run *r)
     ef_live_stats st;
     ef_live_session_stats(r->session, &st);
     char controls[256];
-    ef_live_state_describe(&r->state, r->model, controls, sizeof controls);
+    ef_live_state_describe(&r->state, r->model, false, controls, sizeof controls);
     fprintf(stderr, "\r\033[K%s | load %3.0f%% (max %3.0f%%) | xruns %ld | bad samples %ld | "
             "latency %.1f ms", controls, 100 * st.load, 100 * st.max_load, st.xruns,
             st.bad_samples, st.rate > 0 ? 1000.0 * st.latency / st.rate : 0.0);

@@ -9,64 +9,71 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char ef_live_commands_help[] =
-    "commands (one per line; also as UDP datagrams or OSC /earflow/NAME messages):\n"
-    "  binaural:   azimuth DEG | elevation DEG | distance M | position AZ [EL [DIST]]\n"
-    "              head YAW [PITCH [ROLL]] | room NAME\n"
-    "  separation: target LABEL | remove on|off | limit DB\n"
-    "  all:        steps N | bypass on|off|toggle | mix 0..1 | gain DB | status | help | quit\n";
+void ef_live_commands_help(char *buf, size_t n)
+{
+    static const struct { unsigned kinds; const char *title; } groups[] = {
+        {1u << EF_KIND_BINAURAL, "  binaural:   "},
+        {1u << EF_KIND_SEPARATE, "  separation: "},
+        {0, "  all:        "},
+    };
+    size_t len = (size_t)snprintf(buf, n, "commands (one per line; also as UDP datagrams or "
+                                  "OSC /earflow/NAME messages):\n");
+    for (size_t g = 0; g < 3 && len < n; g++) {
+        len += (size_t)snprintf(buf + len, n - len, "%s", groups[g].title);
+        for (int i = 0, first = 1; i < EF_CONTROL_COUNT && len < n; i++) {
+            const ef_control_info *r = ef_control_get(i);
+            const int single = r->kinds == (1u << EF_KIND_BINAURAL) ||
+                               r->kinds == (1u << EF_KIND_SEPARATE);
+            if (groups[g].kinds ? r->kinds != groups[g].kinds : single)
+                continue;
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", first ? "" : " | ", r->name);
+            first = 0;
+        }
+        len += (size_t)snprintf(buf + len, n - len, "%s\n", g == 0
+            ? " | position AZ [EL [DIST]] | head YAW [PITCH [ROLL]]" : g == 2 ? " | status | help | quit" : "");
+    }
+    if (len < n)
+        snprintf(buf + len, n - len, "  each NAME VALUE as the option --NAME (earflow live --help); "
+                 "toggles also take 'toggle'\n");
+}
 
 void ef_live_state_init(ef_live_state *st, const ef_controls *c, const ef_model *m,
                         const ef_engine *e)
 {
     memset(st, 0, sizeof *st);
     st->kind = ef_model_kind(m);
-    st->azimuth = c->azimuth;
-    st->elevation = c->elevation;
-    st->distance = c->distance;
-    st->room = c->room_index;
-    st->label = c->label_index;
-    st->remove = c->remove;
-    st->mix = c->mix;
-    st->gain_db = c->gain_db;
-    st->limit_db = c->attenuation_limit;
+    for (int i = 0; i < EF_CONTROL_COUNT; i++)
+        st->value[i] = c->value[i];
     st->seed = c->seed;
-    ef_engine_get_schedule(e, &st->solver, &st->steps, &st->t0);
+    int steps;
+    ef_engine_get_schedule(e, &st->solver, &steps, &st->t0);
+    st->value[EF_CONTROL_STEPS] = steps;
 }
 
 void ef_live_state_apply(const ef_live_state *st, ef_engine *e)
 {
-    ef_engine_set_position(e, st->azimuth, st->elevation, st->distance);
-    ef_engine_set_head(e, st->yaw, st->pitch, st->roll);
-    ef_engine_set_room(e, st->room);
-    ef_engine_set_label(e, st->label);
-    ef_engine_set_remove(e, st->remove);
-    ef_engine_set_schedule(e, st->solver, st->steps, st->t0);
-    ef_engine_set_mix(e, (float)st->mix);
-    ef_engine_set_attenuation_limit(e, (float)st->limit_db);
-    ef_engine_set_output_gain(e, (float)st->gain_db);
-    ef_engine_set_bypass(e, st->bypass);
+    ef_engine_set_schedule(e, st->solver, (int)st->value[EF_CONTROL_STEPS], st->t0);
+    for (int i = 0; i < EF_CONTROL_COUNT; i++)
+        ef_engine_set_control(e, (ef_control)i, st->value[i]);
     ef_engine_set_seed(e, st->seed);
     ef_engine_reset(e);
 }
 
-void ef_live_state_describe(const ef_live_state *st, const ef_model *m, char *buf, size_t n)
+void ef_live_state_describe(const ef_live_state *st, const ef_model *m, bool all, char *buf,
+                            size_t n)
 {
-    int len = 0;
-    if (st->kind == EF_KIND_BINAURAL)
-        len = snprintf(buf, n, "az %.0f el %.0f dist %.2f head %.0f/%.0f/%.0f room %s",
-                       st->azimuth, st->elevation, st->distance, st->yaw, st->pitch, st->roll,
-                       ef_model_rooms(m) ? ef_model_room_name(m, st->room) : "-");
-    else if (st->kind == EF_KIND_SEPARATE)
-        len = snprintf(buf, n, "%s %s limit %.0f dB", st->remove ? "remove" : "keep",
-                       ef_model_labels(m) ? ef_model_label_name(m, st->label) : "-",
-                       st->limit_db);
-    else
-        len = snprintf(buf, n, "identity");
-    if (len < 0 || (size_t)len >= n)
-        return;
-    snprintf(buf + len, n - (size_t)len, " | steps %d | mix %.2f gain %.1f dB | bypass %s",
-             st->steps, st->mix, st->gain_db, st->bypass ? "ON" : "off");
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < EF_CONTROL_COUNT && len < n; i++) {
+        const ef_control_info *r = ef_control_get(i);
+        if (!ef_control_applies(i, st->kind))
+            continue;
+        if (!all && i != EF_CONTROL_STEPS && i != EF_CONTROL_TARGET && st->value[i] == r->def)
+            continue;
+        char word[128];
+        ef_control_format(i, st->value[i], m, word, sizeof word);
+        len += (size_t)snprintf(buf + len, n - len, "%s%s %s", len ? " " : "", r->name, word);
+    }
 }
 
 static ef_live_result fail(char *reply, size_t n, const char *fmt, ...)
@@ -106,124 +113,43 @@ static int split(const char *line, char *buf, size_t len, char *words[5])
     return n;
 }
 
-static bool number(const char *s, double lo, double hi, double *out)
+/* Sets up to three controls from words, all or none: one per word (w[k] for
+ * controls[k]); the rest are left as they are. */
+static ef_live_result set_controls(ef_live_state *st, const ef_model *m, const char *what,
+                                   const ef_control *controls, char **w, int n,
+                                   ef_live_command *cmd, char *reply, size_t rn)
 {
-    return ef_number_parse(s, lo, hi, out) == 0;
-}
-
-static int on_off(const char *s, bool current)
-{
-    if (!strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "true"))
-        return 1;
-    if (!strcmp(s, "off") || !strcmp(s, "0") || !strcmp(s, "false"))
-        return 0;
-    if (!strcmp(s, "toggle"))
-        return !current;
-    return -1;
-}
-
-static void position_command(const ef_live_state *st, ef_live_command *cmd)
-{
-    cmd->op = EF_LIVE_POSITION;
-    cmd->v[0] = st->azimuth;
-    cmd->v[1] = st->elevation;
-    cmd->v[2] = st->distance;
-}
-
-/* Binaural commands: position, head, room. */
-static ef_live_result binaural(ef_live_state *st, const ef_model *m, char **w, int n,
-                               ef_live_command *cmd, char *reply, size_t rn)
-{
-    const char *name = w[0];
-    double v[3];
-    if (!strcmp(name, "azimuth") || !strcmp(name, "elevation") || !strcmp(name, "distance")) {
-        bool az = name[0] == 'a', el = name[0] == 'e';
-        double lo = az ? -360 : el ? -90 : 0.01, hi = az ? 360 : el ? 90 : 1000;
-        if (n != 2 || !number(w[1], lo, hi, &v[0]))
-            return fail(reply, rn, "%s: expected one number in %g..%g", name, lo, hi);
-        *(az ? &st->azimuth : el ? &st->elevation : &st->distance) = v[0];
-        position_command(st, cmd);
-        return EF_LIVE_SEND;
+    double v[EF_LIVE_COMMAND_MAX];
+    char why[600];
+    for (int k = 0; k < n; k++) {
+        const ef_control c = controls[k];
+        if (!ef_control_applies(c, st->kind))
+            return fail(reply, rn, "%s: needs a %s model", what,
+                        ef_control_get(c)->kinds & (1u << EF_KIND_BINAURAL) ? "binaural"
+                                                                             : "separation");
+        if (ef_control_parse(c, w[k], m, st->value[c], &v[k], why, sizeof why))
+            return fail(reply, rn, "%s %s: %s", ef_control_get(c)->name, w[k], why);
     }
-    if (!strcmp(name, "position")) {
-        const double lo[3] = {-360, -90, 0.01}, hi[3] = {360, 90, 1000};
-        if (n < 2 || n > 4)
-            return fail(reply, rn, "position: expected AZIMUTH [ELEVATION [DISTANCE]]");
-        for (int k = 0; k + 1 < n; k++)
-            if (!number(w[k + 1], lo[k], hi[k], &v[k]))
-                return fail(reply, rn, "position: '%s' is not a number in %g..%g", w[k + 1],
-                            lo[k], hi[k]);
-        st->azimuth = v[0];
-        if (n > 2)
-            st->elevation = v[1];
-        if (n > 3)
-            st->distance = v[2];
-        position_command(st, cmd);
-        return EF_LIVE_SEND;
+    cmd->n = n;
+    for (int k = 0; k < n; k++) {
+        cmd->control[k] = controls[k];
+        cmd->value[k] = st->value[controls[k]] = v[k];
     }
-    if (!strcmp(name, "head") || !strcmp(name, "yaw")) {
-        if (n < 2 || n > 4)
-            return fail(reply, rn, "head: expected YAW [PITCH [ROLL]] in degrees");
-        for (int k = 0; k + 1 < n; k++)
-            if (!number(w[k + 1], -360, 360, &v[k]))
-                return fail(reply, rn, "head: '%s' is not a number in -360..360", w[k + 1]);
-        st->yaw = v[0];
-        st->pitch = n > 2 ? v[1] : 0;
-        st->roll = n > 3 ? v[2] : 0;
-        cmd->op = EF_LIVE_HEAD;
-        cmd->v[0] = st->yaw;
-        cmd->v[1] = st->pitch;
-        cmd->v[2] = st->roll;
-        return EF_LIVE_SEND;
+    if (n == 1 && controls[0] == EF_CONTROL_STEPS && v[0] == 0) {
+        /* 0: the model's default schedule; the state shows what that is. */
+        int steps;
+        ef_model_default_schedule(m, &st->solver, &steps, &st->t0);
+        st->value[EF_CONTROL_STEPS] = steps;
     }
-    /* room */
-    int room = n == 2 ? ef_model_find_room(m, w[1]) : -1;
-    if (room < 0)
-        return fail(reply, rn, "room: expected one of this model's rooms (earflow info MODEL)");
-    st->room = room;
-    cmd->op = EF_LIVE_ROOM;
-    cmd->i = room;
-    return EF_LIVE_SEND;
-}
-
-/* Separation commands: target, remove, limit. */
-static ef_live_result separation(ef_live_state *st, const ef_model *m, char **w, int n,
-                                 ef_live_command *cmd, char *reply, size_t rn)
-{
-    const char *name = w[0];
-    if (!strcmp(name, "target")) {
-        int label = n == 2 ? ef_model_find_label(m, w[1]) : -1;
-        if (label < 0)
-            return fail(reply, rn, "target: expected one of this model's labels (earflow info MODEL)");
-        if (!ef_model_label_trained(m, label))
-            return fail(reply, rn, "target: this model was not trained for that label (earflow "
-                        "info MODEL lists the trained ones)");
-        st->label = label;
-        cmd->op = EF_LIVE_LABEL;
-        cmd->i = label;
-        return EF_LIVE_SEND;
-    }
-    if (!strcmp(name, "remove")) {
-        int on = n == 2 ? on_off(w[1], st->remove) : -1;
-        if (on < 0)
-            return fail(reply, rn, "remove: expected on, off or toggle");
-        st->remove = on;
-        cmd->op = EF_LIVE_REMOVE;
-        cmd->i = on;
-        return EF_LIVE_SEND;
-    }
-    double v;
-    if (n != 2 || !number(w[1], 0, EF_ATTENUATION_UNLIMITED_DB, &v))
-        return fail(reply, rn, "limit: expected dB in 0..%g", (double)EF_ATTENUATION_UNLIMITED_DB);
-    st->limit_db = v;
-    cmd->op = EF_LIVE_LIMIT;
-    cmd->v[0] = v;
     return EF_LIVE_SEND;
 }
 
 ef_live_result ef_live_interpret(ef_live_state *st, const ef_model *m, const char *line,
                                  ef_live_command *cmd, char *reply, size_t rn)
 {
+    static const ef_control position[] = {EF_CONTROL_AZIMUTH, EF_CONTROL_ELEVATION,
+                                          EF_CONTROL_DISTANCE};
+    static const ef_control head[] = {EF_CONTROL_YAW, EF_CONTROL_PITCH, EF_CONTROL_ROLL};
     char buf[256], *w[5];
     memset(cmd, 0, sizeof *cmd);
     reply[0] = 0;
@@ -233,65 +159,36 @@ ef_live_result ef_live_interpret(ef_live_state *st, const ef_model *m, const cha
     if (n > 4)
         return fail(reply, rn, "too many words in '%s'", line);
     const char *name = w[0];
-    double v;
-    static const char *const binaural_words[] = {"azimuth", "elevation", "distance", "position",
-                                                 "head", "yaw", "room"};
-    static const char *const separation_words[] = {"target", "remove", "limit",
-                                                   "attenuation-limit"};
-    for (size_t k = 0; k < sizeof binaural_words / sizeof *binaural_words; k++)
-        if (!strcmp(name, binaural_words[k])) {
-            if (st->kind != EF_KIND_BINAURAL)
-                return fail(reply, rn, "%s: needs a binaural model", name);
-            return binaural(st, m, w, n, cmd, reply, rn);
+    const int control = ef_control_find(name);
+    if (control >= 0) {
+        const ef_control c = (ef_control)control;
+        if (ef_control_get(c)->type == EF_CONTROL_TOGGLE && n == 1) {
+            static char toggle[] = "toggle"; /* a toggle alone flips */
+            w[1] = toggle;
+            n = 2;
         }
-    for (size_t k = 0; k < sizeof separation_words / sizeof *separation_words; k++)
-        if (!strcmp(name, separation_words[k])) {
-            if (st->kind != EF_KIND_SEPARATE)
-                return fail(reply, rn, "%s: needs a separation model", name);
-            return separation(st, m, w, n, cmd, reply, rn);
+        if (n != 2)
+            return fail(reply, rn, "%s: expected one value (help lists the commands)", name);
+        return set_controls(st, m, name, &c, w + 1, 1, cmd, reply, rn);
+    }
+    if (!strcmp(name, "position") || !strcmp(name, "head")) {
+        const int is_head = name[0] == 'h';
+        if (n < 2)
+            return fail(reply, rn, is_head ? "head: expected YAW [PITCH [ROLL]] in degrees"
+                                           : "position: expected AZIMUTH [ELEVATION [DISTANCE]]");
+        if (is_head) { /* a head pose is absolute: what is not given is level */
+            static char zero[] = "0";
+            for (; n < 4; n++)
+                w[n] = zero;
         }
-    if (!strcmp(name, "steps")) {
-        if (n != 2 || !number(w[1], 1, EF_MAX_STEPS, &v) || v != floor(v))
-            return fail(reply, rn, "steps: expected a whole number in 1..%d", EF_MAX_STEPS);
-        st->steps = (int)v;
-        cmd->op = EF_LIVE_SCHEDULE;
-        cmd->i = st->steps;
-        cmd->j = (int)st->solver;
-        cmd->v[0] = st->t0;
-        return EF_LIVE_SEND;
-    }
-    if (!strcmp(name, "bypass")) {
-        int on = n == 1 ? !st->bypass : n == 2 ? on_off(w[1], st->bypass) : -1;
-        if (on < 0)
-            return fail(reply, rn, "bypass: expected on, off or toggle");
-        st->bypass = on;
-        cmd->op = EF_LIVE_BYPASS;
-        cmd->i = on;
-        return EF_LIVE_SEND;
-    }
-    if (!strcmp(name, "mix")) {
-        if (n != 2 || !number(w[1], 0, 1, &v))
-            return fail(reply, rn, "mix: expected a number in 0..1");
-        st->mix = v;
-        cmd->op = EF_LIVE_MIX;
-        cmd->v[0] = v;
-        return EF_LIVE_SEND;
-    }
-    if (!strcmp(name, "gain")) {
-        if (n != 2 || !number(w[1], EF_GAIN_MIN_DB, EF_GAIN_MAX_DB, &v))
-            return fail(reply, rn, "gain: expected dB in %g..%g", (double)EF_GAIN_MIN_DB,
-                        (double)EF_GAIN_MAX_DB);
-        st->gain_db = v;
-        cmd->op = EF_LIVE_GAIN;
-        cmd->v[0] = v;
-        return EF_LIVE_SEND;
+        return set_controls(st, m, name, is_head ? head : position, w + 1, n - 1, cmd, reply, rn);
     }
     if (!strcmp(name, "status") && n == 1) {
-        ef_live_state_describe(st, m, reply, rn);
+        ef_live_state_describe(st, m, true, reply, rn);
         return EF_LIVE_REPLY;
     }
     if (!strcmp(name, "help") && n == 1) {
-        snprintf(reply, rn, "%s", ef_live_commands_help);
+        ef_live_commands_help(reply, rn);
         return EF_LIVE_REPLY;
     }
     if ((!strcmp(name, "quit") || !strcmp(name, "exit")) && n == 1)
@@ -372,16 +269,6 @@ int ef_live_osc_to_line(const void *packet, size_t len, char *line, size_t line_
 
 void ef_live_command_apply(ef_engine *e, const ef_live_command *c)
 {
-    switch (c->op) {
-    case EF_LIVE_POSITION: ef_engine_set_position(e, c->v[0], c->v[1], c->v[2]); break;
-    case EF_LIVE_HEAD: ef_engine_set_head(e, c->v[0], c->v[1], c->v[2]); break;
-    case EF_LIVE_ROOM: ef_engine_set_room(e, c->i); break;
-    case EF_LIVE_SCHEDULE: ef_engine_set_schedule(e, (ef_solver)c->j, c->i, (float)c->v[0]); break;
-    case EF_LIVE_BYPASS: ef_engine_set_bypass(e, c->i); break;
-    case EF_LIVE_LABEL: ef_engine_set_label(e, c->i); break;
-    case EF_LIVE_REMOVE: ef_engine_set_remove(e, c->i); break;
-    case EF_LIVE_MIX: ef_engine_set_mix(e, (float)c->v[0]); break;
-    case EF_LIVE_GAIN: ef_engine_set_output_gain(e, (float)c->v[0]); break;
-    case EF_LIVE_LIMIT: ef_engine_set_attenuation_limit(e, (float)c->v[0]); break;
-    }
+    for (int k = 0; k < c->n && k < EF_LIVE_COMMAND_MAX; k++)
+        ef_engine_set_control(e, c->control[k], c->value[k]);
 }

@@ -1,4 +1,4 @@
-/* The live control language: text lines ("azimuth 30", "head 10 0 0", "bypass on")
+/* The live control language: text lines ("azimuth 30", "head 10 0 0", "enabled off")
  * from the keyboard, stdin or UDP, and the same as minimal OSC messages
  * ("/earflow/head ,fff"). The control thread interprets a line against its copy of
  * the controls (ef_live_state) and gets an absolute ef_live_command, which crosses
@@ -13,34 +13,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum ef_live_op {
-    EF_LIVE_POSITION, /* v: azimuth, elevation, distance */
-    EF_LIVE_HEAD,     /* v: yaw, pitch, roll */
-    EF_LIVE_ROOM,     /* i: room index */
-    EF_LIVE_SCHEDULE, /* i: steps, j: solver, v[0]: t0 (clears the network history) */
-    EF_LIVE_BYPASS,   /* i: 0/1 */
-    EF_LIVE_LABEL,    /* i: label index */
-    EF_LIVE_REMOVE,   /* i: 0/1 */
-    EF_LIVE_MIX,      /* v[0]: 0..1 */
-    EF_LIVE_GAIN,     /* v[0]: dB */
-    EF_LIVE_LIMIT,    /* v[0]: attenuation limit dB */
-} ef_live_op;
-
+/* Up to three controls set in one period (position and head move as one). */
+#define EF_LIVE_COMMAND_MAX 3
 typedef struct ef_live_command {
-    ef_live_op op;
-    int i, j;
-    double v[3];
+    int n;
+    ef_control control[EF_LIVE_COMMAND_MAX];
+    double value[EF_LIVE_COMMAND_MAX];
 } ef_live_command;
 
-/* What the control thread knows the engine is set to. */
+/* What the control thread knows the engine is set to: every control of the table,
+ * and the program options a fresh engine needs (after a sample-rate change). */
 typedef struct ef_live_state {
     ef_kind kind;
-    double azimuth, elevation, distance, yaw, pitch, roll;
-    int room, label, steps;
+    double value[EF_CONTROL_COUNT]; /* steps: the steps in use, never 0 */
     ef_solver solver;
     float t0;
-    bool remove, bypass;
-    double mix, gain_db, limit_db;
     unsigned long long seed;
 } ef_live_state;
 
@@ -58,8 +45,11 @@ void ef_live_state_init(ef_live_state *st, const ef_controls *c, const ef_model 
 /* Not real-time safe: sets every control of a fresh engine (after a sample-rate
  * change) from the state, then resets it. */
 void ef_live_state_apply(const ef_live_state *st, ef_engine *e);
-/* One line for the status display, e.g. "az 30 el 0 dist 1.5 | steps 2 | bypass off". */
-void ef_live_state_describe(const ef_live_state *st, const ef_model *m, char *buf, size_t n);
+/* The controls as command words ("azimuth 30 room small steps 2"): with `all`, every
+ * control of the model's kind (the status command); else, for the status line, the
+ * steps, the target and what differs from its default. */
+void ef_live_state_describe(const ef_live_state *st, const ef_model *m, bool all, char *buf,
+                            size_t n);
 
 /* Interprets one text line and updates st. Never touches an engine. */
 ef_live_result ef_live_interpret(ef_live_state *st, const ef_model *m, const char *line,
@@ -72,7 +62,7 @@ int ef_live_osc_to_line(const void *packet, size_t len, char *line, size_t line_
 /* Real-time safe: applies one command to an engine. */
 void ef_live_command_apply(ef_engine *e, const ef_live_command *c);
 
-/* The help text of the command language. */
-extern const char ef_live_commands_help[];
+/* The help of the command language, made from the control table. */
+void ef_live_commands_help(char *buf, size_t n);
 
 #endif

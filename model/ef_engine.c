@@ -501,6 +501,65 @@ void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, f
 
 void ef_engine_set_seed(ef_engine *e, unsigned long long seed) { e->seed = seed; }
 
+int ef_engine_set_control(ef_engine *e, ef_control control, double v)
+{
+    const ef_conditioning *c = &e->conditioning;
+    if (isnan(v) || !ef_control_applies(control, e->model->kind))
+        return 0;
+    switch (control) {
+    case EF_CONTROL_ENABLED: ef_engine_set_bypass(e, v < 0.5); break;
+    case EF_CONTROL_AZIMUTH: ef_engine_set_position(e, v, c->elevation, c->distance); break;
+    case EF_CONTROL_ELEVATION: ef_engine_set_position(e, c->azimuth, v, c->distance); break;
+    case EF_CONTROL_DISTANCE: ef_engine_set_position(e, c->azimuth, c->elevation, v); break;
+    case EF_CONTROL_YAW: ef_engine_set_head(e, v, c->pitch, c->roll); break;
+    case EF_CONTROL_PITCH: ef_engine_set_head(e, c->yaw, fmin(90.0, fmax(-90.0, v)), c->roll); break;
+    case EF_CONTROL_ROLL: ef_engine_set_head(e, c->yaw, c->pitch, v); break;
+    case EF_CONTROL_ROOM: ef_engine_set_room(e, (int)lrint(fmin(1e6, fmax(-1e6, v)))); break;
+    case EF_CONTROL_TARGET: return ef_engine_set_label(e, (int)lrint(fmin(1e6, fmax(-1e6, v))));
+    case EF_CONTROL_MODE: ef_engine_set_remove(e, v >= 0.5); break;
+    case EF_CONTROL_LIMIT: ef_engine_set_attenuation_limit(e, (float)v); break;
+    case EF_CONTROL_STEPS: {
+        /* 0: the model's whole default schedule; n: n steps of the current solver and t0. */
+        ef_solver solver;
+        int steps;
+        float t0;
+        if (v < 0.5)
+            ef_model_default_schedule(e->model, &solver, &steps, &t0);
+        else
+            ef_engine_get_schedule(e, &solver, &steps, &t0);
+        ef_engine_set_schedule(e, solver, v < 0.5 ? steps : (int)lrint(fmin(EF_MAX_STEPS, v)), t0);
+        break;
+    }
+    case EF_CONTROL_MIX: ef_engine_set_mix(e, (float)v); break;
+    case EF_CONTROL_GAIN: ef_engine_set_output_gain(e, (float)fmax(-1e6, fmin(1e6, v))); break;
+    case EF_CONTROL_COUNT: break;
+    }
+    return 0;
+}
+
+double ef_engine_get_control(const ef_engine *e, ef_control control)
+{
+    const ef_conditioning *c = &e->conditioning;
+    switch (control) {
+    case EF_CONTROL_ENABLED: return !e->bypass;
+    case EF_CONTROL_AZIMUTH: return c->azimuth;
+    case EF_CONTROL_ELEVATION: return c->elevation;
+    case EF_CONTROL_DISTANCE: return c->distance;
+    case EF_CONTROL_ROOM: return c->room;
+    case EF_CONTROL_YAW: return c->yaw;
+    case EF_CONTROL_PITCH: return c->pitch;
+    case EF_CONTROL_ROLL: return c->roll;
+    case EF_CONTROL_TARGET: return c->label;
+    case EF_CONTROL_MODE: return c->remove;
+    case EF_CONTROL_LIMIT: return e->attenuation_limit_db;
+    case EF_CONTROL_STEPS: return e->want_steps;
+    case EF_CONTROL_MIX: return e->mix;
+    case EF_CONTROL_GAIN: return e->gain_db;
+    case EF_CONTROL_COUNT: break;
+    }
+    return NAN;
+}
+
 /* The share of the processed signal in the output, from mix, limit and bypass. */
 static void update_output_stage(ef_engine *e)
 {

@@ -128,9 +128,13 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
 static void connect_port(LV2_Handle instance, uint32_t port, void *data)
 {
     ef_lv2_plugin *p = instance;
-    if (port >= (uint32_t)p->variant->n_ports)
+    ef_lv2_role role = EF_LV2_ROLE_COUNT;
+    ef_control control;
+    const int what = ef_lv2_variant_port(p->variant, port, &role, &control);
+    if (what == 1)
+        p->controls[control] = data;
+    if (what != 0)
         return;
-    ef_lv2_role role = p->variant->roles[port];
     if (role == EF_LV2_CONTROL)
         p->control = data;
     else if (role == EF_LV2_NOTIFY)
@@ -177,7 +181,7 @@ static void for_each_engine(ef_lv2_plugin *p, void (*fn)(ef_lv2_plugin *, ef_lv2
 
 static void apply_all(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 {
-    if (ef_lv2_settings_apply(&p->applied, e, slot->model))
+    if (ef_lv2_settings_apply(&p->applied, e))
         p->refused = slot;
 }
 
@@ -210,7 +214,8 @@ static void apply_changed(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 
 static void apply_steps(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 {
-    ef_lv2_settings_apply_steps(p->applied.steps, e, slot->model);
+    (void)slot;
+    ef_engine_set_control(e, EF_CONTROL_STEPS, p->applied.value[EF_CONTROL_STEPS]);
 }
 
 /* Sends the queued requests to the worker. Last in run(): a host with a synchronous
@@ -270,14 +275,14 @@ static void run(LV2_Handle instance, uint32_t n_samples)
 #endif
     const char *load_path = p->map && p->control ? ef_lv2_patch_read(p) : NULL;
     p->previous = p->applied;
-    ef_lv2_settings_read(&p->applied, p->ports);
+    ef_lv2_settings_read(&p->applied, p->controls);
     int rebuild = 0;
     if (p->fresh) {
         for_each_engine(p, snap);
         p->fresh = 0;
     } else {
         for_each_engine(p, apply_changed);
-        if (p->applied.steps != p->previous.steps) {
+        if (p->applied.value[EF_CONTROL_STEPS] != p->previous.value[EF_CONTROL_STEPS]) {
             /* A new schedule clears the network's history: crossfade to a rebuilt
              * engine when a worker can build it, else switch in place. */
             if (p->schedule && !p->sw.current->is_identity)

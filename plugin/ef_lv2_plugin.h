@@ -27,7 +27,8 @@
 typedef struct ef_lv2_plugin {
     const ef_lv2_variant *variant;
     /* ports */
-    float *ports[EF_LV2_ROLE_COUNT]; /* audio and control ports by role */
+    float *ports[EF_LV2_ROLE_COUNT];     /* the fixed ports by role */
+    float *controls[EF_CONTROL_COUNT];   /* the control ports by control */
     const LV2_Atom_Sequence *control;
     LV2_Atom_Sequence *notify;
     /* host features (any may be NULL) */

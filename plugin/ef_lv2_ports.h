@@ -1,9 +1,13 @@
-/* The three plugins of the bundle and their ports. Port indices are positions in
- * each variant's role table, which ttl/earflow.ttl.in lists in the same order. */
+/* The three plugins of the bundle and their ports. Each plugin has its fixed ports
+ * (atom, audio, latency; ttl/earflow.ttl.in lists them in role-table order), then one
+ * control port per row of the library's control table that applies to its model
+ * kind, in table order (ttl/gen_ttl.c writes those). */
 #ifndef EF_LV2_PORTS_H
 #define EF_LV2_PORTS_H
 
 #include "earflow.h"
+
+#include <stdint.h>
 
 #define EF_LV2_URI_BINAURAL "urn:earflow:binaural"
 #define EF_LV2_URI_SEPARATE "urn:earflow:separate"
@@ -19,32 +23,16 @@ typedef enum ef_lv2_role {
     EF_LV2_OUT_L,
     EF_LV2_OUT_R,
     EF_LV2_LATENCY,   /* control out, samples */
-    EF_LV2_ENABLED,   /* lv2:enabled, 0 = bypassed */
-    EF_LV2_AZIMUTH,
-    EF_LV2_ELEVATION,
-    EF_LV2_DISTANCE,
-    EF_LV2_ROOM,
-    EF_LV2_YAW,
-    EF_LV2_PITCH,
-    EF_LV2_ROLL,
-    EF_LV2_TARGET,
-    EF_LV2_MODE,      /* 0 keep, 1 remove */
-    EF_LV2_LIMIT,     /* attenuation limit, dB */
-    EF_LV2_MIX,
-    EF_LV2_STEPS,     /* 0 = the model's default schedule */
-    EF_LV2_GAIN,      /* output gain, dB */
     EF_LV2_ROLE_COUNT
 } ef_lv2_role;
-
-#define EF_LV2_MAX_PORTS 20
 
 typedef struct ef_lv2_variant {
     const char *uri;
     ef_kind kind;          /* the model kind it needs */
     int channels;          /* audio inputs: 1, or 2 for the stereo separation */
     int outputs;           /* audio outputs */
-    int n_ports;
-    ef_lv2_role roles[EF_LV2_MAX_PORTS];
+    int n_fixed;           /* ports before the controls */
+    ef_lv2_role roles[EF_LV2_ROLE_COUNT];
     const char *model_name; /* default file: <name>.safetensors */
 } ef_lv2_variant;
 
@@ -52,5 +40,9 @@ typedef struct ef_lv2_variant {
 const ef_lv2_variant *ef_lv2_variant_find(const char *uri);
 /* index 0..2, NULL past the end (lv2_descriptor order). */
 const ef_lv2_variant *ef_lv2_variant_at(unsigned index);
+/* What port `index` is: 0 and *role for a fixed port, 1 and *control for a control
+ * port, -1 past the last port. */
+int ef_lv2_variant_port(const ef_lv2_variant *v, uint32_t index, ef_lv2_role *role,
+                        ef_control *control);
 
 #endif

@@ -39,7 +39,7 @@ ef_lv2_slot *ef_lv2_slot_new(const ef_lv2_variant *variant, const char *path,
             ef_lv2_slot_free(slot);
             return NULL;
         }
-        ef_lv2_settings_apply(settings, slot->engines[i], slot->model);
+        ef_lv2_settings_apply(settings, slot->engines[i]);
         ef_engine_reset(slot->engines[i]);
     }
     slot->latency = ef_engine_latency(slot->engines[0]);

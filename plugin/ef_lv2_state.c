@@ -15,6 +15,18 @@ static const void *feature(const LV2_Feature *const *features, const char *uri)
     return NULL;
 }
 
+/* The host's path mapping for state (either may be absent). */
+typedef struct path_features {
+    const LV2_State_Map_Path *mapper;
+    const LV2_State_Free_Path *freer;
+} path_features;
+
+static path_features path_features_of(const LV2_Feature *const *features)
+{
+    path_features pf = {feature(features, LV2_STATE__mapPath), feature(features, LV2_STATE__freePath)};
+    return pf;
+}
+
 static void free_path(const LV2_State_Free_Path *freer, char *path)
 {
     if (freer)
@@ -29,19 +41,19 @@ LV2_State_Status ef_lv2_state_save(LV2_Handle instance, LV2_State_Store_Function
 {
     (void)flags;
     ef_lv2_plugin *p = instance;
+    const path_features pf = path_features_of(features);
     if (!p->map)
         return LV2_STATE_ERR_NO_FEATURE;
     if (!p->chosen_path[0])
         return LV2_STATE_SUCCESS;
-    const LV2_State_Map_Path *mapper = feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *freer = feature(features, LV2_STATE__freePath);
-    char *stored = mapper ? mapper->abstract_path(mapper->handle, p->chosen_path) : p->chosen_path;
+    char *stored = pf.mapper ? pf.mapper->abstract_path(pf.mapper->handle, p->chosen_path)
+                             : p->chosen_path;
     if (!stored)
         return LV2_STATE_ERR_UNKNOWN;
     LV2_State_Status status = store(handle, p->uris.model, stored, strlen(stored) + 1,
                                     p->uris.atom_Path, LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE);
-    if (mapper)
-        free_path(freer, stored);
+    if (pf.mapper)
+        free_path(pf.freer, stored);
     return status;
 }
 
@@ -51,19 +63,18 @@ LV2_State_Status ef_lv2_state_restore(LV2_Handle instance, LV2_State_Retrieve_Fu
 {
     (void)flags;
     ef_lv2_plugin *p = instance;
+    const path_features pf = path_features_of(features);
     if (!p->map)
         return LV2_STATE_ERR_NO_FEATURE;
-    const LV2_State_Map_Path *mapper = feature(features, LV2_STATE__mapPath);
-    const LV2_State_Free_Path *freer = feature(features, LV2_STATE__freePath);
     size_t size = 0;
     uint32_t type = 0, vflags = 0;
     const char *value = retrieve(handle, p->uris.model, &size, &type, &vflags);
     char path[EF_LV2_PATH_MAX] = "";
     if (value && type == p->uris.atom_Path && size > 1 && memchr(value, 0, size)) {
-        char *absolute = mapper ? mapper->absolute_path(mapper->handle, value) : NULL;
+        char *absolute = pf.mapper ? pf.mapper->absolute_path(pf.mapper->handle, value) : NULL;
         snprintf(path, sizeof path, "%s", absolute ? absolute : value);
         if (absolute)
-            free_path(freer, absolute);
+            free_path(pf.freer, absolute);
         if (access(path, R_OK) != 0) {
             lv2_log_warning(&p->logger, "earflow: the saved model %s is gone; using the "
                             "default model\n", path);

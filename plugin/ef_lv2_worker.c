@@ -69,7 +69,7 @@ LV2_Worker_Status ef_lv2_work(LV2_Handle instance, LV2_Worker_Respond_Function r
         return LV2_WORKER_SUCCESS;
     }
     if (msg.type == EF_LV2_MSG_REFUSED) {
-        log_refused(p, msg.slot->model, msg.settings.target);
+        log_refused(p, msg.slot->model, (int)msg.settings.value[EF_CONTROL_TARGET]);
         return LV2_WORKER_SUCCESS;
     }
     if (msg.type != EF_LV2_MSG_LOAD && msg.type != EF_LV2_MSG_REBUILD)

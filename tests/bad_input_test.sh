@@ -182,12 +182,12 @@ render_case "unknown model kind" 5 "kind 'reverb' unknown" -m "$T/kind.safetenso
 "$EARFLOW" info "$T/trunc.safetensors" >/dev/null 2>&1; [ $? -eq 5 ] && ok "earflow info on a bad model: exit 5" || bad "info on a bad model"
 
 # --- controls out of range: refused by the program (the engine API clamps instead)
-for c in "--azimuth 400" "--azimuth nan" "--elevation 91" "--distance 0" "--room nowhere"; do
+for c in "--azimuth inf" "--azimuth nan" "--elevation 91" "--distance 0" "--room nowhere"; do
     # shellcheck disable=SC2086
     render_case "binaural $c" 2 "${c%% *}" -m "$BIN" -i "$T/in.wav" -o "$T/out.wav" $c
 done
-for c in "--target nowhere" "--attenuation-limit -1" "--attenuation-limit inf" "--mix 2" "--mix nan" \
-         "--gain 25" "--gain -inf" "--steps 0" "--steps 9" "--steps 2.5" "--t0 1" "--solver rk4" \
+for c in "--target nowhere" "--limit -1" "--limit inf" "--mix 2" "--mix nan" \
+         "--gain 25" "--gain -inf" "--steps -1" "--steps 9" "--steps 2.5" "--t0 1" "--solver rk4" \
          "--seed -1" "--block 0" "--block 65537" "--format pcm8" "--azimuth 30"; do
     # shellcheck disable=SC2086
     render_case "separate $c" 2 "${c%% *}" -m "$SEP" -i "$T/in.wav" -o "$T/out.wav" $c

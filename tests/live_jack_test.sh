@@ -36,12 +36,12 @@ f=$("$ALIGN" find "$T/in.wav" "$d/rin.wav")
 "$ALIGN" compare "$T/wrong.wav" "$d/cap.wav" $((f - 1024)) $f -80 >/dev/null &&
     bad "a wrong seed matched" || ok "a wrong seed does not match (the comparison can fail)"
 
-# Commands reach the audio thread: bypass from stdin, mix 0 as OSC over UDP; both make
+# Commands reach the audio thread: enabled off from stdin, mix 0 as OSC over UDP; both make
 # the output the dry input on both ears (delayed by the latency; bypass and mix glide
 # over 5 ms, long before the signal arrives).
 sox "$T/in.wav" -c 2 "$T/dry2.wav" remix 1 1 2>/dev/null
-printf 'mix 0.5\nbypass on\nstatus\n' >"$T/commands.txt"
-STDIN_FILE=$T/commands.txt REF_FILE=$DRY REF_NAME="the dry input (bypass from stdin)" \
+printf 'mix 0.5\nenabled off\nstatus\n' >"$T/commands.txt"
+STDIN_FILE=$T/commands.txt REF_FILE=$DRY REF_NAME="the dry input (enabled off from stdin)" \
     run_case bypass_stdin -- "${B[@]}"
 port=$((20000 + $$ % 20000))
 AFTER_START="printf '/earflow/mix\0\0\0\0,f\0\0\0\0\0\0' >/dev/udp/127.0.0.1/$port" \

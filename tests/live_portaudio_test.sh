@@ -25,7 +25,7 @@ if [ "${EF_SANITIZED:-0}" = 1 ]; then
 else
     run_case pa_binaural -- "${B[@]}"
 fi
-run_case pa_separate -- --model "$G/separate_tiny.safetensors" --target music --remove --seed 2
+run_case pa_separate -- --model "$G/separate_tiny.safetensors" --target music --mode remove --seed 2
 
 # Device selection errors are refused clearly.
 "$EARFLOW" live --backend portaudio --input nosuchdevice --model identity --duration 1 \

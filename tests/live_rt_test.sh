@@ -37,15 +37,15 @@ command_lines() {
     if [ "$1" = binaural ]; then
         echo "azimuth 30"; echo "azimuth -170"; echo "elevation 90"; echo "elevation -90"
         echo "distance 0.2"; echo "distance 10"; echo "position 10 20 2"; echo "head 30 10 5"
-        echo "yaw 90"; echo "room large"; echo "room anechoic"
+        echo "yaw 90"; echo "pitch -20"; echo "roll 170"; echo "room large"; echo "room anechoic"
         echo "azimuth nan"; echo "distance -1"; echo "room nowhere"; echo "head inf"
     else
-        echo "target music"; echo "target noise"; echo "remove on"; echo "remove toggle"
-        echo "limit 0"; echo "limit 12"; echo "limit 100"; echo "target speech"; echo "remove off"
+        echo "target music"; echo "target noise"; echo "mode remove"; echo "mode toggle"
+        echo "limit 0"; echo "limit 12"; echo "limit 100"; echo "target speech"; echo "mode keep"
         echo "target nowhere"; echo "limit nan"; echo "limit -5"
     fi
-    echo "steps 1"; echo "steps 8"; echo "steps 2"; echo "bypass on"; echo "bypass toggle"
-    echo "bypass off"; echo "mix 0"; echo "mix 0.5"; echo "mix 1"; echo "gain 24"; echo "gain -20"
+    echo "steps 1"; echo "steps 8"; echo "steps 2"; echo "enabled off"; echo "enabled toggle"
+    echo "enabled on"; echo "mix 0"; echo "mix 0.5"; echo "mix 1"; echo "gain 24"; echo "gain -20"
     echo "gain 0"; echo "status"; echo "help"
     echo "steps 0"; echo "steps 1e9"; echo "mix inf"; echo "gain 1000"; echo "gain nan"; echo "frobnicate"
 }
@@ -68,16 +68,16 @@ def osc(name, *args):
         elif a is False: tags += "F"
         else: tags += "s"; data += pad(a.encode())
     return pad(("/earflow/" + name).encode()) + pad(tags.encode()) + data
-lines = [b"mix 0.8", b"gain -6", b"steps 3", b"bypass toggle", b"bypass off"]
-msgs = [osc("mix", 0.7), osc("gain", -3.0), osc("steps", 2), osc("bypass", True), osc("bypass", False),
+lines = [b"mix 0.8", b"gain -6", b"steps 3", b"enabled toggle", b"enabled on"]
+msgs = [osc("mix", 0.7), osc("gain", -3.0), osc("steps", 2), osc("enabled", False), osc("enabled", True),
         osc("mix", float("nan")), osc("gain", float("inf")), b"\xff\xfe garbage", osc("nosuchcommand", 1)]
 if kind == "binaural":
     lines += [b"azimuth 45", b"head 10 0 0", b"room small"]
     msgs += [osc("azimuth", -60.0), osc("head", 20.0, 5.0, 0.0), osc("position", 30.0, 10.0, 1.5),
              osc("room", "large"), osc("azimuth", float("inf"))]
 else:
-    lines += [b"target music", b"remove on", b"limit 20", b"remove off", b"target speech"]
-    msgs += [osc("target", "noise"), osc("remove", True), osc("limit", 6.0), osc("remove", False),
+    lines += [b"target music", b"mode remove", b"limit 20", b"mode keep", b"target speech"]
+    msgs += [osc("target", "noise"), osc("mode", "remove"), osc("limit", 6.0), osc("mode", "keep"),
              osc("target", "speech")]
 for m in lines + msgs:
     s.sendto(m, ("127.0.0.1", port)); time.sleep(0.02)

@@ -3,7 +3,7 @@
   - clean speech (examples/voice.wav) passes nearly untouched (SI-SDR >= CLEAN_MIN_DB);
   - a noisy mix (voice + pink noise at 0 dB SNR, seeded) is improved
     (SI-SDRi >= NOISY_MIN_DB);
-  - --remove on that mix keeps the noise (SI-SDRi against the noise > 0).
+  - --mode remove on that mix keeps the noise (SI-SDRi against the noise > 0).
 usage: separate_model_test.py EARFLOW SOURCE_ROOT
 """
 import math
@@ -69,7 +69,7 @@ def main():
     for label in ("speech",) if short else ("speech", "music", "noise"):
         if label in untrained:
             continue
-        for rem in ([], ["--remove"]):
+        for rem in ([], ["--mode", "remove"]):
             y = render(z, "--target", label, *rem)
             peak = float(np.max(np.abs(y)))
             print("silence in, --target %s %s: max |y| = %.3g" % (label, " ".join(rem), peak))
@@ -101,9 +101,9 @@ def main():
     print("voice + pink noise at 0 dB: SI-SDRi %.1f dB (bound %.1f)" % (imp, NOISY_MIN_DB))
     if imp < NOISY_MIN_DB:
         fails.append("noisy SI-SDRi %.1f dB" % imp)
-    y = render(m, "--target", "speech", "--remove")
+    y = render(m, "--target", "speech", "--mode", "remove")
     imp_r = si_sdr(y, noise) - si_sdr(mix, noise)
-    print("same, --remove (against the noise): SI-SDRi %.1f dB (bound 0)" % imp_r)
+    print("same, --mode remove (against the noise): SI-SDRi %.1f dB (bound 0)" % imp_r)
     if imp_r <= 0:
         fails.append("remove SI-SDRi %.1f dB" % imp_r)
     if fails:

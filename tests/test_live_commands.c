@@ -58,38 +58,72 @@ static ef_live_result run(fixture *f, const char *line, ef_live_command *c, char
     return ef_live_interpret(&f->st, f->model, line, c, reply, 512);
 }
 
+/* The command sets exactly these controls to these values. */
+static void expect_set(const ef_live_command *c, int n, const ef_control *controls,
+                       const double *values)
+{
+    assert_int_equal(c->n, n);
+    for (int k = 0; k < n; k++) {
+        assert_int_equal(c->control[k], controls[k]);
+        assert_true(c->value[k] == values[k]);
+    }
+}
+
+static void expect_one(const ef_live_command *c, ef_control control, double value)
+{
+    expect_set(c, 1, &control, &value);
+}
+
 static void test_binaural_commands(void **state)
 {
     fixture *f = *state;
     ef_live_command c;
     char reply[512];
+    const ef_control pos[] = {EF_CONTROL_AZIMUTH, EF_CONTROL_ELEVATION, EF_CONTROL_DISTANCE};
+    const ef_control head[] = {EF_CONTROL_YAW, EF_CONTROL_PITCH, EF_CONTROL_ROLL};
     assert_int_equal(run(f, "azimuth 30", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.op, EF_LIVE_POSITION);
-    assert_true(c.v[0] == 30 && c.v[1] == 0 && c.v[2] == 1);
+    expect_one(&c, EF_CONTROL_AZIMUTH, 30);
+    assert_int_equal(run(f, "azimuth 270", &c, reply), EF_LIVE_SEND); /* angles wrap */
+    expect_one(&c, EF_CONTROL_AZIMUTH, -90);
     assert_int_equal(run(f, "  position -45 10 2.5  # comment", &c, reply), EF_LIVE_SEND);
-    assert_true(c.v[0] == -45 && c.v[1] == 10 && c.v[2] == 2.5);
+    expect_set(&c, 3, pos, (const double[]){-45, 10, 2.5});
+    assert_int_equal(run(f, "position 20", &c, reply), EF_LIVE_SEND); /* the rest kept */
+    expect_set(&c, 1, pos, (const double[]){20});
     assert_int_equal(run(f, "elevation 20", &c, reply), EF_LIVE_SEND);
-    assert_true(c.v[0] == -45 && c.v[1] == 20 && c.v[2] == 2.5); /* the rest kept */
+    expect_one(&c, EF_CONTROL_ELEVATION, 20);
     assert_int_equal(run(f, "head 10 5 -3", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.op, EF_LIVE_HEAD);
-    assert_true(c.v[0] == 10 && c.v[1] == 5 && c.v[2] == -3);
+    expect_set(&c, 3, head, (const double[]){10, 5, -3});
+    assert_int_equal(run(f, "head 15", &c, reply), EF_LIVE_SEND); /* a pose: level */
+    expect_set(&c, 3, head, (const double[]){15, 0, 0});
+    assert_int_equal(run(f, "roll 4", &c, reply), EF_LIVE_SEND);
+    expect_one(&c, EF_CONTROL_ROLL, 4);
     assert_int_equal(run(f, "room large", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.i, 2);
+    expect_one(&c, EF_CONTROL_ROOM, 2);
+    assert_int_equal(run(f, "room 1", &c, reply), EF_LIVE_SEND); /* or by index */
+    expect_one(&c, EF_CONTROL_ROOM, 1);
     assert_int_equal(run(f, "steps 3", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.op, EF_LIVE_SCHEDULE);
-    assert_int_equal(c.i, 3);
-    assert_int_equal(run(f, "bypass on", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.i, 1);
-    assert_int_equal(run(f, "bypass toggle", &c, reply), EF_LIVE_SEND);
-    assert_int_equal(c.i, 0);
+    expect_one(&c, EF_CONTROL_STEPS, 3);
+    assert_int_equal(run(f, "enabled off", &c, reply), EF_LIVE_SEND);
+    expect_one(&c, EF_CONTROL_ENABLED, 0);
+    assert_int_equal(run(f, "enabled toggle", &c, reply), EF_LIVE_SEND);
+    expect_one(&c, EF_CONTROL_ENABLED, 1);
+    assert_int_equal(run(f, "enabled", &c, reply), EF_LIVE_SEND); /* alone: toggles */
+    expect_one(&c, EF_CONTROL_ENABLED, 0);
     assert_int_equal(run(f, "mix 0.25", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_MIX && c.v[0] == 0.25);
+    expect_one(&c, EF_CONTROL_MIX, 0.25);
     assert_int_equal(run(f, "gain -6", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_GAIN && c.v[0] == -6);
+    expect_one(&c, EF_CONTROL_GAIN, -6);
     assert_int_equal(run(f, "status", &c, reply), EF_LIVE_REPLY);
-    assert_non_null(strstr(reply, "az -45 el 20 dist 2.50"));
+    assert_non_null(strstr(reply, "azimuth 20 elevation 20 distance 2.5 room small"));
     assert_non_null(strstr(reply, "steps 3"));
+    assert_non_null(strstr(reply, "enabled off"));
+    assert_null(strstr(reply, "target")); /* only this kind's controls */
+    assert_int_equal(run(f, "steps 0", &c, reply), EF_LIVE_SEND); /* the model's default */
+    expect_one(&c, EF_CONTROL_STEPS, 0);
+    assert_true(f->st.value[EF_CONTROL_STEPS] >= 1);
     assert_int_equal(run(f, "", &c, reply), EF_LIVE_NOTHING);
+    assert_int_equal(run(f, "help", &c, reply), EF_LIVE_REPLY);
+    assert_non_null(strstr(reply, "azimuth"));
     assert_int_equal(run(f, "quit", &c, reply), EF_LIVE_QUIT);
     /* Applying each command is allowed on the engine (real-time setters). */
     ef_live_command_apply(f->engine, &c);
@@ -100,10 +134,10 @@ static void test_refusals(void **state)
     fixture *f = *state;
     ef_live_command c;
     char reply[512];
-    const char *bad[] = {"azimuth", "azimuth 400", "azimuth x", "distance 0", "steps 0",
-                         "steps 2.5", "steps 9", "mix 2", "gain 30", "bypass maybe",
-                         "room kitchen", "target speech", "remove on", "frobnicate",
-                         "position 1 2 3 4", "head a"};
+    const char *bad[] = {"azimuth", "azimuth x", "distance 0", "steps -1", "elevation 91",
+                         "steps 2.5", "steps 9", "mix 2", "gain 30", "enabled maybe",
+                         "room kitchen", "room 4", "target speech", "mode remove", "frobnicate",
+                         "position 1 2 3 4", "position 1 x", "head a", "pitch 100"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ef_live_state before = f->st;
         assert_int_equal(run(f, bad[i], &c, reply), EF_LIVE_ERROR);
@@ -118,11 +152,13 @@ static void test_separation_commands(void **state)
     ef_live_command c;
     char reply[512];
     assert_int_equal(run(f, "target music", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_LABEL && c.i == 1);
-    assert_int_equal(run(f, "remove on", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_REMOVE && c.i == 1);
+    expect_one(&c, EF_CONTROL_TARGET, 1);
+    assert_int_equal(run(f, "mode remove", &c, reply), EF_LIVE_SEND);
+    expect_one(&c, EF_CONTROL_MODE, 1);
+    assert_int_equal(run(f, "mode toggle", &c, reply), EF_LIVE_SEND);
+    expect_one(&c, EF_CONTROL_MODE, 0);
     assert_int_equal(run(f, "limit 12", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_LIMIT && c.v[0] == 12);
+    expect_one(&c, EF_CONTROL_LIMIT, 12);
     assert_int_equal(run(f, "azimuth 30", &c, reply), EF_LIVE_ERROR);
     assert_non_null(strstr(reply, "binaural"));
     assert_int_equal(run(f, "target opera", &c, reply), EF_LIVE_ERROR);
@@ -135,13 +171,13 @@ static void test_untrained_target(void **state)
     ef_live_command c;
     char reply[512];
     assert_false(ef_model_label_trained(f->model, 1));
-    assert_int_equal(f->st.label, 0);
+    assert_true(f->st.value[EF_CONTROL_TARGET] == 0);
     ef_live_state before = f->st;
     assert_int_equal(run(f, "target music", &c, reply), EF_LIVE_ERROR);
     assert_non_null(strstr(reply, "not trained"));
     assert_memory_equal(&before, &f->st, sizeof before);
     assert_int_equal(run(f, "target speech", &c, reply), EF_LIVE_SEND);
-    assert_true(c.op == EF_LIVE_LABEL && c.i == 0);
+    expect_one(&c, EF_CONTROL_TARGET, 0);
 }
 
 static void test_osc_messages(void **state)

@@ -608,80 +608,41 @@ static void parameter_meanings(void **state)
 
 /* ------------------------------------------------------------ long runs */
 
-#define CLICK_WIN 512
-#define CLICKS_KEPT 20
-
 /* Ten minutes of an impulse train (one click each 0.5 s) through the identity at
  * 44.1 kHz (the resampler and its FIFO are where drift could hide) in random blocks:
  * the clicks at the end come out at the same delay and level as at the start. */
 static void ten_minutes_no_drift(void **state)
 {
     torture *t = *state;
-    const int rate = 44100, period = rate / 2, max_block = 4096;
-    const long n = 600L * rate / long_divisor, clicks = n / period;
+    const int rate = 44100, max_block = 4096;
     ef_engine *e = engine(&t->models[0], rate, max_block);
-    const int latency = ef_engine_latency(e);
-    float (*first)[CLICK_WIN] = calloc(CLICKS_KEPT, sizeof *first);
-    float (*last)[CLICK_WIN] = calloc(CLICKS_KEPT, sizeof *last);
+    click_train ct;
+    click_train_init(&ct, 600L * rate / long_divisor, rate / 2, ef_engine_latency(e));
     float in[4096], out[4096];
     uint32_t s = 99;
-    long pos = 0;
-    double peak = 0;
-    long nonfinite = 0;
     const clock_t started = clock();
-    while (pos < n) {
-        int b = 1 + (int)(test_rand(&s) % (uint32_t)max_block);
-        if (b > n - pos)
-            b = (int)(n - pos);
-        for (int i = 0; i < b; i++)
-            in[i] = (pos + i) % period == 100 ? 1.0f : 0.0f;
+    for (long pos = 0, b; pos < ct.n; pos += b) {
+        b = 1 + (long)(test_rand(&s) % (uint32_t)max_block);
+        b = b > ct.n - pos ? ct.n - pos : b;
+        click_train_input(&ct, pos, in, b);
         const float *ins[1] = {in};
         float *outs[1] = {out};
-        process(t, e, ins, outs, b);
-        for (int i = 0; i < b; i++) {
-            const long g = pos + i;
-            nonfinite += !isfinite(out[i]);
-            peak = fmax(peak, fabsf(out[i]));
-            /* window k starts CLICK_WIN/2 before click k's expected arrival */
-            const long rel = g - (100 + latency - CLICK_WIN / 2);
-            if (rel < 0)
-                continue;
-            const long k = rel / period, off = rel % period;
-            if (off >= CLICK_WIN)
-                continue;
-            if (k < CLICKS_KEPT)
-                first[k][off] = out[i];
-            else if (k >= clicks - CLICKS_KEPT - 1 && k < clicks - 1)
-                last[k - (clicks - CLICKS_KEPT - 1)][off] = out[i];
-        }
-        pos += b;
+        process(t, e, ins, outs, (int)b);
+        click_train_output(&ct, pos, out, b);
     }
     const double cpu = (double)(clock() - started) / CLOCKS_PER_SEC;
-    double lag_first = 0, lag_last = 0, e_first = 0, e_last = 0;
-    for (int k = 0; k < CLICKS_KEPT; k++) {
-        lag_first += xcorr_lag(first[0], first[k], CLICK_WIN, 64) / CLICKS_KEPT;
-        lag_last += xcorr_lag(first[0], last[k], CLICK_WIN, 64) / CLICKS_KEPT;
-        e_first += energy(first[k], CLICK_WIN) / CLICKS_KEPT;
-        e_last += energy(last[k], CLICK_WIN) / CLICKS_KEPT;
-    }
-    /* the first click's own delay, by its peak */
-    double c0[CLICK_WIN];
-    for (int i = 0; i < CLICK_WIN; i++)
-        c0[i] = fabs((double)first[0][i]);
-    const double delay0 = peak_position(c0, CLICK_WIN) - CLICK_WIN / 2 + latency;
-    const double drift = lag_last - lag_first, level_db = 10 * log10(e_last / e_first);
+    double delay0, drift, level_db;
+    click_train_result(&ct, &delay0, &drift, &level_db);
     printf("# identity at %d Hz, %ld s in random blocks (%.1f s CPU): %ld clicks, first at "
            "%.3f samples (latency %d); delay drift first->last %.2e samples, level change "
-           "%.2e dB, peak %.4f\n", rate, n / rate, cpu, clicks, delay0, latency, drift,
-           level_db, peak);
-    assert_int_equal(nonfinite, 0);
-    assert_true(fabs(delay0 - latency) < 1.0);
+           "%.2e dB, peak %.4f\n", rate, ct.n / rate, cpu, ct.clicks, delay0, ct.latency,
+           drift, level_db, ct.peak);
+    assert_int_equal(ct.nonfinite, 0);
+    assert_true(fabs(delay0 - ct.latency) < 1.0);
     assert_true(fabs(drift) < 1e-3);
     assert_true(fabs(level_db) < 1e-3);
-    assert_true(peak <= 1.0001);
+    assert_true(ct.peak <= 1.0001);
     ef_engine_free(e);
-    free(first);
-    free(last);
 }
 
 /* A real model over a longer span: the shipped separation model on the example voice,
@@ -780,13 +741,7 @@ static void real_model_long_run(void **state)
 static void no_forbidden_calls(void **state)
 {
     torture *t = *state;
-    const char *expect = getenv("EF_EXPECT_RT_GUARD");
-    if (!t->guarded) {
-        if (expect && strcmp(expect, "1") == 0)
-            fail_msg("EF_EXPECT_RT_GUARD=1 but librt_guard.so is not preloaded");
-        printf("# the real-time guard is not preloaded (sanitizer build?): skipped\n");
-        skip();
-    }
+    torture_skip_unguarded(t->guarded);
     const long v = t->guard.violations();
     printf("# rt_guard: %ld allocations, locks or file calls in %lld guarded engine calls "
            "(process, every setter, reset)%s%s\n", v, t->guarded_calls, v ? "; last: " : "",

@@ -12,6 +12,7 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -217,6 +218,97 @@ static inline int best_lag(const float *x, const float *y, long n, int lo, int h
     }
     *gain_db = 10 * log10(energy(y + best, (int)(n - best)) / energy(x, (int)(n - best)));
     return best;
+}
+
+/* Skips the real-time guard's test when the guard is not preloaded (a sanitizer build),
+ * and fails instead when the build said it would be (EF_EXPECT_RT_GUARD=1). The test
+ * includes cmocka.h before this header. */
+static inline void torture_skip_unguarded(int guarded)
+{
+    const char *expect = getenv("EF_EXPECT_RT_GUARD");
+    if (guarded)
+        return;
+    if (expect && strcmp(expect, "1") == 0)
+        fail_msg("EF_EXPECT_RT_GUARD=1 but librt_guard.so is not preloaded");
+    printf("# the real-time guard is not preloaded (sanitizer build?): skipped\n");
+    skip();
+}
+
+/* ------------------------------------------------------------ click-train drift */
+
+/* Ten minutes of clicks (one each `period` samples, from sample 100) through a
+ * processor: the windows around the first and the last CLICKS_KEPT clicks are kept,
+ * and their delay and level compared, so that drift cannot hide. */
+#define CLICK_WIN 512
+#define CLICKS_KEPT 20
+
+typedef struct click_train {
+    int period, latency;
+    long n, clicks;
+    float (*first)[CLICK_WIN], (*last)[CLICK_WIN];
+    double peak;
+    long nonfinite;
+} click_train;
+
+static inline void click_train_init(click_train *ct, long n, int period, int latency)
+{
+    memset(ct, 0, sizeof *ct);
+    ct->n = n;
+    ct->period = period;
+    ct->latency = latency;
+    ct->clicks = n / period;
+    ct->first = calloc(CLICKS_KEPT, sizeof *ct->first);
+    ct->last = calloc(CLICKS_KEPT, sizeof *ct->last);
+}
+
+/* The input samples pos .. pos + b - 1. */
+static inline void click_train_input(const click_train *ct, long pos, float *in, long b)
+{
+    for (long i = 0; i < b; i++)
+        in[i] = (pos + i) % ct->period == 100 ? 1.0f : 0.0f;
+}
+
+/* Takes the output samples pos .. pos + b - 1. */
+static inline void click_train_output(click_train *ct, long pos, const float *out, long b)
+{
+    for (long i = 0; i < b; i++) {
+        ct->nonfinite += !isfinite(out[i]);
+        ct->peak = fmax(ct->peak, fabsf(out[i]));
+        /* window k starts CLICK_WIN/2 before click k's expected arrival */
+        const long rel = pos + i - (100 + ct->latency - CLICK_WIN / 2);
+        if (rel < 0)
+            continue;
+        const long k = rel / ct->period, off = rel % ct->period;
+        if (off >= CLICK_WIN)
+            continue;
+        if (k < CLICKS_KEPT)
+            ct->first[k][off] = out[i];
+        else if (k >= ct->clicks - CLICKS_KEPT - 1 && k < ct->clicks - 1)
+            ct->last[k - (ct->clicks - CLICKS_KEPT - 1)][off] = out[i];
+    }
+}
+
+/* The first click's delay (by its peak), the delay drift from the first clicks to the
+ * last (samples) and the level change (dB); frees the windows. */
+static inline void click_train_result(click_train *ct, double *delay0, double *drift,
+                                      double *level_db)
+{
+    double lag_first = 0, lag_last = 0, e_first = 0, e_last = 0;
+    for (int k = 0; k < CLICKS_KEPT; k++) {
+        lag_first += xcorr_lag(ct->first[0], ct->first[k], CLICK_WIN, 64) / CLICKS_KEPT;
+        lag_last += xcorr_lag(ct->first[0], ct->last[k], CLICK_WIN, 64) / CLICKS_KEPT;
+        e_first += energy(ct->first[k], CLICK_WIN) / CLICKS_KEPT;
+        e_last += energy(ct->last[k], CLICK_WIN) / CLICKS_KEPT;
+    }
+    double c0[CLICK_WIN];
+    for (int i = 0; i < CLICK_WIN; i++)
+        c0[i] = fabs((double)ct->first[0][i]);
+    *delay0 = peak_position(c0, CLICK_WIN) - CLICK_WIN / 2 + ct->latency;
+    *drift = lag_last - lag_first;
+    *level_db = 10 * log10(e_last / e_first);
+    free(ct->first);
+    free(ct->last);
+    ct->first = ct->last = NULL;
 }
 
 #endif

@@ -2,7 +2,7 @@
 
 Writes a held-out mixture set (earflow_train/mixtures.py, split --split: whole packages
 of speakers, music and backgrounds never heard in training), renders every mixture with
-`earflow render --target LABEL` (and --remove, and attenuation limits), runs the DSP
+`earflow render --target LABEL` (and --mode remove, and --limit), runs the DSP
 baselines on the speech mixtures (ffmpeg's afftdn and the Speex DSP noise suppressor,
 tests/baselines/speex_denoise; each with the best of a small grid of settings chosen on
 the valid split unless given), and reports per label and input SNR (-5 .. 15 dB) the
@@ -38,9 +38,9 @@ SNRS = (-5, 0, 5, 10, 15)
 
 def render(earflow, model, src, dst, target=None, remove=False, limit=None, mix=None, schedule=None):
     """`earflow render` with the separation options; mono samples back."""
-    extra = (["--target", target] if target else []) + (["--remove"] if remove else [])
+    extra = (["--target", target] if target else []) + (["--mode", "remove"] if remove else [])
     if limit is not None:
-        extra += ["--attenuation-limit", str(limit)]
+        extra += ["--limit", str(limit)]
     if mix is not None:
         extra += ["--mix", str(mix)]
     return render_c(earflow, model, src, dst, schedule, extra)

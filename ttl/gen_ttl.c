@@ -1,5 +1,8 @@
-/* Build-time generator of earflow.ttl: fills the room and target enumerations of
- * earflow.ttl.in from the shipped models, or from fixed defaults without them.
+/* Build-time generator of earflow.ttl: copies earflow.ttl.in and writes each plugin's
+ * control ports (the line "@CONTROL_PORTS binaural@" or "... separate@") from the
+ * library's control table: one port per row that applies to that kind, in table order,
+ * numbered on from the last fixed port. Room and target scale points come from the
+ * shipped models, or from fixed defaults without them.
  * usage: gen_ttl TEMPLATE OUTPUT BINAURAL_MODEL|- SEPARATE_MODEL|- */
 #include "earflow.h"
 
@@ -45,37 +48,98 @@ static int collect(const char *path, int rooms, const char *const *defaults, int
     return 0;
 }
 
-static void write_scale_points(FILE *f, const names *n)
+/* A Turtle string literal's contents: quotes, backslashes and control bytes dropped. */
+static void put_text(FILE *f, const char *s)
 {
-    for (int i = 0; i < n->n; i++) {
-        fprintf(f, "%s[ rdfs:label \"", i ? " ,\n\t\t\t" : "\t\tlv2:scalePoint ");
-        for (const char *c = n->text[i]; *c; c++)
-            if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
-                fputc(*c, f);
-        fprintf(f, "\" ; rdf:value %d ]", i);
-    }
+    for (; *s; s++)
+        if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+            fputc(*s, f);
 }
 
-/* Copies the template, replacing @NAME@ placeholders. */
+static void scale_point(FILE *f, int first, const char *label, int value)
+{
+    fprintf(f, "%s[ rdfs:label \"", first ? "\t\tlv2:scalePoint " : " ,\n\t\t\t");
+    put_text(f, label);
+    fprintf(f, "\" ; rdf:value %d ]", value);
+}
+
+static const char *unit_uri(const char *unit)
+{
+    return !strcmp(unit, "deg") ? "units:degree" : !strcmp(unit, "m") ? "units:m"
+         : !strcmp(unit, "dB") ? "units:db" : NULL;
+}
+
+static void control_port(FILE *f, int index, const ef_control_info *r, int control,
+                         const names *rooms, const names *labels)
+{
+    const int listed = r->type == EF_CONTROL_ROOMS || r->type == EF_CONTROL_LABELS;
+    const names *list = r->type == EF_CONTROL_ROOMS ? rooms : labels;
+    fprintf(f, "\t] , [\n\t\ta lv2:InputPort , lv2:ControlPort ;\n");
+    fprintf(f, "\t\tlv2:index %d ; lv2:symbol \"%s\" ; lv2:name \"", index, r->name);
+    put_text(f, r->title);
+    fprintf(f, "\" ;\n\t\trdfs:comment \"");
+    put_text(f, r->description);
+    if (listed)
+        fprintf(f, " An index past the loaded model's count means its last.");
+    fprintf(f, "\" ;\n");
+    if (control == EF_CONTROL_ENABLED) /* the host's own bypass switch drives it */
+        fprintf(f, "\t\tlv2:designation lv2:enabled ;\n");
+    const char *props[4];
+    int n = 0;
+    if (r->type == EF_CONTROL_TOGGLE)
+        props[n++] = "lv2:toggled";
+    if (r->type == EF_CONTROL_INTEGER || r->type == EF_CONTROL_CHOICE || listed)
+        props[n++] = "lv2:integer";
+    if (r->type == EF_CONTROL_CHOICE || listed)
+        props[n++] = "lv2:enumeration";
+    if (r->flags & EF_CONTROL_LOGARITHMIC)
+        props[n++] = "pprops:logarithmic";
+    if (r->flags & EF_CONTROL_EXPENSIVE)
+        props[n++] = "pprops:expensive";
+    for (int k = 0; k < n; k++)
+        fprintf(f, "%s%s", k ? " , " : "\t\tlv2:portProperty ", props[k]);
+    if (n)
+        fprintf(f, " ;\n");
+    const double max = listed ? list->n - 1 : r->max;
+    fprintf(f, "\t\tlv2:default %g ; lv2:minimum %g ; lv2:maximum %g", r->def, r->min, max);
+    if (unit_uri(r->unit))
+        fprintf(f, " ; units:unit %s", unit_uri(r->unit));
+    const int n_points = listed ? list->n : 0;
+    int k = 0;
+    for (; k < n_points || (!listed && k < EF_CONTROL_MAX_CHOICES && r->choices[k]); k++) {
+        if (k == 0)
+            fprintf(f, " ;\n");
+        scale_point(f, k == 0, listed ? list->text[k] : r->choices[k], (int)r->min + k);
+    }
+    fputc('\n', f);
+}
+
+/* Copies the template, writing the control ports where it asks for them. */
 static int expand(FILE *in, FILE *out, const names *rooms, const names *labels)
 {
     char line[4096];
+    int last_index = -1;
     while (fgets(line, sizeof line, in)) {
-        char *at;
-        if (strcmp(line, "@ROOM_SCALE_POINTS@\n") == 0) {
-            write_scale_points(out, rooms);
-            fputc('\n', out);
-        } else if (strcmp(line, "@TARGET_SCALE_POINTS@\n") == 0) {
-            write_scale_points(out, labels);
-            fputc('\n', out);
-        } else if ((at = strstr(line, "@ROOM_MAX@")) || (at = strstr(line, "@TARGET_MAX@"))) {
-            int room = strncmp(at, "@ROOM_MAX@", 10) == 0;
-            fwrite(line, 1, (size_t)(at - line), out);
-            fprintf(out, "%d", (room ? rooms->n : labels->n) - 1);
-            fputs(at + (room ? 10 : 12), out);
-        } else {
+        const char *at = strstr(line, "lv2:index ");
+        if (at)
+            last_index = atoi(at + 10);
+        if (strncmp(line, "@CONTROL_PORTS ", 15) != 0) {
             fputs(line, out);
+            continue;
         }
+        ef_kind kind;
+        if (strcmp(line + 15, "binaural@\n") == 0)
+            kind = EF_KIND_BINAURAL;
+        else if (strcmp(line + 15, "separate@\n") == 0)
+            kind = EF_KIND_SEPARATE;
+        else {
+            fprintf(stderr, "gen_ttl: unknown placeholder %s", line);
+            return -1;
+        }
+        for (int c = 0; c < EF_CONTROL_COUNT; c++)
+            if (ef_control_applies(c, kind))
+                control_port(out, ++last_index, ef_control_get(c), c, rooms, labels);
+        fputs("\t]\n", out);
     }
     return ferror(in) || ferror(out) ? -1 : 0;
 }

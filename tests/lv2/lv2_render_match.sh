@@ -27,7 +27,12 @@ check urn:earflow:binaural "$T/in.wav" --model "$G/binaural_tiny.safetensors" \
     --azimuth 60 --elevation 10 --distance 1.5 --room small --steps 3 --mix 0.8 --gain -6 -- \
     azimuth=60 elevation=10 distance=1.5 room=1 steps=3 mix=0.8 gain=-6
 check urn:earflow:separate "$T/in.wav" --model "$G/separate_tiny.safetensors" \
-    --target music --remove --attenuation-limit 12 -- target=1 mode=1 limit=12
+    --target music --mode remove --limit 12 -- target=1 mode=1 limit=12
+# The head pose and the host's bypass switch (enabled), through the same table names.
+check urn:earflow:binaural "$T/in.wav" --model "$G/binaural_tiny.safetensors" \
+    --azimuth -30 --yaw 40 --pitch 10 --roll -5 -- azimuth=-30 yaw=40 pitch=10 roll=-5
+check urn:earflow:separate "$T/in.wav" --model "$G/separate_tiny.safetensors" \
+    --enabled off --gain -3 -- enabled=0 gain=-3
 check urn:earflow:separate-stereo "$T/stereo.wav" --model "$G/separate_tiny.safetensors" \
     --target speech --steps 2 -- target=0 steps=2
 

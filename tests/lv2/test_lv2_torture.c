@@ -319,76 +319,41 @@ static void control_sweeps(void **state)
     }
 }
 
-#define CLICK_WIN 512
-#define CLICKS_KEPT 20
-
 /* Ten minutes of clicks through Binaural without a model (the dry path: latency line,
  * STFT, chunking) at 48 kHz in random blocks beyond the maximum: no drift. (The
  * resampler's ten minutes are in tests/test_torture_engine.c.) */
 static void ten_minutes_no_drift(void **state)
 {
     torture *t = *state;
-    const int rate = 48000, period = rate / 2;
-    const long n = 600L * rate / long_divisor, clicks = n / period;
+    const int rate = 48000;
     lv2_host *h = instance(t, &cases[1], rate);
     lv2_host_run(h, NULL, NULL, 0);
-    const int latency = (int)lv2_host_get(h, "latency");
-    float(*first)[CLICK_WIN] = calloc(CLICKS_KEPT, sizeof *first);
-    float(*last)[CLICK_WIN] = calloc(CLICKS_KEPT, sizeof *last);
+    click_train ct;
+    click_train_init(&ct, 600L * rate / long_divisor, rate / 2, (int)lv2_host_get(h, "latency"));
     float *in = calloc(10000, sizeof(float)), *out0 = calloc(10000, sizeof(float)),
           *out1 = calloc(10000, sizeof(float));
     uint32_t s = 17;
-    double peak = 0;
-    long nonfinite = 0;
     const clock_t started = clock();
-    for (long pos = 0, k = 0; pos < n; k++) {
-        long b = k % 50 == 0 ? 10000 : 1 + test_rand(&s) % MAX_BLOCK;
-        if (b > n - pos)
-            b = n - pos;
-        for (long i = 0; i < b; i++)
-            in[i] = (pos + i) % period == 100 ? 1.0f : 0.0f;
+    for (long pos = 0, k = 0, b; pos < ct.n; k++, pos += b) {
+        b = k % 50 == 0 ? 10000 : 1 + test_rand(&s) % MAX_BLOCK;
+        b = b > ct.n - pos ? ct.n - pos : b;
+        click_train_input(&ct, pos, in, b);
         const float *bin[1] = {in};
         float *bout[2] = {out0, out1};
         lv2_host_run(h, bin, bout, (int)b);
         t->runs++;
-        for (long i = 0; i < b; i++) {
-            nonfinite += !isfinite(out0[i]);
-            peak = fmax(peak, fabsf(out0[i]));
-            const long rel = pos + i - (100 + latency - CLICK_WIN / 2);
-            if (rel < 0)
-                continue;
-            const long c = rel / period, off = rel % period;
-            if (off >= CLICK_WIN)
-                continue;
-            if (c < CLICKS_KEPT)
-                first[c][off] = out0[i];
-            else if (c >= clicks - CLICKS_KEPT - 1 && c < clicks - 1)
-                last[c - (clicks - CLICKS_KEPT - 1)][off] = out0[i];
-        }
-        pos += b;
+        click_train_output(&ct, pos, out0, b);
     }
     const double cpu = (double)(clock() - started) / CLOCKS_PER_SEC;
-    double lag_first = 0, lag_last = 0, e_first = 0, e_last = 0;
-    for (int c = 0; c < CLICKS_KEPT; c++) {
-        lag_first += xcorr_lag(first[0], first[c], CLICK_WIN, 64) / CLICKS_KEPT;
-        lag_last += xcorr_lag(first[0], last[c], CLICK_WIN, 64) / CLICKS_KEPT;
-        e_first += energy(first[c], CLICK_WIN) / CLICKS_KEPT;
-        e_last += energy(last[c], CLICK_WIN) / CLICKS_KEPT;
-    }
-    double c0[CLICK_WIN];
-    for (int i = 0; i < CLICK_WIN; i++)
-        c0[i] = fabs((double)first[0][i]);
-    const double delay0 = peak_position(c0, CLICK_WIN) - CLICK_WIN / 2 + latency;
-    const double drift = lag_last - lag_first, level_db = 10 * log10(e_last / e_first);
+    double delay0, drift, level_db;
+    click_train_result(&ct, &delay0, &drift, &level_db);
     printf("# %s at %d Hz, %ld s in blocks up to 10000 (%.1f s CPU): %ld clicks, first at "
            "%.3f (latency port %d); drift %.2e samples, level change %.2e dB\n", cases[1].name,
-           rate, n / rate, cpu, clicks, delay0, latency, drift, level_db);
-    assert_int_equal(nonfinite, 0);
-    assert_true(fabs(delay0 - latency) < 1.0);
+           rate, ct.n / rate, cpu, ct.clicks, delay0, ct.latency, drift, level_db);
+    assert_int_equal(ct.nonfinite, 0);
+    assert_true(fabs(delay0 - ct.latency) < 1.0);
     assert_true(fabs(drift) < 1e-3 && fabs(level_db) < 1e-3);
-    assert_true(peak <= 1.0001);
-    free(first);
-    free(last);
+    assert_true(ct.peak <= 1.0001);
     free(in);
     free(out0);
     free(out1);
@@ -441,13 +406,7 @@ static void real_model_long_run(void **state)
 static void no_forbidden_calls(void **state)
 {
     torture *t = *state;
-    const char *expect = getenv("EF_EXPECT_RT_GUARD");
-    if (!t->guarded) {
-        if (expect && strcmp(expect, "1") == 0)
-            fail_msg("EF_EXPECT_RT_GUARD=1 but librt_guard.so is not preloaded");
-        printf("# the real-time guard is not preloaded (sanitizer build?): skipped\n");
-        skip();
-    }
+    torture_skip_unguarded(t->guarded);
     const long v = t->guard.violations();
     printf("# rt_guard: %ld allocations, locks or file calls in %lld run() calls (and the "
            "work_response() calls between them)%s%s\n", v, t->runs, v ? "; last: " : "",
