@@ -41,7 +41,7 @@ struct ef_live_session {
     atomic_llong load_bins[EF_LIVE_LOAD_BINS];
     atomic_int period;
 
-    /* The real-time guard (tests/rt_guard, preloaded by the tests), only with
+    /* The real-time guard (tests/tools/rt_guard, preloaded by the tests), only with
      * EARFLOW_RT_GUARD=1: its four entry points, looked up by name at run time so that
      * the program is never built against test code. */
     bool guarded;

@@ -64,7 +64,7 @@ int ef_live_session_latency(const ef_live_session *s);
 /* Backend threads (callbacks of the audio API; real-time safe). */
 void ef_live_session_set_rate(ef_live_session *s, int rate);
 void ef_live_session_count_xrun(ef_live_session *s);
-/* The real-time guard (tests/rt_guard, a test tool found at run time), on when EARFLOW_RT_GUARD=1 (then
+/* The real-time guard (tests/tools/rt_guard, a test tool found at run time), on when EARFLOW_RT_GUARD=1 (then
  * create fails unless librt_guard.so is preloaded). Each backend brackets its whole
  * audio callback with enter/leave; both are no-ops when the guard is off. */
 bool ef_live_session_guarded(const ef_live_session *s);

@@ -1,7 +1,7 @@
 /* A vectorizable expf: no library call, no branches, so loops that use it compile
  * to SIMD code at any -m flag. Cephes' method: exp(x) = 2^n exp(r) with
  * n = round(x / ln 2) and a degree-6 polynomial on |r| <= ln(2)/2; relative error
- * below 2e-7 on [-87, 88] (tests/test_conv_kernels.c measures it). Inputs beyond
+ * below 2e-7 on [-87, 88] (tests/unit/test_conv_kernels.c measures it). Inputs beyond
  * that range are clamped; NaN stays NaN. */
 #ifndef EF_FAST_EXP_H
 #define EF_FAST_EXP_H

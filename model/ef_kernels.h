@@ -7,7 +7,7 @@
  *
  * (zero outside 0..n_in-1; taps[i] == NULL is an all-zero frame). Kernels: a
  * portable C one and, on x86-64, AVX2+FMA and AVX-512 ones picked at run time by
- * what the CPU supports. tests/test_conv_kernels.c proves every kernel equal to a
+ * what the CPU supports. tests/unit/test_conv_kernels.c proves every kernel equal to a
  * double-precision reference.
  *
  * Group normalization within one frame fused with SiLU:

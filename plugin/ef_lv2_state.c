@@ -41,11 +41,11 @@ LV2_State_Status ef_lv2_state_save(LV2_Handle instance, LV2_State_Store_Function
 {
     (void)flags;
     ef_lv2_plugin *p = instance;
-    const path_features pf = path_features_of(features);
     if (!p->map)
         return LV2_STATE_ERR_NO_FEATURE;
     if (!p->chosen_path[0])
-        return LV2_STATE_SUCCESS;
+        return LV2_STATE_SUCCESS; /* the default model: nothing to store */
+    const path_features pf = path_features_of(features);
     char *stored = pf.mapper ? pf.mapper->abstract_path(pf.mapper->handle, p->chosen_path)
                              : p->chosen_path;
     if (!stored)

@@ -1,4 +1,4 @@
-/* Shared by the torture tests (tests/test_torture_engine.c, tests/lv2/
+/* Shared by the torture tests (tests/unit/test_torture_engine.c, tests/lv2/
  * test_lv2_torture.c): the torture signals, and the measurements of delay and level
  * used to prove that nothing drifts. Header-only (static inline). */
 #ifndef EF_TORTURE_H
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__SSE__)
 #include <xmmintrin.h>
 #endif
@@ -232,6 +233,60 @@ static inline void torture_skip_unguarded(int guarded)
         fail_msg("EF_EXPECT_RT_GUARD=1 but librt_guard.so is not preloaded");
     printf("# the real-time guard is not preloaded (sanitizer build?): skipped\n");
     skip();
+}
+
+/* ------------------------------------------------------------ checks, timing */
+
+typedef struct check {
+    double peak;
+    long nonfinite, subnormal, over;
+} check;
+
+/* Counts what breaks the bound |y| <= limit. */
+static inline void inspect(float *const *y, int channels, long n, double limit, check *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int ch = 0; ch < channels; ch++)
+        for (long i = 0; i < n; i++) {
+            const float v = y[ch][i];
+            if (!isfinite(v)) {
+                c->nonfinite++;
+                continue;
+            }
+            c->subnormal += fpclassify(v) == FP_SUBNORMAL && torture_flushes_subnormals();
+            c->peak = fmax(c->peak, fabs((double)v));
+            c->over += fabs((double)v) > limit;
+        }
+}
+
+/* The example voice for a long run of the shipped model, or a skip that says why:
+ * short runs (valgrind) skip the drift check; so does a tree without the model. */
+static inline void torture_long_run_voice(int short_run, int have_model, const char *source,
+                                          float **voice, long *voice_n)
+{
+    if (short_run) {
+        printf("# EF_TEST_SHORT: skipped (a drift check; under valgrind, about 10 s of CPU "
+               "per second of the shipped model)\n");
+        skip();
+    }
+    if (!have_model || read_voice(source, voice, voice_n) != 0) {
+        printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
+        skip();
+    }
+}
+
+/* Each test's wall time, printed after it. */
+static inline void torture_timer_start(struct timespec *started)
+{
+    clock_gettime(CLOCK_MONOTONIC, started);
+}
+
+static inline void torture_timer_report(const struct timespec *started)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("# (%.1f s wall)\n", (double)(now.tv_sec - started->tv_sec) +
+                                   1e-9 * (double)(now.tv_nsec - started->tv_nsec));
 }
 
 /* ------------------------------------------------------------ click-train drift */

@@ -17,7 +17,7 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/ef-valgrind.XXXXXX")
 vg=(valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --num-callers=40
     --log-file="$logs/vg.%p.log"
-    # Why: tests/rt_guard's LD_PRELOAD interposer defines malloc & co to count them;
+    # Why: tests/tools/rt_guard's LD_PRELOAD interposer defines malloc & co to count them;
     # memcheck then tracks the glibc entry points it calls (__libc_malloc ...).
     --soname-synonyms=somalloc=nouserintercepts)
 [ -n "${EF_VALGRIND_SUPP:-}" ] && vg+=(--suppressions="$EF_VALGRIND_SUPP")

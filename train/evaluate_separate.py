@@ -4,7 +4,7 @@ Writes a held-out mixture set (earflow_train/mixtures.py, split --split: whole p
 of speakers, music and backgrounds never heard in training), renders every mixture with
 `earflow render --target LABEL` (and --mode remove, and --limit), runs the DSP
 baselines on the speech mixtures (ffmpeg's afftdn and the Speex DSP noise suppressor,
-tests/baselines/speex_denoise; each with the best of a small grid of settings chosen on
+tests/integration/baselines/speex_denoise; each with the best of a small grid of settings chosen on
 the valid split unless given), and reports per label and input SNR (-5 .. 15 dB) the
 mean and 95 % confidence interval of SI-SDRi (docs: /work/shared/reference/metrics.md)
 beside no processing, plus what each system trades: the target's level change and the
@@ -68,7 +68,7 @@ def afftdn(src, dst, settings):
 
 
 def speex(tool, src, dst, suppress_db):
-    """The Speex DSP noise suppressor (tests/baselines/speex_denoise.c, aligned)."""
+    """The Speex DSP noise suppressor (tests/integration/baselines/speex_denoise.c, aligned)."""
     subprocess.run([tool, "--suppress", suppress_db, src, dst], check=True)
     return mx.read_wav(dst)
 
@@ -156,7 +156,7 @@ def main():
     ap.add_argument("--model", default="separate")
     ap.add_argument("--earflow", default=os.path.join(HERE, "..", "build", "cli", "earflow"))
     ap.add_argument("--speex-tool", default=os.path.join(HERE, "..", "build", "tests", "speex_denoise"),
-                    help="tests/baselines/speex_denoise as built (absent: no Speex column)")
+                    help="tests/integration/baselines/speex_denoise as built (absent: no Speex column)")
     ap.add_argument("--out", required=True, help="folder for the table, JSON, plots")
     ap.add_argument("--split", default="test")
     ap.add_argument("--count", type=int, default=32, help="mixtures per (label, SNR)")

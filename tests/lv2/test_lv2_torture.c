@@ -7,7 +7,7 @@
  * and random sizes, over the torture signals of tests/torture.h; every control port
  * is swept at audio rate (a new value before every run()) over its range, beyond it,
  * and through NaN and infinities. Every output sample must be finite, not subnormal,
- * and within |out| <= G * max(A, P) (see tests/test_torture_engine.c for why): A = 1
+ * and within |out| <= G * max(A, P) (see tests/unit/test_torture_engine.c for why): A = 1
  * (full-scale input), G = 1, or +24 dB (15.85) when the gain port is swept, P the
  * model's ceiling (identity, i.e. no model: A at 48 kHz and 2 A resampled). A crossfade
  * between two engines (model or steps change) is a convex blend and keeps the bound.
@@ -155,27 +155,6 @@ static void run_signal(torture *t, lv2_host *h, float *const *in, float *const *
     }
 }
 
-typedef struct check {
-    double peak;
-    long nonfinite, subnormal, over;
-} check;
-
-static void inspect(float *const *y, int channels, long n, double limit, check *c)
-{
-    memset(c, 0, sizeof *c);
-    for (int ch = 0; ch < channels; ch++)
-        for (long i = 0; i < n; i++) {
-            const float v = y[ch][i];
-            if (!isfinite(v)) {
-                c->nonfinite++;
-                continue;
-            }
-            c->subnormal += fpclassify(v) == FP_SUBNORMAL && torture_flushes_subnormals();
-            c->peak = fmax(c->peak, fabs((double)v));
-            c->over += fabs((double)v) > limit;
-        }
-}
-
 /* One signal through a fresh instance, and its cleaned twin through another. */
 static double torture_signal(torture *t, const plugin_case *pc, signal_kind kind, int rate,
                              long n, int compare)
@@ -321,7 +300,7 @@ static void control_sweeps(void **state)
 
 /* Ten minutes of clicks through Binaural without a model (the dry path: latency line,
  * STFT, chunking) at 48 kHz in random blocks beyond the maximum: no drift. (The
- * resampler's ten minutes are in tests/test_torture_engine.c.) */
+ * resampler's ten minutes are in tests/unit/test_torture_engine.c.) */
 static void ten_minutes_no_drift(void **state)
 {
     torture *t = *state;
@@ -368,15 +347,7 @@ static void real_model_long_run(void **state)
     torture *t = *state;
     float *voice = NULL;
     long voice_n = 0;
-    if (short_run) {
-        printf("# EF_TEST_SHORT: skipped (a drift check; under valgrind, about 10 s of CPU "
-               "per second of the shipped model)\n");
-        skip();
-    }
-    if (!t->have_shipped || read_voice(t->source, &voice, &voice_n) != 0) {
-        printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
-        skip();
-    }
+    torture_long_run_voice(short_run, t->have_shipped, t->source, &voice, &voice_n);
     const int rate = 48000, seconds = long_divisor == 1 ? 60 : 12;
     const int window = 10 * rate / work_divisor;
     const long n = (long)seconds * rate, loop = voice_n + rate / 3;
@@ -417,18 +388,13 @@ static void no_forbidden_calls(void **state)
 
 static int timer_start(void **state)
 {
-    torture *t = *state;
-    clock_gettime(CLOCK_MONOTONIC, &t->started);
+    torture_timer_start(&((torture *)*state)->started);
     return 0;
 }
 
 static int timer_report(void **state)
 {
-    torture *t = *state;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    printf("# (%.1f s wall)\n", (double)(now.tv_sec - t->started.tv_sec) +
-                                   1e-9 * (double)(now.tv_nsec - t->started.tv_nsec));
+    torture_timer_report(&((torture *)*state)->started);
     return 0;
 }
 

@@ -147,7 +147,7 @@ def test_separation_chain(tmp_path):
          "--settings", "default,midpoint:1:0"])
     res = json.load(open(os.path.join(ev, "results.json")))
     assert np.isfinite(res["mean_keep_i_speech"]) and np.isfinite(res["mean_afftdn_i_speech"])
-    if "speex" in res["baselines"]:  # tests/baselines/speex_denoise is built with libspeexdsp
+    if "speex" in res["baselines"]:  # tests/integration/baselines/speex_denoise is built with libspeexdsp
         assert np.isfinite(res["mean_speex_i_speech"])
     assert np.isfinite(res["reverb_speech_si_sdr"]) and np.isfinite(res["clean_speech_si_sdr"])
     assert all(np.isfinite(v) for v in res["silence_max_abs"].values())

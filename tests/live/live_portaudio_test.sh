@@ -1,7 +1,7 @@
 #!/bin/bash
 # `earflow live --backend portaudio` through PortAudio's JACK host API on a private
 # `jackd -d dummy` server: `earflow devices` lists the JACK device; a known signal
-# played into the PortAudio client's input port (tests/jack_feed.c) comes out equal
+# played into the PortAudio client's input port (tests/live/jack_feed.c) comes out equal
 # to `earflow render` of the same input (see live_jack_test.sh for the method).
 # PortAudio connects its ports to the device it opens ("system": the dummy driver's
 # silent capture ports and its playback ports); the feed connects in addition.

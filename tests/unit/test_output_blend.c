@@ -104,6 +104,32 @@ static float expect_err(float *const got[2], float *const wet[2], const float *d
     return worst;
 }
 
+/* The signals a blend is checked against: the dry input (delayed by the latency), the
+ * fully processed output (wet) and room for the output under test (got). */
+typedef struct signals {
+    float *wet[2], *got[2], *dry;
+} signals;
+
+static void signals_new(signals *sg, const ef_model *m)
+{
+    sg->dry = calloc(N, sizeof(float));
+    for (int c = 0; c < 2; c++) {
+        sg->wet[c] = calloc(N, sizeof(float));
+        sg->got[c] = calloc(N, sizeof(float));
+    }
+    dry_of(m, sg->dry);
+    render(m, NULL, sg->wet);
+}
+
+static void signals_free(signals *sg)
+{
+    for (int c = 0; c < 2; c++) {
+        free(sg->wet[c]);
+        free(sg->got[c]);
+    }
+    free(sg->dry);
+}
+
 static void blend_matches_definition(void **state)
 {
     (void)state;
@@ -112,13 +138,9 @@ static void blend_matches_definition(void **state)
         ef_model *m = load(names[k]);
         const int ch = ef_model_out_channels(m);
         const int sep = ef_model_kind(m) == EF_KIND_SEPARATE;
-        float *wet[2], *got[2], *dry = calloc(N, sizeof(float));
-        for (int c = 0; c < 2; c++) {
-            wet[c] = calloc(N, sizeof(float));
-            got[c] = calloc(N, sizeof(float));
-        }
-        dry_of(m, dry);
-        render(m, NULL, wet);
+        signals sg;
+        signals_new(&sg, m);
+        float **wet = sg.wet, **got = sg.got, *dry = sg.dry;
 
         render(m, mix_30, got);
         assert_true(expect_err(got, wet, dry, ch, 0.3f, 1.0f) < 1e-6f);
@@ -132,11 +154,7 @@ static void blend_matches_definition(void **state)
         render(m, limit_0, got);
         assert_true(expect_err(got, wet, dry, ch, sep ? 0.0f : 1.0f, 1.0f) < 1e-6f);
 
-        for (int c = 0; c < 2; c++) {
-            free(wet[c]);
-            free(got[c]);
-        }
-        free(dry);
+        signals_free(&sg);
         ef_model_free(m);
     }
 }
@@ -148,13 +166,9 @@ static void bypass_toggle_is_click_free(void **state)
     (void)state;
     ef_model *m = load("binaural_tiny.safetensors");
     ef_error err = {{0}};
-    float *wet[2], *got[2], *dry = calloc(N, sizeof(float));
-    for (int c = 0; c < 2; c++) {
-        wet[c] = calloc(N, sizeof(float));
-        got[c] = calloc(N, sizeof(float));
-    }
-    dry_of(m, dry);
-    render(m, NULL, wet);
+    signals sg;
+    signals_new(&sg, m);
+    float **wet = sg.wet, **got = sg.got, *dry = sg.dry;
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
     short_schedule(e);
     float *in = test_input();
@@ -178,11 +192,7 @@ static void bypass_toggle_is_click_free(void **state)
             assert_true(fabsf(got[c][i] - dry[i]) < 1e-6f);
     }
     free(in);
-    for (int c = 0; c < 2; c++) {
-        free(wet[c]);
-        free(got[c]);
-    }
-    free(dry);
+    signals_free(&sg);
     ef_engine_free(e);
     ef_model_free(m);
 }

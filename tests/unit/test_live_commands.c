@@ -74,6 +74,16 @@ static void expect_one(const ef_live_command *c, ef_control control, double valu
     expect_set(c, 1, &control, &value);
 }
 
+/* The line yields a command that sets exactly this one control to this value. */
+static void sends_one(fixture *f, const char *line, ef_control control, double value)
+{
+    ef_live_command c;
+    char reply[512];
+    if (run(f, line, &c, reply) != EF_LIVE_SEND)
+        fail_msg("'%s' refused: %s", line, reply);
+    expect_one(&c, control, value);
+}
+
 static void test_binaural_commands(void **state)
 {
     fixture *f = *state;
@@ -81,45 +91,32 @@ static void test_binaural_commands(void **state)
     char reply[512];
     const ef_control pos[] = {EF_CONTROL_AZIMUTH, EF_CONTROL_ELEVATION, EF_CONTROL_DISTANCE};
     const ef_control head[] = {EF_CONTROL_YAW, EF_CONTROL_PITCH, EF_CONTROL_ROLL};
-    assert_int_equal(run(f, "azimuth 30", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_AZIMUTH, 30);
-    assert_int_equal(run(f, "azimuth 270", &c, reply), EF_LIVE_SEND); /* angles wrap */
-    expect_one(&c, EF_CONTROL_AZIMUTH, -90);
+    sends_one(f, "azimuth 30", EF_CONTROL_AZIMUTH, 30);
+    sends_one(f, "azimuth 270", EF_CONTROL_AZIMUTH, -90); /* angles wrap */
     assert_int_equal(run(f, "  position -45 10 2.5  # comment", &c, reply), EF_LIVE_SEND);
     expect_set(&c, 3, pos, (const double[]){-45, 10, 2.5});
     assert_int_equal(run(f, "position 20", &c, reply), EF_LIVE_SEND); /* the rest kept */
     expect_set(&c, 1, pos, (const double[]){20});
-    assert_int_equal(run(f, "elevation 20", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_ELEVATION, 20);
+    sends_one(f, "elevation 20", EF_CONTROL_ELEVATION, 20);
     assert_int_equal(run(f, "head 10 5 -3", &c, reply), EF_LIVE_SEND);
     expect_set(&c, 3, head, (const double[]){10, 5, -3});
     assert_int_equal(run(f, "head 15", &c, reply), EF_LIVE_SEND); /* a pose: level */
     expect_set(&c, 3, head, (const double[]){15, 0, 0});
-    assert_int_equal(run(f, "roll 4", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_ROLL, 4);
-    assert_int_equal(run(f, "room large", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_ROOM, 2);
-    assert_int_equal(run(f, "room 1", &c, reply), EF_LIVE_SEND); /* or by index */
-    expect_one(&c, EF_CONTROL_ROOM, 1);
-    assert_int_equal(run(f, "steps 3", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_STEPS, 3);
-    assert_int_equal(run(f, "enabled off", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_ENABLED, 0);
-    assert_int_equal(run(f, "enabled toggle", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_ENABLED, 1);
-    assert_int_equal(run(f, "enabled", &c, reply), EF_LIVE_SEND); /* alone: toggles */
-    expect_one(&c, EF_CONTROL_ENABLED, 0);
-    assert_int_equal(run(f, "mix 0.25", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_MIX, 0.25);
-    assert_int_equal(run(f, "gain -6", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_GAIN, -6);
+    sends_one(f, "roll 4", EF_CONTROL_ROLL, 4);
+    sends_one(f, "room large", EF_CONTROL_ROOM, 2);
+    sends_one(f, "room 1", EF_CONTROL_ROOM, 1); /* or by index */
+    sends_one(f, "steps 3", EF_CONTROL_STEPS, 3);
+    sends_one(f, "enabled off", EF_CONTROL_ENABLED, 0);
+    sends_one(f, "enabled toggle", EF_CONTROL_ENABLED, 1);
+    sends_one(f, "enabled", EF_CONTROL_ENABLED, 0); /* alone: toggles */
+    sends_one(f, "mix 0.25", EF_CONTROL_MIX, 0.25);
+    sends_one(f, "gain -6", EF_CONTROL_GAIN, -6);
     assert_int_equal(run(f, "status", &c, reply), EF_LIVE_REPLY);
     assert_non_null(strstr(reply, "azimuth 20 elevation 20 distance 2.5 room small"));
     assert_non_null(strstr(reply, "steps 3"));
     assert_non_null(strstr(reply, "enabled off"));
     assert_null(strstr(reply, "target")); /* only this kind's controls */
-    assert_int_equal(run(f, "steps 0", &c, reply), EF_LIVE_SEND); /* the model's default */
-    expect_one(&c, EF_CONTROL_STEPS, 0);
+    sends_one(f, "steps 0", EF_CONTROL_STEPS, 0); /* the model's default */
     assert_true(f->st.value[EF_CONTROL_STEPS] >= 1);
     assert_int_equal(run(f, "", &c, reply), EF_LIVE_NOTHING);
     assert_int_equal(run(f, "help", &c, reply), EF_LIVE_REPLY);
@@ -151,14 +148,10 @@ static void test_separation_commands(void **state)
     fixture *f = *state;
     ef_live_command c;
     char reply[512];
-    assert_int_equal(run(f, "target music", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_TARGET, 1);
-    assert_int_equal(run(f, "mode remove", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_MODE, 1);
-    assert_int_equal(run(f, "mode toggle", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_MODE, 0);
-    assert_int_equal(run(f, "limit 12", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_LIMIT, 12);
+    sends_one(f, "target music", EF_CONTROL_TARGET, 1);
+    sends_one(f, "mode remove", EF_CONTROL_MODE, 1);
+    sends_one(f, "mode toggle", EF_CONTROL_MODE, 0);
+    sends_one(f, "limit 12", EF_CONTROL_LIMIT, 12);
     assert_int_equal(run(f, "azimuth 30", &c, reply), EF_LIVE_ERROR);
     assert_non_null(strstr(reply, "binaural"));
     assert_int_equal(run(f, "target opera", &c, reply), EF_LIVE_ERROR);
@@ -176,8 +169,7 @@ static void test_untrained_target(void **state)
     assert_int_equal(run(f, "target music", &c, reply), EF_LIVE_ERROR);
     assert_non_null(strstr(reply, "not trained"));
     assert_memory_equal(&before, &f->st, sizeof before);
-    assert_int_equal(run(f, "target speech", &c, reply), EF_LIVE_SEND);
-    expect_one(&c, EF_CONTROL_TARGET, 0);
+    sends_one(f, "target speech", EF_CONTROL_TARGET, 0);
 }
 
 static void test_osc_messages(void **state)

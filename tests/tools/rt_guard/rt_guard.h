@@ -2,7 +2,7 @@
  * callback, ef_engine_process) makes no allocation, lock or file call.
  *
  * How to use it:
- *   1. Build librt_guard.so (tests/rt_guard/meson.build) and run the test program with
+ *   1. Build librt_guard.so (tests/tools/rt_guard/meson.build) and run the test program with
  *      LD_PRELOAD=/path/to/librt_guard.so. It interposes malloc, calloc, realloc, free,
  *      posix_memalign, aligned_alloc, memalign, valloc, pthread_mutex_lock/trylock/
  *      unlock, pthread_cond_wait/timedwait/signal/broadcast and file calls (open,

@@ -127,28 +127,6 @@ static void stream(torture *t, ef_engine *e, const float *in, float *const *out,
     }
 }
 
-typedef struct check {
-    double peak;
-    long nonfinite, subnormal, over;
-} check;
-
-/* Counts what breaks the bound |y| <= limit. */
-static void inspect(float *const *y, int channels, long n, double limit, check *c)
-{
-    memset(c, 0, sizeof *c);
-    for (int ch = 0; ch < channels; ch++)
-        for (long i = 0; i < n; i++) {
-            const float v = y[ch][i];
-            if (!isfinite(v)) {
-                c->nonfinite++;
-                continue;
-            }
-            c->subnormal += fpclassify(v) == FP_SUBNORMAL && torture_flushes_subnormals();
-            c->peak = fmax(c->peak, fabs((double)v));
-            c->over += fabs((double)v) > limit;
-        }
-}
-
 static double bound(const model_case *mc, int rate, double legal_peak, double gain)
 {
     const double identity = rate == ef_model_sample_rate(mc->model) ? 1.0001 : 2.0;
@@ -722,15 +700,7 @@ static void real_model_long_run(void **state)
             mc = &t->models[m];
     float *voice = NULL;
     long voice_n = 0;
-    if (short_run) {
-        printf("# EF_TEST_SHORT: skipped (a drift check; under valgrind, about 10 s of CPU "
-               "per second of the shipped model)\n");
-        skip();
-    }
-    if (!mc || read_voice(t->source, &voice, &voice_n) != 0) {
-        printf("# the shipped separation model or examples/voice.wav is missing: skipped\n");
-        skip();
-    }
+    torture_long_run_voice(short_run, !!mc, t->source, &voice, &voice_n);
     long_run(t, mc, voice, voice_n, 48000, long_divisor == 1 ? 120 : 12);
     long_run(t, mc, voice, voice_n, 44100, long_divisor == 1 ? 40 : 12); /* resampled */
     free(voice);
@@ -789,18 +759,13 @@ static int load_models(torture *t)
 
 static int timer_start(void **state)
 {
-    torture *t = *state;
-    clock_gettime(CLOCK_MONOTONIC, &t->started);
+    torture_timer_start(&((torture *)*state)->started);
     return 0;
 }
 
 static int timer_report(void **state)
 {
-    torture *t = *state;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    printf("# (%.1f s wall)\n", (double)(now.tv_sec - t->started.tv_sec) +
-                                   1e-9 * (double)(now.tv_nsec - t->started.tv_nsec));
+    torture_timer_report(&((torture *)*state)->started);
     return 0;
 }
 

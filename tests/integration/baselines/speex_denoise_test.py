@@ -1,4 +1,4 @@
-"""tests/baselines/speex_denoise (the Speex DSP baseline of train/evaluate_separate.py):
+"""tests/integration/baselines/speex_denoise (the Speex DSP baseline of train/evaluate_separate.py):
   - its output is aligned with its input (the cross-correlation peaks at lag 0: the
     preprocessor's one-frame lag is taken out) and as long;
   - it denoises: a voice + pink noise at 0 dB SNR (seeded) gains SI-SDR at 30 dB of

@@ -1,6 +1,6 @@
 #!/bin/bash
 # `earflow live` as a JACK client on a private `jackd -d dummy` server: a known signal
-# played into its input port by tests/jack_feed.c, its output ports recorded, and the
+# played into its input port by tests/live/jack_feed.c, its output ports recorded, and the
 # recording compared with `earflow render` of the same input after latency
 # alignment (error below -80 dB). Also: the recorder (--record-input/-output), the
 # separation model, commands from stdin and OSC over UDP, buffer-size changes, SIGTERM.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# `earflow live` under the real-time guard (tests/rt_guard, preloaded): with
+# `earflow live` under the real-time guard (tests/tools/rt_guard, preloaded): with
 # EARFLOW_RT_GUARD=1 each backend brackets its whole audio callback with
 # rt_guard_enter/leave, and earflow prints the forbidden calls counted there
 # (malloc, calloc, realloc, free, pthread mutex and condition calls, file calls) at

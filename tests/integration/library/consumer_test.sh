@@ -46,7 +46,7 @@ fi
 # for a sanitized library, the same sanitizers: their runtime must come first).
 san=()
 [ "${EF_SANITIZED:-0}" = 1 ] && san=(-fsanitize=address,undefined)
-if ! cc -std=c11 -Wall -Wextra -Wpedantic -Werror "${san[@]}" "$src/tests/library/earflow_consumer.c" \
+if ! cc -std=c11 -Wall -Wextra -Wpedantic -Werror "${san[@]}" "$src/tests/integration/library/earflow_consumer.c" \
         $(pkg-config "${pc_args[@]}" --cflags --libs earflow sndfile) -o "$tmp/consumer" 2>"$tmp/cc.log"; then
     cat "$tmp/cc.log"; echo "FAIL - the consumer does not build against the installed library"; exit 1
 fi
