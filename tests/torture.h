@@ -275,18 +275,22 @@ static inline void torture_long_run_voice(int short_run, int have_model, const c
     }
 }
 
-/* Each test's wall time, printed after it. */
-static inline void torture_timer_start(struct timespec *started)
+/* Each test's wall time, printed after it: cmocka set-up and tear-down functions for a
+ * state whose first member is a struct timespec. */
+static inline int torture_timer_start(void **state)
 {
-    clock_gettime(CLOCK_MONOTONIC, started);
+    clock_gettime(CLOCK_MONOTONIC, (struct timespec *)*state);
+    return 0;
 }
 
-static inline void torture_timer_report(const struct timespec *started)
+static inline int torture_timer_report(void **state)
 {
+    const struct timespec *started = *state;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     printf("# (%.1f s wall)\n", (double)(now.tv_sec - started->tv_sec) +
                                    1e-9 * (double)(now.tv_nsec - started->tv_nsec));
+    return 0;
 }
 
 /* ------------------------------------------------------------ click-train drift */

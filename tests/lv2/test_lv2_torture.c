@@ -62,12 +62,12 @@ static const int all_rates[] = {8000, 11025, 16000, 22050, 32000, 44100, 48000, 
                                 96000, 176400, 192000};
 
 typedef struct torture {
+    struct timespec started; /* first: torture_timer_start/report (torture.h) take it */
     const char *golden, *source;
     char golden_models[4200], shipped_models[4200];
     int have_shipped;
     rt_guard_api guard;
     int guarded;
-    struct timespec started; /* of the running test, for its wall time */
     long long runs;
 } torture;
 
@@ -376,7 +376,7 @@ static void real_model_long_run(void **state)
 
 static void no_forbidden_calls(void **state)
 {
-    torture *t = *state;
+    const torture *t = *state;
     torture_skip_unguarded(t->guarded);
     const long v = t->guard.violations();
     printf("# rt_guard: %ld allocations, locks or file calls in %lld run() calls (and the "
@@ -386,28 +386,13 @@ static void no_forbidden_calls(void **state)
     assert_int_equal(v, 0);
 }
 
-static int timer_start(void **state)
-{
-    torture_timer_start(&((torture *)*state)->started);
-    return 0;
-}
-
-static int timer_report(void **state)
-{
-    torture_timer_report(&((torture *)*state)->started);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3 || !getenv("EARFLOW_MODEL_DIR")) {
         fprintf(stderr, "usage: test_lv2_torture GOLDEN_DIR SOURCE_DIR (EARFLOW_MODEL_DIR set)\n");
         return 2;
     }
-    torture t;
-    memset(&t, 0, sizeof t);
-    t.golden = argv[1];
-    t.source = argv[2];
+    torture t = {.golden = argv[1], .source = argv[2]};
     snprintf(t.golden_models, sizeof t.golden_models, "%s", getenv("EARFLOW_MODEL_DIR"));
     snprintf(t.shipped_models, sizeof t.shipped_models, "%s/models", t.source);
     char shipped[4300];
@@ -421,12 +406,12 @@ int main(int argc, char **argv)
     t.guarded = rt_guard_find(&t.guard);
     torture_scale_work(&short_run, &long_divisor, &work_divisor);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(signals_48k, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(every_rate, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(control_sweeps, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(ten_minutes_no_drift, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(real_model_long_run, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(no_forbidden_calls, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(signals_48k, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(every_rate, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(control_sweeps, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(ten_minutes_no_drift, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(real_model_long_run, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(no_forbidden_calls, torture_timer_start, torture_timer_report, &t),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

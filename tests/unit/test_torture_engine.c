@@ -59,12 +59,12 @@ typedef struct model_case {
 } model_case;
 
 typedef struct torture {
+    struct timespec started; /* first: torture_timer_start/report (torture.h) take it */
     const char *golden, *source;
     model_case models[MAX_MODELS];
     int n_models;
     rt_guard_api guard;
     int guarded;
-    struct timespec started; /* of the running test, for its wall time */
     long long guarded_calls;
 } torture;
 
@@ -757,18 +757,6 @@ static int load_models(torture *t)
     return 0;
 }
 
-static int timer_start(void **state)
-{
-    torture_timer_start(&((torture *)*state)->started);
-    return 0;
-}
-
-static int timer_report(void **state)
-{
-    torture_timer_report(&((torture *)*state)->started);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -784,15 +772,15 @@ int main(int argc, char **argv)
     if (load_models(&t) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(signals_48k, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(signals_44k1, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(sample_rates, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(block_sequences, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(parameter_sweeps, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(parameter_meanings, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(ten_minutes_no_drift, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(real_model_long_run, timer_start, timer_report, &t),
-        cmocka_unit_test_prestate_setup_teardown(no_forbidden_calls, timer_start, timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(signals_48k, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(signals_44k1, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(sample_rates, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(block_sequences, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(parameter_sweeps, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(parameter_meanings, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(ten_minutes_no_drift, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(real_model_long_run, torture_timer_start, torture_timer_report, &t),
+        cmocka_unit_test_prestate_setup_teardown(no_forbidden_calls, torture_timer_start, torture_timer_report, &t),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     for (int m = 0; m < t.n_models; m++)
