@@ -132,10 +132,15 @@ int ef_cmd_bench(int argc, char **argv)
                    "model's rate for steps 1..%d of the model's solver (and its default),\n"
                    "per-hop time percentiles, achieved GFLOP/s of the network, memory per\n"
                    "instance, load time, the kernels' instruction set. Each row is the\n"
-                   "median (by RTF) of --runs runs (default 3) of --seconds of audio\n"
-                   "(default 20); --steps N measures that setting only.\n"
-                   "--json prints one object for the default setting: model,\n"
-                   "default_steps, rtf_default, latency_ms, hop_p99_ms, ...\n",
+                   "median (by RTF) of the runs.\n"
+                   "\n"
+                   "      --seconds S        seconds of audio per run (default 20)\n"
+                   "      --runs N           runs per row, the median kept (default 3)\n"
+                   "      --steps N          measure this setting only\n"
+                   "      --json             one object for the default setting: model,\n"
+                   "                         default_steps, rtf_default, latency_ms,\n"
+                   "                         hop_p99_ms, ...\n"
+                   "  -h, --help             this help\n",
                    EF_MAX_STEPS);
             return EF_EXIT_OK;
         } else if (argv[i][0] != '-' && !name)

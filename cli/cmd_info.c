@@ -30,11 +30,14 @@ static void print_provenance(const char *config_json)
 int ef_cmd_info(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        FILE *to = argc == 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr;
+        FILE *to = argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                       ? stdout : stderr;
         fprintf(to, "usage: earflow info MODEL\n\n"
                     "Prints a model's kind, rates, latency, size, cost per frame, default\n"
                     "schedule, rooms or labels and provenance. MODEL: a file, a shipped\n"
-                    "model's name, or identity.\n");
+                    "model's name, or identity.\n"
+                    "\n"
+                    "  -h, --help             this help\n");
         return to == stdout ? EF_EXIT_OK : EF_EXIT_USAGE;
     }
     ef_model *m = ef_load_model_argument("info", argv[1]);

@@ -47,11 +47,12 @@ static void metavar(const ef_control_info *r, char *buf, size_t n)
     }
 }
 
-/* Prints text from column 31, wrapped before column 80. */
-static void wrapped(FILE *to, const char *text)
+/* Prints "      HEAD   text", the text from column 31, wrapped before column 80. */
+static void help_entry(FILE *to, const char *head, const char *text)
 {
     const int indent = 31, width = 79 - indent;
-    while (*text) {
+    fprintf(to, "      %-24s ", head);
+    for (int first = 1; *text; first = 0) {
         int n = (int)strlen(text);
         if (n > width) {
             n = width;
@@ -60,28 +61,31 @@ static void wrapped(FILE *to, const char *text)
             if (n == 0)
                 n = width;
         }
-        fprintf(to, "%*s%.*s\n", indent, "", n, text);
+        fprintf(to, "%*s%.*s\n", first ? 0 : indent, "", n, text);
         text += n;
         while (*text == ' ')
             text++;
     }
 }
 
+/* "--azimuth DEG   Source direction: ... (-180..180 deg, wraps; default 0)." */
 static void help_row(FILE *to, const ef_control_info *r)
 {
-    char var[64], head[96], range[160] = "";
+    char var[64], head[96], range[160], text[600];
     metavar(r, var, sizeof var);
     snprintf(head, sizeof head, "--%s %s", r->name, var);
     if (r->type == EF_CONTROL_REAL || r->type == EF_CONTROL_INTEGER)
-        snprintf(range, sizeof range, "%g..%g%s%s%s, default %g", r->min, r->max,
-                 r->unit[0] ? " " : "", r->unit, r->flags & EF_CONTROL_WRAPS ? " (wraps)" : "",
+        snprintf(range, sizeof range, "%g..%g%s%s%s; default %g", r->min, r->max,
+                 r->unit[0] ? " " : "", r->unit, r->flags & EF_CONTROL_WRAPS ? ", wraps" : "",
                  r->def);
     else if (r->type == EF_CONTROL_TOGGLE || r->type == EF_CONTROL_CHOICE)
         snprintf(range, sizeof range, "default %s", r->choices[(int)r->def]);
     else
         snprintf(range, sizeof range, "a name or an index");
-    fprintf(to, "      %-24s %s\n", head, range);
-    wrapped(to, r->description);
+    const size_t n = strlen(r->description);
+    snprintf(text, sizeof text, "%.*s (%s).", (int)(n && r->description[n - 1] == '.' ? n - 1 : n),
+             r->description, range);
+    help_entry(to, head, text);
 }
 
 void ef_controls_help(FILE *to)
@@ -99,15 +103,12 @@ void ef_controls_help(FILE *to)
                 help_row(to, r);
         }
         if (g == 0)
-            fprintf(to, "      %-24s %s\n", "--trajectory FILE",
-                    "rows of 'seconds azimuth elevation distance'");
+            help_entry(to, "--trajectory FILE", "rows of 'seconds azimuth elevation distance'");
     }
-    fprintf(to,
-        "the schedule (for evaluation; the model's default is its best):\n"
-        "      %-24s %s\n      %-24s %s\n      %-24s %s\n",
-        "--solver euler|midpoint", "the solver (default: the model's)",
-        "--t0 T", "early-skip start time, 0..0.99 (default: the model's)",
-        "--seed N", "noise seed (default 0)");
+    fprintf(to, "the schedule (for evaluation; the model's default is its best):\n");
+    help_entry(to, "--solver euler|midpoint", "the solver (default: the model's)");
+    help_entry(to, "--t0 T", "early-skip start time, 0..0.99 (default: the model's)");
+    help_entry(to, "--seed N", "noise seed (default 0)");
 }
 
 void ef_controls_options(const struct option *own, size_t n, struct option *out)

@@ -13,7 +13,8 @@ int ef_cmd_devices(int argc, char **argv)
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: earflow devices\n\nLists the PortAudio devices (index, host API, "
                "channels, default rate, name) for\n`earflow live --backend portaudio --input "
-               "DEV --output DEV`, and says whether a JACK\nserver is running.\n");
+               "DEV --output DEV`, and says whether a JACK\nserver is running.\n\n"
+               "  -h, --help             this help\n");
         return EF_EXIT_OK;
     }
     if (argc > 1) {

@@ -12,6 +12,7 @@
 #include "live_commands.h"
 #include "live_keys.h"
 #include "live_session.h"
+#include "live_osc.h"
 #include "live_udp.h"
 #include "model_lookup.h"
 #include "number.h"
@@ -52,7 +53,10 @@ static void usage(FILE *to)
         "  -f, --force            replace existing recording files\n"
         "      --commands -       read commands from stdin even on a terminal\n"
         "      --udp [ADDR:]PORT  accept commands and OSC on a UDP port (address\n"
-        "                         default 127.0.0.1)\n"
+        "                         default 127.0.0.1): /earflow/NAME, and head trackers'\n"
+        "                         SPARTA /ypr /yaw /pitch /roll and IEM /SceneRotator/ypr\n"
+        "                         /SceneRotator/quaternions\n"
+        "      --osc-flip AXES    negate a tracker's yaw, pitch and/or roll (e.g. yaw,roll)\n"
         "  -q, --quiet            no banner, no status line\n"
         "  -h, --help             this help\n"
         "JACK:\n"
@@ -84,6 +88,7 @@ static void usage(FILE *to)
 
 typedef struct live_options {
     const char *model_name, *backend, *record_in, *record_out, *udp;
+    unsigned osc_flips; /* EF_OSC_FLIP_*: a head tracker's axes to negate */
     bool force, quiet, commands_from_stdin;
     double duration;
     ef_live_backend_options backend_opts;
@@ -91,7 +96,7 @@ typedef struct live_options {
 } live_options;
 
 enum {
-    OPT_BACKEND = 2000, OPT_DURATION, OPT_RECORD_IN, OPT_RECORD_OUT, OPT_COMMANDS, OPT_UDP,
+    OPT_BACKEND = 2000, OPT_DURATION, OPT_RECORD_IN, OPT_RECORD_OUT, OPT_COMMANDS, OPT_UDP, OPT_OSC_FLIP,
     OPT_NAME, OPT_CONNECT_IN, OPT_CONNECT_OUT, OPT_INPUT, OPT_OUTPUT, OPT_BUFFER, OPT_RATE,
 };
 
@@ -119,6 +124,7 @@ static int parse(int argc, char **argv, live_options *o)
         {"record-output", required_argument, 0, OPT_RECORD_OUT},
         {"commands", required_argument, 0, OPT_COMMANDS},
         {"udp", required_argument, 0, OPT_UDP},
+        {"osc-flip", required_argument, 0, OPT_OSC_FLIP},
         {"name", required_argument, 0, OPT_NAME},
         {"connect-in", required_argument, 0, OPT_CONNECT_IN},
         {"connect-out", required_argument, 0, OPT_CONNECT_OUT},
@@ -164,6 +170,13 @@ static int parse(int argc, char **argv, live_options *o)
             o->commands_from_stdin = true;
             break;
         case OPT_UDP: o->udp = optarg; break;
+        case OPT_OSC_FLIP:
+            if (ef_live_osc_flips_parse(optarg, &o->osc_flips)) {
+                fprintf(stderr, "earflow live: --osc-flip %s: expected yaw, pitch and/or roll, "
+                        "comma-separated\n", optarg);
+                return EF_EXIT_USAGE;
+            }
+            break;
         case OPT_NAME: b->client_name = optarg; break;
         case OPT_CONNECT_IN:
         case OPT_CONNECT_OUT: {
@@ -418,12 +431,12 @@ static int control_loop(live_run *r, int rate)
                     read_stdin(r);
                 } else {
                     char text[1600];
-                    int n = ef_live_udp_receive(r->udp_fd, text, sizeof text);
+                    int n = ef_live_udp_receive(r->udp_fd, r->opts->osc_flips, text, sizeof text);
                     if (n > 0)
                         handle_text(r, text, "udp");
                     else if (n < 0)
                         fprintf(stderr, "%searflow live: udp: ignored a datagram that is neither "
-                                "text nor an /earflow/ OSC message\n", r->status_line ? "\n" : "");
+                                "text nor an OSC message earflow reads\n", r->status_line ? "\n" : "");
                 }
             }
         }

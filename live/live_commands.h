@@ -1,6 +1,6 @@
 /* The live control language: text lines ("azimuth 30", "head 10 0 0", "enabled off")
- * from the keyboard, stdin or UDP, and the same as minimal OSC messages
- * ("/earflow/head ,fff"). The control thread interprets a line against its copy of
+ * from the keyboard, stdin or UDP, and the same as OSC messages (live_osc.h turns
+ * them into these lines). The control thread interprets a line against its copy of
  * the controls (ef_live_state) and gets an absolute ef_live_command, which crosses
  * to the audio thread by value and is applied there with the engine's real-time
  * safe setters. */
@@ -54,11 +54,6 @@ void ef_live_state_describe(const ef_live_state *st, const ef_model *m, bool all
 /* Interprets one text line and updates st. Never touches an engine. */
 ef_live_result ef_live_interpret(ef_live_state *st, const ef_model *m, const char *line,
                                  ef_live_command *cmd, char *reply, size_t reply_len);
-/* Turns an OSC message (/earflow/NAME with f, i, d or s arguments) into the text
- * line "NAME ARG ..."; -1 when the packet is not such a message. Bundles are not
- * supported. */
-int ef_live_osc_to_line(const void *packet, size_t len, char *line, size_t line_len);
-
 /* Real-time safe: applies one command to an engine. */
 void ef_live_command_apply(ef_engine *e, const ef_live_command *c);
 

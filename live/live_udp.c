@@ -1,6 +1,6 @@
 #include "live_udp.h"
 
-#include "live_commands.h"
+#include "live_osc.h"
 #include "number.h"
 
 #include <arpa/inet.h>
@@ -40,7 +40,7 @@ int ef_live_udp_open(const char *spec, ef_error *err)
     return fd;
 }
 
-int ef_live_udp_receive(int fd, char *text, size_t len)
+int ef_live_udp_receive(int fd, unsigned osc_flips, char *text, size_t len)
 {
     unsigned char packet[1500];
     ssize_t n = recv(fd, packet, sizeof packet, 0);
@@ -48,7 +48,7 @@ int ef_live_udp_receive(int fd, char *text, size_t len)
         return 0;
     /* OSC: an address starting with '/', NUL-padded. Text has no NUL. */
     if (packet[0] == '/' && memchr(packet, 0, (size_t)n)) {
-        if (ef_live_osc_to_line(packet, (size_t)n, text, len) != 0)
+        if (ef_live_osc_to_line(packet, (size_t)n, osc_flips, text, len) != 0)
             return -1;
         return (int)strlen(text);
     }

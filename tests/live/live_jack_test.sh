@@ -48,6 +48,42 @@ AFTER_START="printf '/earflow/mix\0\0\0\0,f\0\0\0\0\0\0' >/dev/udp/127.0.0.1/$po
     REF_FILE=$DRY REF_NAME="the dry input (mix 0 by OSC)" \
     run_case mix_osc --udp "$port" -- "${B[@]}"
 
+# Head trackers over UDP: SPARTA's /ypr and /yaw, IEM SceneRotator's /SceneRotator/ypr
+# and /SceneRotator/quaternions, with --osc-flip roll; after each, a "status" datagram
+# prints the head pose earflow sent to the engine (tests/unit/test_live_commands.c
+# reads it back from the engine itself).
+tport=$((port + 1))
+"$EARFLOW" live -q --name efl --model "$G/binaural_tiny.safetensors" --udp "$tport" \
+    --osc-flip roll --duration 5 </dev/null >"$T/trk.out" 2>"$T/trk.err" &
+pid=$!
+wait_port efl:in && /usr/bin/python3 - "$tport" <<'EOF'
+import math, socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def pad(b):
+    b += b"\0"
+    return b + b"\0" * (-len(b) % 4)
+def osc(address, *v):
+    return pad(address.encode()) + pad(b"," + b"f" * len(v)) + b"".join(struct.pack(">f", x) for x in v)
+def quaternion(y, p, r):  # yaw about z, then pitch about y, then roll about x (degrees)
+    cy, sy = math.cos(math.radians(y) / 2), math.sin(math.radians(y) / 2)
+    cp, sp = math.cos(math.radians(p) / 2), math.sin(math.radians(p) / 2)
+    cr, sr = math.cos(math.radians(r) / 2), math.sin(math.radians(r) / 2)
+    return (cr * cp * cy + sr * sp * sy, sr * cp * cy - cr * sp * sy,
+            cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy)
+for m in [osc("/ypr", 30, 10, 5), osc("/yaw", -20), osc("/SceneRotator/ypr", 45, -15, 20),
+          osc("/SceneRotator/quaternions", *quaternion(-60, 25, -10))]:
+    s.sendto(m, ("127.0.0.1", int(sys.argv[1])))
+    time.sleep(0.1)
+    s.sendto(b"status", ("127.0.0.1", int(sys.argv[1])))
+    time.sleep(0.1)
+EOF
+wait $pid; rc=$?
+got=$(grep -o "yaw [-0-9.]* pitch [-0-9.]* roll [-0-9.]*" "$T/trk.out" | tr '\n' '|')
+want="yaw 30 pitch 10 roll -5|yaw -20 pitch 10 roll -5|yaw 45 pitch -15 roll -20|yaw -60 pitch 25 roll 10|"
+if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then
+    ok "head trackers over UDP (SPARTA /ypr, /yaw; IEM /SceneRotator/ypr, /quaternions; --osc-flip roll): $got"
+else bad "head trackers: exit $rc, poses '$got', want '$want': $(cat "$T/trk.err")"; fi
+
 # Buffer-size changes while running: periods above the engine's block are processed
 # in pieces; the client survives and reports the new size; identity stays exact.
 "$EARFLOW" live --name efl --model identity --duration 4 </dev/null >"$T/bs.out" 2>"$T/bs.err" &

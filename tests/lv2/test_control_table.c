@@ -12,6 +12,7 @@
  * usage: test_control_table EARFLOW GOLDEN_DIR   (LV2_PATH: the built bundle) */
 #include "controls.h"
 #include "live_commands.h"
+#include "live_osc.h"
 
 #include <lilv/lilv.h>
 #include <lv2/core/lv2.h>
@@ -216,7 +217,7 @@ static void live_takes(ef_control c, const model_case *mc, const value_case *v, 
         const int as_float = (r->type == EF_CONTROL_REAL || r->type == EF_CONTROL_INTEGER) &&
                              (double)(float)v->value == v->value;
         size_t n = osc(r->name, v->text, as_float, packet);
-        assert_int_equal(ef_live_osc_to_line(packet, n, line, sizeof line), 0);
+        assert_int_equal(ef_live_osc_to_line(packet, n, 0, line, sizeof line), 0);
     } else {
         snprintf(line, sizeof line, "%.60s %.64s", r->name, v->text);
     }

@@ -3,10 +3,13 @@
  * yields the right absolute engine command; wrong commands, values and model kinds are
  * refused with a reason; OSC messages become the same lines. */
 #include "live_commands.h"
+#include "live_osc.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -180,22 +183,114 @@ static void test_osc_messages(void **state)
     const unsigned char head[] = {'/', 'e', 'a', 'r', 'f', 'l', 'o', 'w', '/', 'h', 'e', 'a',
                                   'd', 0, 0, 0, ',', 'f', 'f', 'f', 0, 0, 0, 0,
                                   0x41, 0x20, 0, 0, 0xc0, 0xb0, 0, 0, 0, 0, 0, 0};
-    assert_int_equal(ef_live_osc_to_line(head, sizeof head, line, sizeof line), 0);
+    assert_int_equal(ef_live_osc_to_line(head, sizeof head, 0, line, sizeof line), 0);
     assert_string_equal(line, "head 10 -5.5 0");
     const unsigned char target[] = {'/', 'e', 'a', 'r', 'f', 'l', 'o', 'w', '/', 't', 'a', 'r',
                                     'g', 'e', 't', 0, ',', 's', 0, 0, 's', 'p', 'e', 'e',
                                     'c', 'h', 0, 0};
-    assert_int_equal(ef_live_osc_to_line(target, sizeof target, line, sizeof line), 0);
+    assert_int_equal(ef_live_osc_to_line(target, sizeof target, 0, line, sizeof line), 0);
     assert_string_equal(line, "target speech");
     const unsigned char steps[] = {'/', 'e', 'a', 'r', 'f', 'l', 'o', 'w', '/', 's', 't', 'e',
                                    'p', 's', 0, 0, ',', 'i', 0, 0, 0, 0, 0, 2};
-    assert_int_equal(ef_live_osc_to_line(steps, sizeof steps, line, sizeof line), 0);
+    assert_int_equal(ef_live_osc_to_line(steps, sizeof steps, 0, line, sizeof line), 0);
     assert_string_equal(line, "steps 2");
     /* Truncated argument, foreign address, missing terminator: refused. */
-    assert_int_equal(ef_live_osc_to_line(head, sizeof head - 2, line, sizeof line), -1);
+    assert_int_equal(ef_live_osc_to_line(head, sizeof head - 2, 0, line, sizeof line), -1);
     const unsigned char other[] = {'/', 'x', 0, 0, ',', 0, 0, 0};
-    assert_int_equal(ef_live_osc_to_line(other, sizeof other, line, sizeof line), -1);
-    assert_int_equal(ef_live_osc_to_line(head, 5, line, sizeof line), -1);
+    assert_int_equal(ef_live_osc_to_line(other, sizeof other, 0, line, sizeof line), -1);
+    assert_int_equal(ef_live_osc_to_line(head, 5, 0, line, sizeof line), -1);
+}
+
+/* An OSC message with n float arguments. */
+static size_t osc_floats(unsigned char *buf, const char *address, int n, const double *v)
+{
+    size_t at = (size_t)snprintf((char *)buf, 64, "%s", address) + 1;
+    while (at % 4)
+        buf[at++] = 0;
+    buf[at++] = ',';
+    for (int k = 0; k < n; k++)
+        buf[at++] = 'f';
+    buf[at++] = 0;
+    while (at % 4)
+        buf[at++] = 0;
+    for (int k = 0; k < n; k++) {
+        const float f = (float)v[k];
+        uint32_t bits;
+        memcpy(&bits, &f, 4);
+        for (int b = 0; b < 4; b++)
+            buf[at++] = (unsigned char)(bits >> (24 - 8 * b));
+    }
+    return at;
+}
+
+/* The quaternion (w x y z) of yaw about z, then pitch about y, then roll about x. */
+static void ypr_to_quaternion(double yaw, double pitch, double roll, double q[4])
+{
+    const double d = M_PI / 360.0; /* half angles, radians */
+    const double cy = cos(yaw * d), sy = sin(yaw * d), cp = cos(pitch * d), sp = sin(pitch * d);
+    const double cr = cos(roll * d), sr = sin(roll * d);
+    q[0] = cr * cp * cy + sr * sp * sy;
+    q[1] = sr * cp * cy - cr * sp * sy;
+    q[2] = cr * sp * cy + sr * cp * sy;
+    q[3] = cr * cp * sy - sr * sp * cy;
+}
+
+/* A tracker message through the whole path: OSC -> line -> command -> engine; the
+ * engine's head pose is then yaw, pitch, roll (within float precision). */
+static void tracker_sets_head(fixture *f, const char *address, int n, const double *v,
+                              unsigned flips, double yaw, double pitch, double roll)
+{
+    unsigned char packet[128];
+    char line[256], reply[512];
+    ef_live_command c;
+    const size_t len = osc_floats(packet, address, n, v);
+    if (ef_live_osc_to_line(packet, len, flips, line, sizeof line) != 0)
+        fail_msg("%s not read", address);
+    if (run(f, line, &c, reply) != EF_LIVE_SEND)
+        fail_msg("%s -> '%s' refused: %s", address, line, reply);
+    ef_live_command_apply(f->engine, &c);
+    const double got[3] = {ef_engine_get_control(f->engine, EF_CONTROL_YAW),
+                           ef_engine_get_control(f->engine, EF_CONTROL_PITCH),
+                           ef_engine_get_control(f->engine, EF_CONTROL_ROLL)};
+    if (fabs(got[0] - yaw) > 1e-3 || fabs(got[1] - pitch) > 1e-3 || fabs(got[2] - roll) > 1e-3)
+        fail_msg("%s (flips %u) -> '%s': head %g %g %g, want %g %g %g", address, flips, line,
+                 got[0], got[1], got[2], yaw, pitch, roll);
+}
+
+/* SPARTA's and IEM SceneRotator's head-tracker messages set the engine's head pose;
+ * --osc-flip negates axes; other shapes are not read. */
+static void test_tracker_messages(void **state)
+{
+    fixture *f = *state;
+    const double ypr[3] = {30, 10, 5}, one[1] = {-20};
+    double q[4];
+    tracker_sets_head(f, "/ypr", 3, ypr, 0, 30, 10, 5);
+    tracker_sets_head(f, "/yaw", 1, one, 0, -20, 10, 5);
+    tracker_sets_head(f, "/pitch", 1, one, 0, -20, -20, 5);
+    tracker_sets_head(f, "/roll", 1, one, 0, -20, -20, -20);
+    tracker_sets_head(f, "/SceneRotator/ypr", 3, ypr, 0, 30, 10, 5);
+    tracker_sets_head(f, "/SceneRotator/roll", 1, one, 0, 30, 10, -20);
+    ypr_to_quaternion(-45, 20, -10, q);
+    tracker_sets_head(f, "/SceneRotator/quaternions", 4, q, 0, -45, 20, -10);
+    tracker_sets_head(f, "/ypr", 3, ypr, EF_OSC_FLIP_YAW | EF_OSC_FLIP_ROLL, -30, 10, -5);
+    ypr_to_quaternion(60, -30, 15, q);
+    tracker_sets_head(f, "/SceneRotator/quaternions", 4, q, EF_OSC_FLIP_PITCH, 60, 30, 15);
+    tracker_sets_head(f, "/yaw", 1, one, EF_OSC_FLIP_YAW, 20, 30, 15);
+    /* Not ours: a wrong count, a bare /quaternions, another address. */
+    unsigned char packet[128];
+    char line[256];
+    assert_int_equal(ef_live_osc_to_line(packet, osc_floats(packet, "/ypr", 2, ypr), 0, line,
+                                         sizeof line), -1);
+    assert_int_equal(ef_live_osc_to_line(packet, osc_floats(packet, "/quaternions", 4, q), 0,
+                                         line, sizeof line), -1);
+    assert_int_equal(ef_live_osc_to_line(packet, osc_floats(packet, "/volume", 1, one), 0, line,
+                                         sizeof line), -1);
+    unsigned flips;
+    assert_int_equal(ef_live_osc_flips_parse("yaw,roll", &flips), 0);
+    assert_int_equal(flips, EF_OSC_FLIP_YAW | EF_OSC_FLIP_ROLL);
+    assert_int_equal(ef_live_osc_flips_parse("pitch", &flips), 0);
+    assert_int_equal(flips, EF_OSC_FLIP_PITCH);
+    assert_int_equal(ef_live_osc_flips_parse("yaw,up", &flips), -1);
 }
 
 int main(int argc, char **argv)
@@ -207,6 +302,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_separation_commands, load_separate, unload),
         cmocka_unit_test_setup_teardown(test_untrained_target, load_shipped_separate, unload),
         cmocka_unit_test(test_osc_messages),
+        cmocka_unit_test_setup_teardown(test_tracker_messages, load_binaural, unload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
