@@ -7,15 +7,7 @@
 #   manual_test.sh BUILD_DIR EARFLOW
 set -u
 build=$1 earflow=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
-
-if ! meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/install.log" 2>&1; then
-    cat "$tmp/install.log"; echo "FAIL - meson install"; exit 1
-fi
+source "$(dirname "$0")/scratch_install.sh" "$build"
 page=$(find "$tmp/root" -path '*/man1/earflow.1' | head -n 1)
 completion=$(find "$tmp/root" -path '*/bash-completion/completions/earflow' | head -n 1)
 [ -n "$page" ] && [ -n "$completion" ] || { echo "FAIL - installed: man page '$page', completion '$completion'"; exit 1; }

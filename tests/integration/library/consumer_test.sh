@@ -7,15 +7,7 @@
 #   consumer_test.sh BUILD_DIR SOURCE_DIR EARFLOW ALIGN
 set -u
 build=$1 src=$2 earflow=$3 align=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
-
-if ! meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/install.log" 2>&1; then
-    cat "$tmp/install.log"; echo "FAIL - meson install"; exit 1
-fi
+source "$(dirname "$0")/../scratch_install.sh" "$build"
 pc=$(find "$tmp/root" -name earflow.pc | head -n 1)
 [ -n "$pc" ] || { echo "FAIL - earflow.pc not installed"; exit 1; }
 prefix=$(sed -n 's/^prefix=//p' "$pc")
