@@ -3,7 +3,9 @@
  * library's control table: one port per row that applies to that kind, in table order,
  * numbered on from the last fixed port. Room and target scale points come from the
  * shipped models, or from fixed defaults without them.
- * usage: gen_ttl TEMPLATE OUTPUT BINAURAL_MODEL|- SEPARATE_MODEL|- */
+ * "@MINOR_VERSION@" and "@MICRO_VERSION@" become the project version's (0.1.0: 1, 0; LV2
+ * reads an odd minor version as a development release).
+ * usage: gen_ttl TEMPLATE OUTPUT BINAURAL_MODEL|- SEPARATE_MODEL|- VERSION */
 #include "earflow.h"
 
 #include <stdio.h>
@@ -63,10 +65,11 @@ static void scale_point(FILE *f, int first, const char *label, int value)
     fprintf(f, "\" ; rdf:value %d ]", value);
 }
 
-static const char *unit_uri(const char *unit)
+/* A real-valued control without a unit is a ratio (mix): units:coef. */
+static const char *unit_uri(const ef_control_info *r)
 {
-    return !strcmp(unit, "deg") ? "units:degree" : !strcmp(unit, "m") ? "units:m"
-         : !strcmp(unit, "dB") ? "units:db" : NULL;
+    return !strcmp(r->unit, "deg") ? "units:degree" : !strcmp(r->unit, "m") ? "units:m"
+         : !strcmp(r->unit, "dB") ? "units:db" : r->type == EF_CONTROL_REAL ? "units:coef" : NULL;
 }
 
 static void control_port(FILE *f, int index, const ef_control_info *r, int control,
@@ -102,8 +105,8 @@ static void control_port(FILE *f, int index, const ef_control_info *r, int contr
         fprintf(f, " ;\n");
     const double max = listed ? list->n - 1 : r->max;
     fprintf(f, "\t\tlv2:default %g ; lv2:minimum %g ; lv2:maximum %g", r->def, r->min, max);
-    if (unit_uri(r->unit))
-        fprintf(f, " ; units:unit %s", unit_uri(r->unit));
+    if (unit_uri(r))
+        fprintf(f, " ; units:unit %s", unit_uri(r));
     const int n_points = listed ? list->n : 0;
     int k = 0;
     for (; k < n_points || (!listed && k < EF_CONTROL_MAX_CHOICES && r->choices[k]); k++) {
@@ -114,12 +117,26 @@ static void control_port(FILE *f, int index, const ef_control_info *r, int contr
     fputc('\n', f);
 }
 
+/* Replaces the first `key` in line by value (the line has room for it). */
+static void substitute(char *line, size_t size, const char *key, const char *value)
+{
+    char *at = strstr(line, key);
+    if (!at)
+        return;
+    char rest[4096];
+    snprintf(rest, sizeof rest, "%s", at + strlen(key));
+    snprintf(at, size - (size_t)(at - line), "%s%s", value, rest);
+}
+
 /* Copies the template, writing the control ports where it asks for them. */
-static int expand(FILE *in, FILE *out, const names *rooms, const names *labels)
+static int expand(FILE *in, FILE *out, const names *rooms, const names *labels,
+                  const char *minor, const char *micro)
 {
     char line[4096];
     int last_index = -1;
     while (fgets(line, sizeof line, in)) {
+        substitute(line, sizeof line, "@MINOR_VERSION@", minor);
+        substitute(line, sizeof line, "@MICRO_VERSION@", micro);
         const char *at = strstr(line, "lv2:index ");
         if (at)
             last_index = atoi(at + 10);
@@ -146,10 +163,15 @@ static int expand(FILE *in, FILE *out, const names *rooms, const names *labels)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: gen_ttl TEMPLATE OUTPUT BINAURAL_MODEL|- SEPARATE_MODEL|-\n");
+    unsigned major, minor, micro;
+    if (argc != 6 || sscanf(argv[5], "%u.%u.%u", &major, &minor, &micro) != 3) {
+        fprintf(stderr, "usage: gen_ttl TEMPLATE OUTPUT BINAURAL_MODEL|- SEPARATE_MODEL|- "
+                        "MAJOR.MINOR.MICRO\n");
         return 2;
     }
+    char minor_text[16], micro_text[16];
+    snprintf(minor_text, sizeof minor_text, "%u", minor);
+    snprintf(micro_text, sizeof micro_text, "%u", micro);
     static names rooms, labels;
     if (collect(argv[3], 1, default_rooms, 4, &rooms) || collect(argv[4], 0, default_labels, 3, &labels))
         return 1;
@@ -159,7 +181,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_ttl: cannot open %s or %s\n", argv[1], argv[2]);
         return 1;
     }
-    int rc = expand(in, out, &rooms, &labels);
+    int rc = expand(in, out, &rooms, &labels, minor_text, micro_text);
     fclose(in);
     if (fclose(out) != 0)
         rc = -1;

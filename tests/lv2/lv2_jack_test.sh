@@ -67,5 +67,20 @@ run_plugin() {
 }
 run_plugin bin urn:earflow:binaural "bin:out_l bin:out_r" -c azimuth=90 -c steps=1
 run_plugin sep urn:earflow:separate "sep:out" -c target=1 -c mode=1 -c steps=1
+# A preset in jalv: the console's "presets" lists the bundle's presets for the plugin,
+# "preset URI" applies one, "controls" then shows its values.
+mkfifo "$T/pre.in"
+exec 4<>"$T/pre.in"
+stdbuf -oL jalv -n pre urn:earflow:binaural <"$T/pre.in" >"$T/pre.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do jack_lsp 2>/dev/null | grep -q "^pre:in" && break; sleep 0.2; done
+printf 'presets\npreset urn:earflow:preset:binaural-voice-left-small\ncontrols\n' >&4
+sleep 2
+if grep -q "urn:earflow:preset:binaural-front-orbit" "$T/pre.log" &&
+   grep -Eq "azimuth = 60(\.0*)?$" "$T/pre.log" && grep -Eq "room = 1(\.0*)?$" "$T/pre.log" &&
+   grep -Eq "distance = 1\.50*$" "$T/pre.log"; then
+    ok "jalv lists the presets and applies one (azimuth 60, distance 1.5, room 1 = small)"
+else bad "jalv preset: $(grep -E 'preset|azimuth|room|distance|rror' "$T/pre.log" | head -20)"; fi
+
 grep -h "earflow" "$T"/*.log | sort -u
 [ $fails -eq 0 ]
