@@ -121,20 +121,23 @@ void ef_controls_options(const struct option *own, size_t n, struct option *out)
     memset(&out[n], 0, sizeof *out);
 }
 
-/* The index of `word` among n names, or of a whole number in 0..n-1; -1 if neither. */
-static int name_or_index(const char *word, int n, const char *(*name)(const void *, int),
-                         const void *ctx)
+/* The index a name lookup found, else `word` as a whole number in 0..n-1; -1 if neither. */
+static int found_or_index(int found, const char *word, int n)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(word, name(ctx, i)) == 0)
-            return i;
     long v;
+    if (found >= 0)
+        return found;
     return ef_number_parse_whole(word, 0, n - 1, &v) == 0 ? (int)v : -1;
 }
 
-static const char *choice_name(const void *row, int i) { return ((const ef_control_info *)row)->choices[i]; }
-static const char *room_name(const void *m, int i) { return ef_model_room_name(m, i); }
-static const char *label_name(const void *m, int i) { return ef_model_label_name(m, i); }
+/* A choice of the row by its name. */
+static int find_choice(const ef_control_info *r, const char *word)
+{
+    for (int k = 0; k < EF_CONTROL_MAX_CHOICES && r->choices[k]; k++)
+        if (strcmp(word, r->choices[k]) == 0)
+            return k;
+    return -1;
+}
 
 /* The model's rooms, or the labels it was trained for, as "a, b, c". */
 static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
@@ -197,7 +200,7 @@ int ef_control_parse(int control, const char *text, const ef_model *m, double cu
             *value = current < 0.5;
             return 0;
         }
-        if ((i = name_or_index(text, n, choice_name, r)) < 0) {
+        if ((i = found_or_index(find_choice(r, text), text, n)) < 0) {
             metavar(r, names, sizeof names);
             snprintf(why, why_len, "expected one of %s", names);
             return -1;
@@ -212,7 +215,8 @@ int ef_control_parse(int control, const char *text, const ef_model *m, double cu
             return 0;
         }
         n = rooms ? ef_model_rooms(m) : ef_model_labels(m);
-        i = name_or_index(text, n, rooms ? room_name : label_name, m);
+        i = found_or_index(rooms ? ef_model_find_room(m, text) : ef_model_find_label(m, text),
+                           text, n);
         list_names(m, rooms, names, sizeof names);
         if (i < 0) {
             snprintf(why, why_len, rooms ? "this model has %s" : "this model has no such "

@@ -1,12 +1,8 @@
 #include "live_commands.h"
-#include "number.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void ef_live_commands_help(char *buf, size_t n)
@@ -54,7 +50,8 @@ void ef_live_state_apply(const ef_live_state *st, ef_engine *e)
 {
     ef_engine_set_schedule(e, st->solver, (int)st->value[EF_CONTROL_STEPS], st->t0);
     for (int i = 0; i < EF_CONTROL_COUNT; i++)
-        ef_engine_set_control(e, (ef_control)i, st->value[i]);
+        if (i != EF_CONTROL_STEPS) /* the schedule above holds it */
+            ef_engine_set_control(e, (ef_control)i, st->value[i]);
     ef_engine_set_seed(e, st->seed);
     ef_engine_reset(e);
 }
