@@ -6,6 +6,10 @@
  *                                   the lag k in LAG_MIN..LAG_MAX that best matches
  *                                   CAP[m] with REF[m + k] (all channels), its error
  *                                   energy in dB of the signal; exit 1 above MAX_DB
+ *   align jumps REF CAP LAG SPAN SEG
+ *                                   the best lag within LAG +- SPAN of each SEG-frame
+ *                                   segment of CAP, and where it changes: a stream that
+ *                                   lost or repeated a cycle shows a jump of whole cycles
  */
 #include <math.h>
 #include <sndfile.h>
@@ -50,40 +54,99 @@ static int find(const char *sig_path, const char *in_path)
     return 1;
 }
 
+/* The error energy of CAP[m] against REF[m + k] for m in [from, to), in dB of REF's
+ * energy there (-400: equal; INFINITY: REF silent); the largest difference in *worst. */
+static double error_db(const float *r, long nr, int cr, const float *c, long from, long to,
+                       long k, double *worst)
+{
+    double err = 0, sig = 0;
+    *worst = 0;
+    for (long m = from; m < to; m++) {
+        if (m + k < 0 || m + k >= nr)
+            continue;
+        for (int ch = 0; ch < cr; ch++) {
+            double a = r[(m + k) * cr + ch], b = c[m * cr + ch];
+            err += (a - b) * (a - b);
+            sig += a * a;
+            *worst = fmax(*worst, fabs(a - b));
+        }
+    }
+    return sig > 0 ? (err > 0 ? 10 * log10(err / sig) : -400) : INFINITY;
+}
+
+/* The lag in lo..hi with the least error over CAP[from, to). */
+static long best_lag(const float *r, long nr, int cr, const float *c, long from, long to,
+                     long lo, long hi, double *best_db, double *best_max)
+{
+    long best = lo;
+    *best_db = INFINITY;
+    *best_max = 0;
+    for (long k = lo; k <= hi; k++) {
+        double worst, db = error_db(r, nr, cr, c, from, to, k, &worst);
+        if (db < *best_db) {
+            *best_db = db;
+            *best_max = worst;
+            best = k;
+        }
+    }
+    return best;
+}
+
+static int load_pair(const char *ref_path, const char *cap_path, float **r, long *nr,
+                     float **c, long *nc, int *channels)
+{
+    int cr, cc;
+    *r = load(ref_path, nr, &cr);
+    *c = load(cap_path, nc, &cc);
+    *channels = cr;
+    if (cr == cc)
+        return 0;
+    fprintf(stderr, "align: %d vs %d channels\n", cr, cc);
+    free(*r);
+    free(*c);
+    return 2;
+}
+
 static int compare(const char *ref_path, const char *cap_path, long lo, long hi, double max_db)
 {
+    float *r, *c;
     long nr, nc;
-    int cr, cc;
-    float *r = load(ref_path, &nr, &cr), *c = load(cap_path, &nc, &cc);
-    if (cr != cc) {
-        fprintf(stderr, "align: %d vs %d channels\n", cr, cc);
+    int ch;
+    if (load_pair(ref_path, cap_path, &r, &nr, &c, &nc, &ch))
         return 2;
-    }
-    double best_db = INFINITY, best_max = 0;
-    long best = lo;
-    for (long k = lo; k <= hi; k++) {
-        double err = 0, sig = 0, worst = 0;
-        for (long m = 0; m < nc; m++) {
-            if (m + k < 0 || m + k >= nr)
-                continue;
-            for (int ch = 0; ch < cc; ch++) {
-                double a = r[(m + k) * cr + ch], b = c[m * cc + ch];
-                err += (a - b) * (a - b);
-                sig += a * a;
-                worst = fmax(worst, fabs(a - b));
-            }
-        }
-        double db = sig > 0 ? (err > 0 ? 10 * log10(err / sig) : -400) : INFINITY;
-        if (db < best_db) {
-            best_db = db;
-            best = k;
-            best_max = worst;
-        }
-    }
+    double best_db, best_max;
+    long best = best_lag(r, nr, ch, c, 0, nc, lo, hi, &best_db, &best_max);
     printf("lag %ld error %.1f dB max abs %.3g\n", best, best_db, best_max);
     free(r);
     free(c);
     return best_db <= max_db ? 0 : 1;
+}
+
+/* Prints "jumps N" and one line per change of the segments' best lag (segments where
+ * REF is silent or nothing matches better than -20 dB are skipped). */
+static int jumps(const char *ref_path, const char *cap_path, long lag, long span, long seg)
+{
+    float *r, *c;
+    long nr, nc, prev = lag, n = 0;
+    int ch;
+    if (seg <= 0 || load_pair(ref_path, cap_path, &r, &nr, &c, &nc, &ch))
+        return 2;
+    char lines[4096] = "";
+    for (long from = 0; from + seg <= nc; from += seg) {
+        double db, worst;
+        long k = best_lag(r, nr, ch, c, from, from + seg, lag - span, lag + span, &db, &worst);
+        if (!(db < -20) || k == prev)
+            continue;
+        size_t used = strlen(lines);
+        snprintf(lines + used, sizeof lines - used, "lag %ld -> %ld at capture frame %ld\n", prev,
+                 k, from);
+        prev = k;
+        n++;
+    }
+    printf("jumps %ld\n%s", n, lines);
+    free(r);
+    free(c);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -92,6 +155,9 @@ int main(int argc, char **argv)
         return find(argv[2], argv[3]);
     if (argc == 7 && !strcmp(argv[1], "compare"))
         return compare(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atof(argv[6]));
-    fprintf(stderr, "usage: align find SIGNAL IN | align compare REF CAP LAG_MIN LAG_MAX MAX_DB\n");
+    if (argc == 7 && !strcmp(argv[1], "jumps"))
+        return jumps(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]));
+    fprintf(stderr, "usage: align find SIGNAL IN | align compare REF CAP LAG_MIN LAG_MAX MAX_DB"
+                    " | align jumps REF CAP LAG SPAN SEG\n");
     return 2;
 }

@@ -12,6 +12,12 @@
 # render sample for sample; the clean voice's is within -51 to -53 dB (its noisy start
 # lost); the test asks for -35 dB. The comparison can fail: the same output
 # against the unprocessed input must be at least 10 dB worse.
+# The graph runs at 1024 frames: at 256 (5.3 ms) pw-cat's streams, which are not
+# real-time threads here, now and then missed a cycle (2 runs in 9; the capture's lag
+# jumped by one cycle mid-file); at 1024, 0 in 19 runs, 5 of them beside
+# `stress-ng --cpu 1` and 5 beside `--cpu 2`. When the output does not match, the
+# test says whether such a jump happened (a cycle lost by PipeWire's streams) or not
+# (the output itself differs).
 # usage: pipewire_test.sh SOURCE_DIR EARFLOW ALIGN   (LV2_PATH, EARFLOW_MODEL_DIR set)
 set -u
 SRC=$1 EARFLOW=$2 ALIGN=$3
@@ -37,16 +43,16 @@ ok()  { echo "ok - $1"; }
 bad() { fails=$((fails + 1)); echo "FAIL - $1"; }
 
 # A daemon with the modules a client and a filter-chain need, a dummy driver at
-# 48 kHz, 256 frames, and the access module (without it clients get no permissions).
+# 48 kHz, 1024 frames, and the access module (without it clients get no permissions).
 mkdir -p "$T/run" "$T/conf/test.conf.d"
 cat >"$T/conf/test.conf" <<CONF
 context.properties = {
     core.daemon = true
     core.name = $NAME
     default.clock.rate = 48000
-    default.clock.quantum = 256
-    default.clock.min-quantum = 256
-    default.clock.max-quantum = 256
+    default.clock.quantum = 1024
+    default.clock.min-quantum = 1024
+    default.clock.max-quantum = 1024
 }
 context.spa-libs = {
     audio.convert.* = audioconvert/libspa-audioconvert
@@ -112,8 +118,8 @@ run_filter() {
 
 # compare NAME DRY OUTPUT RENDER_ARGS...: the output against `earflow render` of the
 # input with 0, 128 and 256 zeros before it, the best kept (PipeWire starts the file on
-# a 256-frame cycle, so the plugin has processed a multiple of 256 frames before it: of
-# a 384-frame hop, 0, 128 or 256 past a frame boundary; of a 256-frame hop, 0). The
+# a 1024-frame cycle, so the plugin has processed a multiple of 1024 frames before it:
+# of a 384-frame hop, 0, 128 or 256 past a frame boundary; of a 256-frame hop, 0). The
 # error must be <= -35 dB and, so that the check can fail, 10 dB below that of the
 # unprocessed input at the same lag.
 compare() {
@@ -134,7 +140,15 @@ compare() {
     er=$(echo "$r" | awk '{print $4}') ed=$(echo "$d" | awk '{print $4}')
     if awk -v a="$er" -v b="$ed" 'BEGIN {exit !(a <= -35 && a <= b - 10)}'; then
         ok "$name: the PipeWire output matches earflow render ($r, $bestp zeros before; against the dry input: $ed dB)"
-    else bad "$name: against render: $r ($bestp zeros before); against the dry input: $d ($(tail -5 "$T/pipewire.log"))"; fi
+    else
+        # A cycle lost or repeated by a stream moves the rest of the file by whole cycles.
+        j=$("$ALIGN" jumps "$T/ref_$bestp.wav" "$out" "$(echo "$r" | awk '{print $2}')" 2048 4800)
+        case "$j" in
+            "jumps 0"*) why="no jump in the lag: the output itself differs from render" ;;
+            *) why="PipeWire's streams lost or repeated cycles (not the plugin's output): $(echo "$j" | tail -n +2 | tr '\n' ';')" ;;
+        esac
+        bad "$name: against render: $r ($bestp zeros before); against the dry input: $d; $why ($(tail -5 "$T/pipewire.log"))"
+    fi
 }
 
 # A noisy voice: the clean-voice microphone must take the noise out as render does.

@@ -513,6 +513,17 @@ int main(int argc, char **argv)
     };
     if (argc < 2)
         return 2;
+    /* A tool for the host scripts (Ardour's test): the latency this host reads from
+     * the plugin's port after run(0), at a rate. */
+    if (argc == 4 && !strcmp(argv[1], "report-latency")) {
+        lv2_host *h = lv2_host_new(argv[2], atof(argv[3]), 4096, LV2_HOST_ALL);
+        if (!h)
+            return 1;
+        lv2_host_run(h, NULL, NULL, 0);
+        printf("%d\n", (int)lv2_host_get(h, "latency"));
+        lv2_host_free(h);
+        return 0;
+    }
     const char *short_env = getenv("EF_TEST_SHORT");
     short_run = short_env && !strcmp(short_env, "1");
 #ifdef UNDER_SANITIZER
