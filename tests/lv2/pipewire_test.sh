@@ -14,7 +14,7 @@
 # against the unprocessed input must be at least 10 dB worse.
 # The graph runs at 1024 frames: at 256 (5.3 ms) pw-cat's streams, which are not
 # real-time threads here, now and then missed a cycle (2 runs in 9; the capture's lag
-# jumped by one cycle mid-file); at 1024, 0 in 19 runs, 5 of them beside
+# jumped by one cycle mid-file); at 1024, 0 in 29 runs, 5 of them beside
 # `stress-ng --cpu 1` and 5 beside `--cpu 2`. When the output does not match, the
 # test says whether such a jump happened (a cycle lost by PipeWire's streams) or not
 # (the output itself differs).
