@@ -64,12 +64,13 @@ lilv_controls() {
         END { if (c && i) print n, lo, hi, d }'
 }
 
-# region_xml ID NAME FRAMES CHANNELS SOURCE_ID...: an Ardour 7 audio region at 0.
+# region_xml ID NAME FRAMES CHANNELS WHOLE SOURCE_ID...: an Ardour 7 audio region at 0
+# (WHOLE 1: the whole-file region a source gets on import; 0: one on a playlist).
 region_xml() {
-    local id=$1 name=$2 n=$3 ch=$4 k=0 src=""; shift 4
+    local id=$1 name=$2 n=$3 ch=$4 whole=$5 k=0 src=""; shift 5
     for s in "$@"; do src+=" source-$k=\"$s\" master-source-$k=\"$s\""; k=$((k + 1)); done
     printf '<Region name="%s" muted="0" opaque="1" locked="0" video-locked="0" automatic="0" whole-file="%s" import="0" external="0" sync-marked="0" left-of-split="0" right-of-split="0" hidden="0" position-locked="0" valid-transients="0" start="0" length="%s" position="0" sync-position="0" ancestral-start="0" ancestral-length="0" stretch="1" shift="1" layering-index="0" envelope-active="0" default-fade-in="0" default-fade-out="0" fade-in-active="0" fade-out-active="0" scale-amplitude="1" id="%s" type="audio" first-edit="nothing" channels="%s"%s/>' \
-        "$name" "${WHOLE:-0}" "$n" "$id" "$ch" "$src"
+        "$name" "$whole" "$n" "$id" "$ch" "$src"
 }
 
 # add_regions DIR NAME FRAMES: the session file gets each track's WAV as its sources, a
@@ -85,8 +86,8 @@ add_regions() {
             id=$((id + 1)); srcs+=($id)
             sources+="<Source name=\"$t.wav\" type=\"audio\" flags=\"\" id=\"$id\" captured-for=\"\" channel=\"$c\" origin=\"\" gain=\"1\"/>"
         done
-        regions+=$(WHOLE=1 region_xml $((id + 1)) "$t" "$n" "$ch" "${srcs[@]}")
-        sed -i "s|\(<Playlist id=\"[0-9]*\" name=\"$t\" type=\"audio\"[^/]*\)/>|\1>$(region_xml $((id + 2)) "$t.1" "$n" "$ch" "${srcs[@]}")</Playlist>|" "$f"
+        regions+=$(region_xml $((id + 1)) "$t" "$n" "$ch" 1 "${srcs[@]}")
+        sed -i "s|\(<Playlist id=\"[0-9]*\" name=\"$t\" type=\"audio\"[^/]*\)/>|\1>$(region_xml $((id + 2)) "$t.1" "$n" "$ch" 0 "${srcs[@]}")</Playlist>|" "$f"
         id=$((id + 2))
     done
     sed -i -e "s|<Sources/>|<Sources>$sources</Sources>|" -e "s|<Regions/>|<Regions>$regions</Regions>|" \
