@@ -10,6 +10,11 @@
  *                                   the best lag within LAG +- SPAN of each SEG-frame
  *                                   segment of CAP, and where it changes: a stream that
  *                                   lost or repeated a cycle shows a jump of whole cycles
+ *   align pieces REF CAP PERIOD MAX_MISSING
+ *                                   CAP cut into PERIOD-frame cycles, each one that is not
+ *                                   silent looked for in REF, sample-exact at any lag:
+ *                                   what a graph that lost or repeated cycles (xruns)
+ *                                   delivered; exit 1 when more than MAX_MISSING are nowhere
  */
 #include <math.h>
 #include <sndfile.h>
@@ -149,6 +154,68 @@ static int jumps(const char *ref_path, const char *cap_path, long lag, long span
     return 0;
 }
 
+/* Whether CAP[from, from + n) equals REF[m + k] exactly (all channels), REF being zero
+ * outside its frames. */
+static int equal_at(const float *r, long nr, const float *c, int ch, long from, long n, long k)
+{
+    for (long m = from; m < from + n; m++)
+        for (int i = 0; i < ch; i++) {
+            float a = m + k >= 0 && m + k < nr ? r[(m + k) * ch + i] : 0.0f;
+            if (a != c[m * ch + i])
+                return 0;
+        }
+    return 1;
+}
+
+/* Cuts CAP into PERIOD-frame cycles and looks for each one that is not silent in REF,
+ * sample-exact at any lag (the last one's first). Prints the counts, and how many of
+ * REF's non-silent frames the found cycles cover; exit 1 when more than MAX_MISSING
+ * cycles occur nowhere in REF. */
+static int pieces(const char *ref_path, const char *cap_path, long period, long max_missing)
+{
+    float *r, *c;
+    long nr, nc;
+    int ch;
+    if (period <= 0 || load_pair(ref_path, cap_path, &r, &nr, &c, &nc, &ch))
+        return 2;
+    char *covered = calloc((size_t)nr + 1, 1);
+    long cycles = nc / period, silent = 0, found = 0, missing = 0, lags = 0, lag = 0;
+    for (long i = 0; i < cycles; i++) {
+        long from = i * period;
+        if (equal_at(r, 0, c, ch, from, period, 0)) {
+            silent++;
+            continue;
+        }
+        int hit = found && equal_at(r, nr, c, ch, from, period, lag);
+        for (long k = -from - period; !hit && k <= nr - from; k++)
+            if (equal_at(r, nr, c, ch, from, period, k)) {
+                lags += found > 0;
+                lag = k;
+                hit = 1;
+            }
+        found += hit;
+        missing += !hit;
+        for (long m = from + lag; hit && m < from + lag + period; m++)
+            if (m >= 0 && m < nr)
+                covered[m] = 1;
+    }
+    long signal = 0, covered_signal = 0;
+    for (long m = 0; m < nr; m++) {
+        int sound = 0;
+        for (int i = 0; i < ch; i++)
+            sound |= r[m * ch + i] != 0.0f;
+        signal += sound;
+        covered_signal += sound && covered[m];
+    }
+    printf("cycles %ld silent %ld found %ld missing %ld lag changes %ld; covered %ld of %ld"
+           " non-silent reference frames\n",
+           cycles, silent, found, missing, lags, covered_signal, signal);
+    free(covered);
+    free(r);
+    free(c);
+    return missing <= max_missing ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "find"))
@@ -157,7 +224,10 @@ int main(int argc, char **argv)
         return compare(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atof(argv[6]));
     if (argc == 7 && !strcmp(argv[1], "jumps"))
         return jumps(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]));
+    if (argc == 6 && !strcmp(argv[1], "pieces"))
+        return pieces(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
     fprintf(stderr, "usage: align find SIGNAL IN | align compare REF CAP LAG_MIN LAG_MAX MAX_DB"
-                    " | align jumps REF CAP LAG SPAN SEG\n");
+                    " | align jumps REF CAP LAG SPAN SEG"
+                    " | align pieces REF CAP PERIOD MAX_MISSING\n");
     return 2;
 }
