@@ -325,6 +325,11 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
                     ef_kind_name(kind));
             return -1;
         }
+        if ((r->flags & EF_CONTROL_LIVE_ONLY) && strcmp(cmd, "render") == 0) {
+            fprintf(stderr, "earflow %s: --%s is for real-time use (earflow live, the LV2 "
+                    "plugins); %s output stays deterministic without it\n", cmd, r->name, cmd);
+            return -1;
+        }
         /* Rooms and labels were left for the model; the rest was parsed as given. */
         if ((r->type == EF_CONTROL_ROOMS || r->type == EF_CONTROL_LABELS) &&
             ef_control_parse(i, c->text[i], m, 0, &c->value[i], why, sizeof why)) {

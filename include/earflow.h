@@ -154,10 +154,16 @@ EF_API void ef_engine_set_head(ef_engine *e, double yaw, double pitch, double ro
 EF_API void ef_engine_set_room(ef_engine *e, int room);
 EF_API int ef_engine_set_label(ef_engine *e, int label);
 EF_API void ef_engine_set_remove(ef_engine *e, int remove);
-/* Solver schedule: steps 1..EF_MAX_STEPS, t0 in [0, 0.99]. A change clears the
- * network's history (the bank belongs to the old schedule's evaluation times). */
+/* Solver schedule: steps 1..EF_MAX_STEPS, t0 in [0, 0.99]. Taken at the next STFT
+ * frame; each new evaluation continues the network history of the old evaluation
+ * nearest in t, so a change does not restart the network. */
 EF_API void ef_engine_set_schedule(ef_engine *e, ef_solver solver, int steps, float t0);
 EF_API void ef_engine_get_schedule(const ef_engine *e, ef_solver *solver, int *steps, float *t0);
+/* Real-time safe. The steps the last frame ran: the schedule's, or fewer while the CPU
+ * governor (EF_CONTROL_GOVERNOR) holds them down; and how often the governor changed
+ * them since creation. */
+EF_API int ef_engine_running_steps(const ef_engine *e);
+EF_API long ef_engine_governor_changes(const ef_engine *e);
 /* Output blend, at the host rate, after the network; every change glides over a few
  * milliseconds, so none clicks. The dry signal is the input delayed by exactly the
  * latency (for binaural, the mono input on both ears).
@@ -199,6 +205,7 @@ typedef enum ef_control {
     EF_CONTROL_STEPS,     /* 0 = the model's default schedule */
     EF_CONTROL_MIX,
     EF_CONTROL_GAIN,
+    EF_CONTROL_GOVERNOR,  /* % of the period; 0 = off */
     EF_CONTROL_COUNT
 } ef_control;
 
@@ -216,7 +223,8 @@ typedef enum ef_control_type {
  * cannot refuse in the audio thread, clamp it. NaN is always ignored. */
 #define EF_CONTROL_WRAPS 1u       /* an angle: any value wraps into min..max */
 #define EF_CONTROL_LOGARITHMIC 2u /* best shown on a log scale */
-#define EF_CONTROL_EXPENSIVE 4u   /* a change costs CPU or restarts the network */
+#define EF_CONTROL_EXPENSIVE 4u   /* a change costs CPU */
+#define EF_CONTROL_LIVE_ONLY 8u   /* for real-time use: earflow render refuses it */
 #define EF_CONTROL_MAX_CHOICES 4
 
 typedef struct ef_control_info {

@@ -378,8 +378,9 @@ static void print_status(live_run *r)
     ef_live_session_stats(r->session, &st);
     char controls[256];
     ef_live_state_describe(&r->state, r->model, false, controls, sizeof controls);
-    fprintf(stderr, "\r\033[K%s | load %3.0f%% (max %3.0f%%) | xruns %ld | bad samples %ld | "
-            "latency %.1f ms", controls, 100 * st.load, 100 * st.max_load, st.xruns,
+    fprintf(stderr, "\r\033[K%s | load %3.0f%% (max %3.0f%%) | xruns %ld | running steps %d "
+            "(governor changes %ld) | bad samples %ld | latency %.1f ms", controls,
+            100 * st.load, 100 * st.max_load, st.xruns, st.steps, st.governor_changes,
             st.bad_samples, st.rate > 0 ? 1000.0 * st.latency / st.rate : 0.0);
     fflush(stderr);
 }
@@ -653,10 +654,11 @@ int ef_cmd_live(int argc, char **argv)
         fprintf(stderr, "earflow live: %lld frames (%.2f s) at %d Hz, xruns %ld, mean callback load "
                "%.1f%%, p50 callback load %.1f%%, p99 callback load %.1f%%, max callback load "
                "%.1f%%, silent frames %lld, dropped recording frames %lld, bad input samples %ld, "
-               "bad frames %ld, latency %d samples\n",
+               "bad frames %ld, latency %d samples, running steps %d, governor changes %ld\n",
                st.frames, st.rate > 0 ? (double)st.frames / st.rate : 0.0, st.rate, st.xruns,
                100 * st.mean_load, 100 * st.p50_load, 100 * st.p99_load, 100 * st.max_load,
-               st.silent_frames, dropped, st.bad_samples, st.bad_frames, st.latency);
+               st.silent_frames, dropped, st.bad_samples, st.bad_frames, st.latency, st.steps,
+               st.governor_changes);
     }
     if (r.session && ef_live_session_guarded(r.session)) {
         long long callbacks;

@@ -32,6 +32,9 @@ struct ef_live_session {
     atomic_int rate;          /* the backend's */
     atomic_llong frames, silent_frames;
     atomic_long xruns;
+    atomic_int steps;
+    atomic_long governor_changes;
+    long retired_governor_changes;
     atomic_long bad_samples, bad_frames;
     long retired_bad_samples, retired_bad_frames; /* audio thread: engines let go of */
     atomic_long load, max_load;
@@ -99,6 +102,8 @@ ef_live_session *ef_live_session_new(int in_channels, int out_channels, ef_error
     atomic_init(&s->frames, 0);
     atomic_init(&s->silent_frames, 0);
     atomic_init(&s->xruns, 0);
+    atomic_init(&s->steps, 0);
+    atomic_init(&s->governor_changes, 0);
     atomic_init(&s->bad_samples, 0);
     atomic_init(&s->bad_frames, 0);
     atomic_init(&s->guarded_callbacks, 0);
@@ -202,6 +207,8 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     out->period = atomic_load(&s->period);
     out->rate = atomic_load(&s->rate);
     out->latency = atomic_load(&s->latency);
+    out->steps = atomic_load(&s->steps);
+    out->governor_changes = atomic_load(&s->governor_changes);
 }
 
 int ef_live_session_latency(const ef_live_session *s) { return atomic_load(&s->latency); }
@@ -222,6 +229,7 @@ static void adopt_offered_engine(ef_live_session *s)
     if (s->running) {
         s->retired_bad_samples += ef_engine_bad_samples(s->running);
         s->retired_bad_frames += ef_engine_bad_frames(s->running);
+        s->retired_governor_changes += ef_engine_governor_changes(s->running);
         atomic_store(&s->retired, s->running);
     }
     s->running = e;
@@ -308,6 +316,10 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
                               memory_order_relaxed);
         atomic_store_explicit(&s->bad_frames,
                               s->retired_bad_frames + ef_engine_bad_frames(s->running),
+                              memory_order_relaxed);
+        atomic_store_explicit(&s->steps, ef_engine_running_steps(s->running), memory_order_relaxed);
+        atomic_store_explicit(&s->governor_changes,
+                              s->retired_governor_changes + ef_engine_governor_changes(s->running),
                               memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&s->frames, n, memory_order_relaxed);

@@ -35,6 +35,8 @@ typedef struct ef_live_stats {
     int period;               /* the last callback's frames */
     int rate;                 /* the backend's sample rate */
     int latency;              /* the running engine's, in samples (0: none yet) */
+    int steps;                /* the solver steps the running engine ran last */
+    long governor_changes;    /* changes of steps by the CPU governor (all engines) */
 } ef_live_stats;
 
 /* Not real-time safe. */

@@ -49,6 +49,10 @@ static const ef_control_info table[EF_CONTROL_COUNT] = {
         {0}, 0},
     [EF_CONTROL_GAIN] = {"gain", "Output gain", ALL, EF_CONTROL_REAL, EF_GAIN_MIN_DB,
         EF_GAIN_MAX_DB, 0, "dB", "Output gain; -90 dB is silence.", {0}, 0},
+    [EF_CONTROL_GOVERNOR] = {"governor", "CPU governor", NET, EF_CONTROL_INTEGER, 0, 95, 0, "%",
+        "Live use: when processing takes more than this share of the audio period, the "
+        "steps are halved (down to 1) and raised again when there is room; 0 = off.",
+        {"off"}, EF_CONTROL_LIVE_ONLY},
 };
 
 const ef_control_info *ef_control_get(int control)

@@ -2,6 +2,7 @@
  * ISTFT. Everything is allocated in ef_engine_new; processing only computes. */
 #include "ef_conditioning.h"
 #include "ef_framer.h"
+#include "ef_governor.h"
 #include "ef_head_prior.h"
 #include "ef_model_internal.h"
 #include "ef_noise.h"
@@ -47,6 +48,8 @@ struct ef_engine {
     ef_solver solver, want_solver;
     int steps, want_steps;
     float t0, want_t0;
+    ef_governor governor; /* caps want_steps under CPU load (live use; off by default) */
+    double rate;          /* the host's sample rate */
     long bad_samples, bad_frames;
     /* output blend (ef_output_stage.h) and the controls that set it */
     ef_output_stage *stage;
@@ -80,14 +83,43 @@ static void decompress(const ef_model *m, const float *re, const float *im, int 
     frame[2 * F + 1] = 0.0f;
 }
 
+/* The time t at which a schedule runs evaluation i (velocity()'s numbering). */
+static double evaluation_time(ef_solver solver, int steps, float t0, int i)
+{
+    const double h = (1.0 - (double)t0) / steps;
+    if (solver == EF_SOLVER_MIDPOINT)
+        return (double)t0 + h * (i / 2) + (i % 2 ? h / 2.0 : 0.0);
+    return (double)t0 + h * i;
+}
+
+/* A schedule change keeps the network's history: each new evaluation continues the
+ * history of the old evaluation nearest in t, so the causal convolutions never restart
+ * from zeros (a restart is heard for the network's receptive field; carried over, the
+ * change is one frame's, crossfaded by the STFT's overlap-add). */
 static void apply_pending_schedule(ef_engine *e)
 {
-    if (e->want_solver == e->solver && e->want_steps == e->steps && e->want_t0 == e->t0)
+    const int want_steps = e->want_steps < e->governor.cap ? e->want_steps : e->governor.cap;
+    if (e->want_solver == e->solver && want_steps == e->steps && e->want_t0 == e->t0)
         return;
+    const int old_n = ef_solver_evaluations(e->solver, e->steps);
+    const int new_n = ef_solver_evaluations(e->want_solver, want_steps);
+    int from[2 * EF_MAX_STEPS];
+    for (int i = 0; i < new_n; i++) {
+        from[i] = -1;
+        const double t = evaluation_time(e->want_solver, want_steps, e->want_t0, i);
+        double best = INFINITY;
+        for (int o = 0; o < old_n; o++) {
+            const double d = fabs(evaluation_time(e->solver, e->steps, e->t0, o) - t);
+            if (d < best) {
+                best = d;
+                from[i] = o;
+            }
+        }
+    }
     e->solver = e->want_solver;
-    e->steps = e->want_steps;
+    e->steps = want_steps;
     e->t0 = e->want_t0;
-    ef_unet_state_reset(e->net_state);
+    ef_unet_state_carry(e->net_state, from, new_n);
 }
 
 /* A mask head's output o is a complex mask on the input spectrum: the predicted end
@@ -266,9 +298,11 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         return NULL;
     }
     e->model = model;
+    ef_governor_init(&e->governor);
     e->n_bins = model->n_fft / 2 + 1;
     e->F = model->n_fft / 2;
     int host_rate = (int)floor(sample_rate + 0.5);
+    e->rate = host_rate;
     int core_latency = ef_model_latency(model);
     int ok = 1;
     e->framer = ef_framer_new(model->in_channels, model->out_channels, model->hop, err);
@@ -384,6 +418,7 @@ void ef_engine_process(ef_engine *e, const float *const *in_raw, float *const *o
         return;
     if (n > e->max_block)
         n = e->max_block;
+    const double started = e->governor.share > 0 ? ef_governor_now() : 0.0;
     const float *in[MAX_CH];
     sanitize_input(e, in_raw, in, n);
 #if defined(__SSE__)
@@ -401,7 +436,13 @@ void ef_engine_process(ef_engine *e, const float *const *in_raw, float *const *o
 #if defined(__SSE__)
     _mm_setcsr(csr);
 #endif
+    if (e->governor.share > 0)
+        ef_governor_account(&e->governor, ef_governor_now() - started, n / e->rate, e->solver,
+                            e->steps, e->want_steps);
 }
+
+int ef_engine_running_steps(const ef_engine *e) { return e->steps; }
+long ef_engine_governor_changes(const ef_engine *e) { return e->governor.changes; }
 
 int ef_engine_latency(const ef_engine *e) { return e->latency; }
 long ef_engine_bad_samples(const ef_engine *e) { return e->bad_samples; }
@@ -530,6 +571,7 @@ int ef_engine_set_control(ef_engine *e, ef_control control, double v)
         ef_engine_set_schedule(e, solver, v < 0.5 ? steps : (int)lrint(fmin(EF_MAX_STEPS, v)), t0);
         break;
     }
+    case EF_CONTROL_GOVERNOR: ef_governor_set_share(&e->governor, fmin(1e6, v) / 100.0); break;
     case EF_CONTROL_MIX: ef_engine_set_mix(e, (float)v); break;
     case EF_CONTROL_GAIN: ef_engine_set_output_gain(e, (float)fmax(-1e6, fmin(1e6, v))); break;
     case EF_CONTROL_COUNT: break;
@@ -553,6 +595,7 @@ double ef_engine_get_control(const ef_engine *e, ef_control control)
     case EF_CONTROL_MODE: return c->remove;
     case EF_CONTROL_LIMIT: return e->attenuation_limit_db;
     case EF_CONTROL_STEPS: return e->want_steps;
+    case EF_CONTROL_GOVERNOR: return 100.0 * e->governor.share;
     case EF_CONTROL_MIX: return e->mix;
     case EF_CONTROL_GAIN: return e->gain_db;
     case EF_CONTROL_COUNT: break;

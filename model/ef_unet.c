@@ -381,6 +381,52 @@ void ef_unet_state_reset(ef_unet_state *st)
     }
 }
 
+void ef_unet_state_carry(ef_unet_state *st, const int *from, int n)
+{
+    enum { MAX_EVALUATIONS = 2 * EF_MAX_STEPS };
+    const int evs = st->evaluations < MAX_EVALUATIONS ? st->evaluations : MAX_EVALUATIONS;
+    n = n < evs ? n : evs;
+    for (int k = 0; k < st->n_blocks; k++) {
+        float *old[MAX_EVALUATIONS];
+        int old_pos[MAX_EVALUATIONS], taken[MAX_EVALUATIONS] = {0}, got[MAX_EVALUATIONS] = {0};
+        for (int o = 0; o < evs; o++) {
+            old[o] = st->ring[o * st->n_blocks + k];
+            old_pos[o] = st->ring_pos[o * st->n_blocks + k];
+        }
+        /* First, each source's ring moves whole (pointer and position) to the first new
+         * evaluation that wants it: no copying in the usual case. */
+        for (int e = 0; e < n; e++) {
+            const int o = from[e];
+            if (o < 0 || o >= evs || taken[o])
+                continue;
+            st->ring[e * st->n_blocks + k] = old[o];
+            st->ring_pos[e * st->n_blocks + k] = old_pos[o];
+            taken[o] = got[e] = 1;
+        }
+        /* The rest get the rings no one took, filled with a copy of their source (still
+         * intact: only untaken rings are written) or zeros. */
+        int spare = 0;
+        for (int e = 0; e < evs; e++) {
+            if (got[e] && e < n)
+                continue;
+            while (taken[spare])
+                spare++;
+            taken[spare] = 1;
+            const int i = e * st->n_blocks + k, o = e < n ? from[e] : -1;
+            const size_t bytes = sizeof(float) * st->frame_size[i] * (size_t)st->ring_len[i];
+            st->ring[i] = old[spare];
+            if (old[spare] && o >= 0 && o < evs) {
+                memcpy(old[spare], old[o], bytes);
+                st->ring_pos[i] = old_pos[o];
+            } else {
+                if (old[spare])
+                    memset(old[spare], 0, bytes);
+                st->ring_pos[i] = 0;
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ layers */
 
 static inline float silu(float x) { return x / (1.0f + expf(-x)); }

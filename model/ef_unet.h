@@ -80,6 +80,11 @@ void ef_unet_state_free(ef_unet_state *st);
 size_t ef_unet_state_bytes(const ef_unet_state *st);
 /* Real-time safe: zeroes every history. */
 void ef_unet_state_reset(ef_unet_state *st);
+/* Real-time safe (no allocation; rings move by pointer, a copy only where two new
+ * evaluations share a source): after a schedule change, new evaluation e (0..n-1)
+ * continues the history of old evaluation from[e], or starts from zeros where
+ * from[e] < 0; evaluations from n on are zeroed. */
+void ef_unet_state_carry(ef_unet_state *st, const int *from, int n);
 
 /* Real-time safe. x: [2 c_out][F] state, cond: [2 c_cond][F], c: [cond_dim];
  * v: [2 c_out][F] velocity. `evaluation` picks the history set. */

@@ -283,8 +283,9 @@ static void run(LV2_Handle instance, uint32_t n_samples)
     } else {
         for_each_engine(p, apply_changed);
         if (p->applied.value[EF_CONTROL_STEPS] != p->previous.value[EF_CONTROL_STEPS]) {
-            /* A new schedule clears the network's history: crossfade to a rebuilt
-             * engine when a worker can build it, else switch in place. */
+            /* Crossfade to a rebuilt engine whose history has settled at the new
+             * schedule when a worker can build it, else switch in place (the engine
+             * carries the history over, ef_engine_set_schedule). */
             if (p->schedule && !p->sw.current->is_identity)
                 rebuild = 1;
             else
@@ -299,6 +300,8 @@ static void run(LV2_Handle instance, uint32_t n_samples)
     }
     if (p->ports[EF_LV2_LATENCY])
         *p->ports[EF_LV2_LATENCY] = (float)p->sw.current->latency;
+    if (p->ports[EF_LV2_STEPS])
+        *p->ports[EF_LV2_STEPS] = (float)ef_engine_running_steps(p->sw.current->engines[0]);
     if (p->map && p->notify)
         ef_lv2_patch_write(p);
 #if defined(__SSE__)

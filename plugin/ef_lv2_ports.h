@@ -1,5 +1,5 @@
 /* The three plugins of the bundle and their ports. Each plugin has its fixed ports
- * (atom, audio, latency; ttl/earflow.ttl.in lists them in role-table order), then one
+ * (atom, audio, latency, running steps; ttl/earflow.ttl.in lists them in role-table order), then one
  * control port per row of the library's control table that applies to its model
  * kind, in table order (ttl/gen_ttl.c writes those). */
 #ifndef EF_LV2_PORTS_H
@@ -23,6 +23,7 @@ typedef enum ef_lv2_role {
     EF_LV2_OUT_L,
     EF_LV2_OUT_R,
     EF_LV2_LATENCY,   /* control out, samples */
+    EF_LV2_STEPS,     /* control out: the steps running (ef_engine_running_steps) */
     EF_LV2_ROLE_COUNT
 } ef_lv2_role;
 

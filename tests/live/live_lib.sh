@@ -29,9 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT
 start_jackd() {
-    local period=${1:-256}
+    local period=${1:-256} rate=${2:-48000}
     export JACK_DEFAULT_SERVER=earflow-live-$$ JACK_NO_START_SERVER=1
-    jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p "$period" >"$T/jackd.log" 2>&1 &
+    jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r "$rate" -p "$period" >"$T/jackd.log" 2>&1 &
     JACK_PID=$!
     # jack_wait -w gives up at once if it catches the server half-started, and -c
     # says yes before clients are served: poll until a client sees the dummy ports.

@@ -44,10 +44,11 @@ command_lines() {
         echo "limit 0"; echo "limit 12"; echo "limit 100"; echo "target speech"; echo "mode keep"
         echo "target nowhere"; echo "limit nan"; echo "limit -5"
     fi
-    echo "steps 1"; echo "steps 8"; echo "steps 2"; echo "enabled off"; echo "enabled toggle"
+    echo "governor 50"; echo "steps 1"; echo "steps 8"; echo "steps 2"; echo "enabled off"; echo "enabled toggle"
     echo "enabled on"; echo "mix 0"; echo "mix 0.5"; echo "mix 1"; echo "gain 24"; echo "gain -20"
     echo "gain 0"; echo "status"; echo "help"
     echo "steps 0"; echo "steps 1e9"; echo "mix inf"; echo "gain 1000"; echo "gain nan"; echo "frobnicate"
+    echo "governor 200"; echo "governor 0"; echo "governor 90"
 }
 
 # UDP: the command lines as text datagrams, then OSC messages, then a burst.

@@ -423,6 +423,22 @@ static int mode_steps(void)
     double d = check_change(&c, &g);
     expect(d < 1e-5, "steps 1 -> 4 mid-stream = a rebuilt engine crossfaded in "
            "(max deviation %.2g)", d);
+    /* The output port running_steps reports the steps the network runs. */
+    lv2_host *h = instance("urn:earflow:binaural", models, 3);
+    signal2 in, out;
+    signal_alloc(&in, 1, 4096);
+    sine(&in, 300, 48000);
+    signal_alloc(&out, 2, 4096);
+    for (long i = 0; i < 4096; i += 256) {
+        const float *bin[1] = {in.ch[0] + i};
+        float *bout[2] = {out.ch[0] + i, out.ch[1] + i};
+        lv2_host_run(h, bin, bout, 256);
+    }
+    const float running = lv2_host_get(h, "running_steps");
+    expect(running == 3.0f, "steps 3: the running_steps port says %g", running);
+    lv2_host_free(h);
+    signal_free(&in);
+    signal_free(&out);
     return failures ? 1 : 0;
 }
 
@@ -452,6 +468,7 @@ static int mode_rt(const char *golden)
             sine(&in, 440, rate);
             signal_alloc(&out, 2, 4096);
             srand(3);
+            lv2_host_set(h, "governor", 50.0f); /* its clock and decisions run in run() too */
             /* EF_TEST_SHORT=1 (the valgrind setup): 60 runs, the swap at the 20th */
             const int runs = short_run ? 60 : 400, swap_at = short_run ? 20 : 100;
             for (int k = 0; k < runs; k++) {
@@ -468,7 +485,7 @@ static int mode_rt(const char *golden)
                 lv2_host_run(h, bin, out.ch, n);
             }
             long v = guard.violations() - before;
-            expect(v == 0, "%s %d Hz: %d runs with control changes, steps changes%s: %ld "
+            expect(v == 0, "%s %d Hz: %d runs with control changes, steps changes, the governor on%s: %ld "
                    "forbidden calls in run()%s%s", uris[u], rate, runs,
                    u ? " and a model swap" : "", v, v ? ", last: " : "", v ? guard.last() : "");
             signal_free(&in);

@@ -1,0 +1,69 @@
+#!/bin/bash
+# The CPU governor (earflow live --governor): a CPU made too slow on purpose, the shipped
+# binaural model at 8 midpoint steps (16 network evaluations per hop) on a private
+# `jackd -d dummy` server at 96 kHz and 64-frame periods (0.67 ms; the engine runs at
+# 48 kHz inside, so its 256-sample hop is 512 host samples and every eighth callback
+# runs a frame: some 300 % of its period here; at 48 kHz, 8 steps were borderline on
+# this VM, p99 88 to 145 %). In EF_GOVERNOR_ROUNDS (2) rounds of SEG s each
+# (EF_GOVERNOR_SEGMENT, 10):
+#   earflow live --steps 8                 (no governor)
+#   earflow live --steps 8 --governor 50   (counted from 3 s after its start, once the
+#                                           governor has had time to act)
+#   tests/jack_pass                        (the trivial client, spinning for the
+#                                           governed earflow's mean callback time)
+# each one's xruns counted in the server's log over the same length of time. Without
+# the governor earflow must be in excess of the trivial client (xrun_judge.sh's rule: the
+# forced slow CPU is real; a CPU fast enough for that is reported and
+# the test skipped); with it, not in excess in every round (judge_rounds), having lowered
+# the steps (its summary: running steps below 8, governor changes counted).
+source "$(dirname "$0")/live_lib.sh" "$@"
+need_backend jack
+if [ "${EF_SANITIZED:-0}" = 1 ]; then
+    echo "SKIP: a timing test; sanitizer builds run several times slower than a user's build"
+    exit 77
+fi
+[ -f "$SRC/models/binaural.safetensors" ] || { echo "SKIP: models/binaural.safetensors is missing"; exit 77; }
+ROUNDS=${EF_GOVERNOR_ROUNDS:-2} SEG=${EF_GOVERNOR_SEGMENT:-10} SETTLE=3
+start_jackd 64 96000
+
+server_xruns() { tr -d '\000' <"$T/jackd.log" | grep -c XRun; }
+
+# earflow_segment [GOVERNOR_ARGS...]: earflow live at 8 steps for SETTLE + SEG s; the
+# server's xruns in its last SEG s in $xruns, its summary in $T/live.err.
+earflow_segment() {
+    local settle=$SETTLE
+    [ $# -eq 0 ] && settle=0
+    "$EARFLOW" live -q --name efl --model "$SRC/models/binaural.safetensors" --azimuth 45 \
+        --steps 8 "$@" --connect-in physical --connect-out physical \
+        --duration $((settle + SEG)) </dev/null 2>"$T/live.err" &
+    local pid=$! before
+    wait_port efl:in
+    sleep "$settle"
+    before=$(server_xruns)
+    wait $pid || { bad "earflow live $* exited with an error: $(cat "$T/live.err")"; xruns=0; return; }
+    xruns=$(( $(server_xruns) - before ))
+    echo "#   earflow live --steps 8 $*: $(grep "frames (" "$T/live.err")"
+}
+
+ungoverned=() governed=() shown=0
+for round in $(seq "$ROUNDS"); do
+    earflow_segment; u=$xruns
+    earflow_segment --governor 50; g=$xruns
+    steps=$(summary_field "running steps" "$T/live.err") changes=$(summary_field "governor changes" "$T/live.err")
+    before=$(server_xruns)
+    pass_segment "$SEG" "$(busy_of "$T/live.err")"
+    p=$(( $(server_xruns) - before ))
+    echo "# round $round: server xruns in $SEG s: earflow without governor $u, with governor $g (running steps ${steps:-?}, governor changes ${changes:-?}), jack_pass $p"
+    xrun_excess "$u" "$p" && shown=$((shown + 1))
+    ungoverned+=("$u $p") governed+=("$g $p")
+    if [ -n "$steps" ] && [ "$steps" -lt 8 ] && [ "${changes:-0}" -ge 1 ]; then
+        ok "round $round: the governor lowered the steps from 8 to $steps ($changes changes)"
+    else bad "round $round: the governor did not lower the steps: $(cat "$T/live.err")"; fi
+done
+if [ "$shown" -eq 0 ]; then
+    echo "SKIP: without the governor, 8 steps at 64 frames and 96 kHz were not in excess of the trivial client in any round (${ungoverned[*]}): this CPU is fast enough, the forced slow case cannot be shown"
+    exit 77
+fi
+ok "without the governor earflow (8 steps, 64 frames at 96 kHz) is in excess of the trivial client in $shown of $ROUNDS rounds: the slow CPU is real"
+judge_rounds "with --governor 50, 96 kHz" 64 "${governed[@]}"
+finish
