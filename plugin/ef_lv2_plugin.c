@@ -78,6 +78,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *descriptor, double rate,
     p->variant = variant;
     for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
         atomic_init(&p->in_flight[i], NULL);
+    atomic_init(&p->restored, NULL);
     LV2_Log_Log *log = NULL;
     const LV2_Options_Option *options = NULL;
     for (int i = 0; features && features[i]; i++) {
@@ -198,6 +199,29 @@ void ef_lv2_plugin_begin_swap(ef_lv2_plugin *p, ef_lv2_slot *slot)
     p->notify_path = 1;
 }
 
+/* Audio thread: a slot made by restore(). Before the first run since activate (a
+ * session loading) it replaces the current one outright; while playing it is
+ * crossfaded in like a model chosen on the control port. */
+static void adopt_restored(ef_lv2_plugin *p)
+{
+    ef_lv2_slot *slot = atomic_exchange(&p->restored, NULL);
+    if (!slot)
+        return;
+    if (!p->fresh) {
+        ef_lv2_plugin_begin_swap(p, slot);
+        return;
+    }
+    ef_lv2_plugin_retire(p, p->sw.current);
+    ef_lv2_plugin_retire(p, p->sw.incoming);
+    p->sw.current = slot;
+    p->sw.incoming = NULL;
+    if (slot->chosen)
+        memcpy(p->chosen_path, slot->path, strlen(slot->path) + 1);
+    else
+        p->chosen_path[0] = 0;
+    p->notify_path = 1;
+}
+
 static void snap(ef_lv2_plugin *p, ef_lv2_slot *slot, ef_engine *e)
 {
     apply_all(p, slot, e);
@@ -273,6 +297,7 @@ static void run(LV2_Handle instance, uint32_t n_samples)
     const unsigned int csr = _mm_getcsr();
     _mm_setcsr(csr | 0x8040u); /* FTZ | DAZ: no denormal slow-down in the crossfade */
 #endif
+    adopt_restored(p);
     const char *load_path = p->map && p->control ? ef_lv2_patch_read(p) : NULL;
     p->previous = p->applied;
     ef_lv2_settings_read(&p->applied, p->controls);
@@ -322,6 +347,7 @@ static void cleanup(LV2_Handle instance)
     /* Answers of the worker that the host dropped (deactivated before delivering). */
     for (int i = 0; i < EF_LV2_IN_FLIGHT; i++)
         ef_lv2_slot_free(atomic_load(&p->in_flight[i]));
+    ef_lv2_slot_free(atomic_load(&p->restored));
     ef_lv2_switch_free(&p->sw);
     free(p);
 }

@@ -60,6 +60,9 @@ typedef struct ef_lv2_plugin {
      * audio thread): a host may drop answers still queued when it deactivates and
      * cleans up, so cleanup frees what is left here. */
     _Atomic(ef_lv2_slot *) in_flight[EF_LV2_IN_FLIGHT];
+    /* restore() -> audio thread: a slot for the restored model, adopted at the next
+     * run() (restore may run beside run(): ef_lv2_state.c). */
+    _Atomic(ef_lv2_slot *) restored;
 } ef_lv2_plugin;
 
 /* Worker messages (ef_lv2_worker.c). */

@@ -13,6 +13,9 @@
 #include "lv2_test_host.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,6 +266,76 @@ static void fresh_output(lv2_host *h, signal2 *out, long n, int rate)
     signal_free(&in);
 }
 
+typedef struct restorer {
+    lv2_host *h;
+    const char *dirs[2];
+    int rounds;
+    atomic_int done;
+} restorer;
+
+static void *restore_loop(void *arg)
+{
+    restorer *r = arg;
+    for (int i = 0; i < r->rounds; i++) {
+        lv2_host_restore(r->h, r->dirs[i % 2]);
+        nanosleep(&(struct timespec){0, 3000000}, NULL); /* 3 ms: a few runs between */
+    }
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* Whether the state saved in dir names a model file. */
+static int state_names_model(const char *dir)
+{
+    char path[4300], line[4300];
+    snprintf(path, sizeof path, "%s/state.ttl", dir);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && fgets(line, sizeof line, f))
+        found |= strstr(line, ".safetensors") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static void concurrent_restores(const char *uri, const char *chosen_dir, const char *tmp)
+{
+    char empty_dir[4200], after_dir[4200];
+    snprintf(empty_dir, sizeof empty_dir, "%s/empty", tmp);
+    snprintf(after_dir, sizeof after_dir, "%s/after", tmp);
+    lv2_host *blank = lv2_host_new(uri, 48000, 256, LV2_HOST_ALL);
+    expect(lv2_host_save(blank, empty_dir) == 0 && !state_names_model(empty_dir),
+           "a state without a model saved to %s", empty_dir);
+    lv2_host_free(blank);
+    lv2_host *h = lv2_host_new(uri, 48000, 256, LV2_HOST_ALL);
+    /* 41 restores: chosen, empty, ..., chosen last */
+    restorer r = {h, {chosen_dir, empty_dir}, 41, 0};
+    signal2 in, out;
+    signal_alloc(&in, lv2_host_inputs(h), 256);
+    sine(&in, 300, 48000);
+    signal_alloc(&out, lv2_host_outputs(h), 256);
+    pthread_t thread;
+    expect(pthread_create(&thread, NULL, restore_loop, &r) == 0, "restore thread started");
+    long runs = 0, bad = 0;
+    for (int tail = 0; tail < 400; runs++) { /* until 400 runs after the last restore */
+        const float *bin[2] = {in.ch[0], in.ch[lv2_host_inputs(h) - 1]};
+        lv2_host_run(h, bin, out.ch, 256);
+        for (int c = 0; c < lv2_host_outputs(h); c++)
+            for (int i = 0; i < 256; i++)
+                bad += !isfinite(out.ch[c][i]) || fabsf(out.ch[c][i]) > 10.0f;
+        if (atomic_load(&r.done))
+            tail++;
+    }
+    pthread_join(thread, NULL);
+    expect(bad == 0, "%d restores beside %ld runs: every output sample finite and in range "
+           "(%ld not)", r.rounds, runs, bad);
+    expect(lv2_host_save(h, after_dir) == 0 && state_names_model(after_dir),
+           "after them the last state restored plays (its model is what a save stores)");
+    signal_free(&in);
+    signal_free(&out);
+    lv2_host_free(h);
+}
+
 static int mode_state(const char *golden)
 {
     char tmp[] = "/tmp/earflow-lv2-state-XXXXXX";
@@ -301,6 +374,13 @@ static int mode_state(const char *golden)
     signal_free(&oref);
     lv2_host_free(b);
     lv2_host_free(ref);
+
+    /* Restore beside run(), as Ardour does for every preset it loads: a thread restores
+     * the saved state (the chosen model) and an empty one (the default: here the dry
+     * signal) in turn while the audio thread runs on; restore must never free what
+     * run() uses (it did: a use-after-free, a crash in Ardour). Then the last state
+     * restored plays, as a save shows. */
+    concurrent_restores(uri, dir, tmp);
 
     /* The saved model is gone: default model (here: none, the dry signal), warned. */
     unlink(model);
