@@ -5,7 +5,7 @@
 # 48 kHz inside, so its 256-sample hop is 512 host samples and every eighth callback
 # runs a frame: some 300 % of its period here; at 48 kHz, 8 steps were borderline on
 # this VM, p99 88 to 145 %). In EF_GOVERNOR_ROUNDS (2) rounds of SEG s each
-# (EF_GOVERNOR_SEGMENT, 10):
+# (EF_GOVERNOR_SEGMENT, 6):
 #   earflow live --steps 8                 (no governor)
 #   earflow live --steps 8 --governor 50   (counted from 3 s after its start, once the
 #                                           governor has had time to act)
@@ -23,7 +23,7 @@ if [ "${EF_SANITIZED:-0}" = 1 ]; then
     exit 77
 fi
 [ -f "$SRC/models/binaural.safetensors" ] || { echo "SKIP: models/binaural.safetensors is missing"; exit 77; }
-ROUNDS=${EF_GOVERNOR_ROUNDS:-2} SEG=${EF_GOVERNOR_SEGMENT:-10} SETTLE=3
+ROUNDS=${EF_GOVERNOR_ROUNDS:-2} SEG=${EF_GOVERNOR_SEGMENT:-6} SETTLE=3
 start_jackd 64 96000
 
 server_xruns() { tr -d '\000' <"$T/jackd.log" | grep -c XRun; }
