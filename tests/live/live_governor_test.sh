@@ -33,14 +33,17 @@ server_xruns() { tr -d '\000' <"$T/jackd.log" | grep -c XRun; }
 earflow_segment() {
     local settle=$SETTLE
     [ $# -eq 0 ] && settle=0
-    "$EARFLOW" live -q --name efl --model "$SRC/models/binaural.safetensors" --azimuth 45 \
+    # timeout: in one CI run this test hung until meson killed it (300 s, no output):
+    # a process that outlives its duration by 30 s is now named and the test fails.
+    timeout -s KILL $((settle + SEG + 30)) "$EARFLOW" live -q --name efl \
+        --model "$SRC/models/binaural.safetensors" --azimuth 45 \
         --steps 8 "$@" --connect-in physical --connect-out physical \
         --duration $((settle + SEG)) </dev/null 2>"$T/live.err" &
     local pid=$! before
-    wait_port efl:in
+    wait_port efl:in || echo "# earflow live $*: no port efl:in after 30 s"
     sleep "$settle"
     before=$(server_xruns)
-    wait $pid || { bad "earflow live $* exited with an error: $(cat "$T/live.err")"; xruns=0; return; }
+    wait $pid || { bad "earflow live $* exited with an error (137: still running 30 s after its duration, killed): $(cat "$T/live.err")"; xruns=0; return; }
     xruns=$(( $(server_xruns) - before ))
     echo "#   earflow live --steps 8 $*: $(grep "frames (" "$T/live.err")"
 }
