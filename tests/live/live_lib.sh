@@ -98,7 +98,9 @@ run_case() {
     while [ "$1" != -- ]; do live_args+=("$1"); shift; done; shift
     ctl=("$@")
     local d=$T/$name; rm -rf "$d"; mkdir -p "$d"
-    "$EARFLOW" live -q "${CLIENT_ARGS[@]}" --duration 5 "${ctl[@]}" "${live_args[@]}" \
+    # timeout: a JACK client that hangs (once in CI here, the test then killed at 180 s
+    # with nothing printed) is killed and named instead.
+    timeout -s KILL 60 "$EARFLOW" live -q "${CLIENT_ARGS[@]}" --duration 5 "${ctl[@]}" "${live_args[@]}" \
         --record-input "$d/rin.wav" --record-output "$d/rout.wav" \
         <"${STDIN_FILE:-/dev/null}" 2>"$d/live.err" &
     local pid=$!
@@ -110,9 +112,10 @@ run_case() {
     [ -n "${AFTER_START:-}" ] && eval "$AFTER_START"
     local outs=(--from "${OUT_PORTS[0]}" --from "${OUT_PORTS[1]}")
     [ "${ctl[1]}" != "${ctl[1]%separate_tiny.safetensors}" ] && outs=(--from "$MONO_OUT_PORT")
-    "$JACK_FEED" --name feed --play "$T/in.wav" --to "$IN_PORT" --record "$d/cap.wav" "${outs[@]}" \
-        --tail 0.3 >"$d/feed.out" 2>&1 || { bad "$name: jack_feed: $(cat "$d/feed.out")"; }
+    timeout -s KILL 60 "$JACK_FEED" --name feed --play "$T/in.wav" --to "$IN_PORT" --record "$d/cap.wav" "${outs[@]}" \
+        --tail 0.3 >"$d/feed.out" 2>&1 || { bad "$name: jack_feed (137: hung 60 s, killed): $(cat "$d/feed.out")"; }
     wait $pid; local rc=$?
+    [ $rc = 137 ] && echo "# $name: earflow live hung 60 s and was killed: $(tail -3 "$d/live.err")"
     local xruns latency
     xruns=$(summary_field xruns "$d/live.err")
     latency=$(summary_field latency "$d/live.err")
