@@ -19,7 +19,8 @@ trap 'stop_stress; cleanup' EXIT
 
 # cell PERIOD CLIENT LOAD: one row.
 cell() {
-    local period=$1 client=$2 load=$3 out=$T/cell.out xruns p50=- p99=- max=-
+    local period=$1 client=$2 load=$3 out=$T/cell.out xruns p50=- p99=- max=- late timer
+    local lines0; lines0=$(wc -l <"$T/jackd.log")
     if [ "$client" = jack_pass ]; then
         "$EF_JACK_PASS" --name pass --duration "$SEC" >"$out" 2>&1 || { bad "jack_pass: $(cat "$out")"; return; }
     else
@@ -29,12 +30,17 @@ cell() {
         max=$(summary_field "max callback load" "$out")%
     fi
     xruns=$(summary_field xruns "$out")
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$period" "$(basename "$client" .safetensors)" \
-        "$load" "$p50" "$p99" "$max" "$xruns" "$(awk -v x="$xruns" -v s="$SEC" 'BEGIN {printf "%.1f", x * 600 / s}')"
+    # jackd names each xrun's cause: its own timer woke late (the machine), or a client
+    # was still unfinished when the next cycle came ("Triggered": woken but not yet run).
+    timer=$(tail -n +"$((lines0 + 1))" "$T/jackd.log" | grep -c 'JackTimedDriver::Process XRun')
+    late=$(tail -n +"$((lines0 + 1))" "$T/jackd.log" | grep -c 'JackEngine::XRun: client = .* was not finished')
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$period" "$(basename "$client" .safetensors)" \
+        "$load" "$p50" "$p99" "$max" "$xruns" "$(awk -v x="$xruns" -v s="$SEC" 'BEGIN {printf "%.1f", x * 600 / s}')" \
+        "$timer" "$late"
 }
 
-echo "| period | client | other core | p50 load | p99 load | max load | xruns in ${SEC} s | per 10 min |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| period | client | other core | p50 load | p99 load | max load | xruns in ${SEC} s | per 10 min | jackd: timer late | jackd: client unfinished |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for load in idle loaded; do
     if [ "$load" = loaded ]; then
         command -v stress-ng >/dev/null || { echo "# stress-ng missing: no loaded rows"; break; }
