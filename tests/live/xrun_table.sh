@@ -32,8 +32,9 @@ cell() {
     xruns=$(summary_field xruns "$out")
     # jackd names each xrun's cause: its own timer woke late (the machine), or a client
     # was still unfinished when the next cycle came ("Triggered": woken but not yet run).
-    timer=$(tail -n +"$((lines0 + 1))" "$T/jackd.log" | grep -c 'JackTimedDriver::Process XRun')
-    late=$(tail -n +"$((lines0 + 1))" "$T/jackd.log" | grep -c 'JackEngine::XRun: client = .* was not finished')
+    local logged; logged=$(tail -n +"$((lines0 + 1))" "$T/jackd.log")
+    timer=$(grep -c 'JackTimedDriver::Process XRun' <<<"$logged")
+    late=$(grep -c 'JackEngine::XRun: client = .* was not finished' <<<"$logged")
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$period" "$(basename "$client" .safetensors)" \
         "$load" "$p50" "$p99" "$max" "$xruns" "$(awk -v x="$xruns" -v s="$SEC" 'BEGIN {printf "%.1f", x * 600 / s}')" \
         "$timer" "$late"
