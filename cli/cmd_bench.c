@@ -1,5 +1,6 @@
 /* earflow bench: real-time factor on one thread at the model's rate, per steps
  * setting, with per-hop timing percentiles, memory and load time. */
+#include "clock.h"
 #include "commands.h"
 
 #include "earflow.h"
@@ -10,14 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -59,9 +52,9 @@ static int bench_one(const ef_model *m, ef_solver solver, int steps, float t0, d
         }
         const float *ins[1] = {in};
         float *outs[2] = {o0, o1};
-        double t = now_s();
+        double t = ef_clock_seconds();
         ef_engine_process(e, ins, outs, hop);
-        t = now_s() - t;
+        t = ef_clock_seconds() - t;
         if (k >= 0) {
             times[k] = t;
             total += t;
@@ -154,13 +147,13 @@ int ef_cmd_bench(int argc, char **argv)
         fprintf(stderr, "earflow bench: give a MODEL (earflow bench --help)\n");
         return EF_EXIT_USAGE;
     }
-    double t = now_s();
+    double t = ef_clock_seconds();
     ef_model *m = ef_load_model_argument("bench", name);
     if (!m)
         return EF_EXIT_MODEL;
     ef_error err = {{0}};
     ef_engine *probe = ef_engine_new(m, ef_model_sample_rate(m), 1024, &err);
-    const double load_ms = 1000.0 * (now_s() - t);
+    const double load_ms = 1000.0 * (ef_clock_seconds() - t);
     const size_t memory = probe ? ef_engine_memory_bytes(probe) : 0;
     ef_engine_free(probe);
     ef_solver solver;

@@ -3,6 +3,7 @@
  * optional recording. This file is the control (main) thread: it sets everything
  * up, then polls the control inputs and the session until the end. The audio path
  * is live_session.c; the backends are live_jack.c and live_portaudio.c. */
+#include "clock.h"
 #include "commands.h"
 
 #include "controls.h"
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_signal;
@@ -230,13 +230,6 @@ typedef struct live_run {
     bool quit, memory_locked;
 } live_run;
 
-static double monotonic_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static ef_live_backend *open_backend(live_run *r, ef_error *err)
 {
     const char *want = r->opts->backend;
@@ -412,7 +405,7 @@ static int renew_engine(live_run *r)
 static int control_loop(live_run *r, int rate)
 {
     const live_options *o = r->opts;
-    const double started = monotonic_seconds();
+    const double started = ef_clock_seconds();
     double last_status = 0, last_trajectory = 0;
     int last_period = 0;
     int rc = EF_EXIT_OK;
@@ -460,7 +453,7 @@ static int control_loop(live_run *r, int rate)
             fprintf(stderr, "%searflow live: period now %d frames\n", r->status_line ? "\n" : "",
                     st.period);
         last_period = st.period;
-        const double seconds = (double)st.frames / rate, now = monotonic_seconds();
+        const double seconds = (double)st.frames / rate, now = ef_clock_seconds();
         if (r->opts->controls.trajectory && now - last_trajectory >= 0.01) {
             double az, el, dist;
             ef_trajectory_at(r->opts->controls.trajectory, seconds, &az, &el, &dist);

@@ -1,6 +1,7 @@
 /* The PortAudio backend of `earflow live` (ALSA, OSS, or JACK through PortAudio's
  * JACK host API): one duplex stream with a fixed number of frames per buffer.
  * Threading: on_audio is the real-time thread; the rest is the control thread. */
+#include "clock.h"
 #include "live_backend.h"
 #include "number.h"
 
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 /* No callback for this long while running: the device is gone (PortAudio's JACK host
@@ -31,13 +31,6 @@ typedef struct pa_backend {
     double seen_at;
     bool dead;      /* control thread: the stream is lost; do not touch it again */
 } pa_backend;
-
-static double monotonic_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Real-time thread. Non-interleaved buffers: one pointer per channel. */
 static int on_audio(const void *input, void *output, unsigned long frames,
@@ -162,7 +155,7 @@ static int pa_start(void *impl, ef_error *err)
         ef_error_set(err, "cannot start the PortAudio stream: %s", Pa_GetErrorText(e));
         return -1;
     }
-    b->seen_at = monotonic_seconds();
+    b->seen_at = ef_clock_seconds();
     return 0;
 }
 
@@ -178,7 +171,7 @@ static bool pa_failed(void *impl, char *why, size_t len)
     if (b->seen_at == 0.0)
         return false; /* not started */
     const long calls = atomic_load(&b->callbacks);
-    const double now = monotonic_seconds();
+    const double now = ef_clock_seconds();
     if (calls != b->seen) {
         b->seen = calls;
         b->seen_at = now;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "live_session.h"
 
+#include "clock.h"
 #include "spsc_ring.h"
 
 #include <dlfcn.h>
@@ -9,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Loads are kept as integers in millionths, so they fit an atomic. */
 #define LOAD_SCALE 1e6
@@ -202,8 +202,9 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     const long long callbacks = atomic_load(&s->callbacks);
     out->mean_load =
         callbacks > 0 ? (double)atomic_load(&s->load_sum) / LOAD_SCALE / (double)callbacks : 0.0;
-    out->p50_load = load_percentile(s, callbacks, 0.50);
-    out->p99_load = load_percentile(s, callbacks, 0.99);
+    /* A bin's upper edge can lie above the largest load seen, which no percentile can. */
+    out->p50_load = fmin(load_percentile(s, callbacks, 0.50), out->max_load);
+    out->p99_load = fmin(load_percentile(s, callbacks, 0.99), out->max_load);
     out->period = atomic_load(&s->period);
     out->rate = atomic_load(&s->rate);
     out->latency = atomic_load(&s->latency);
@@ -244,14 +245,6 @@ static void apply_commands(ef_live_session *s)
             ef_live_command_apply(s->running, &c);
 }
 
-static double now_seconds(void)
-{
-    /* CLOCK_MONOTONIC is read through the vDSO: no system call. */
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 bool ef_live_session_guarded(const ef_live_session *s) { return s->guarded; }
 
 void ef_live_session_guard_enter(ef_live_session *s)
@@ -279,7 +272,7 @@ long ef_live_session_guard_report(const ef_live_session *s, long long *callbacks
 void ef_live_session_process(ef_live_session *s, const float *const *in, float *const *out,
                              int n)
 {
-    const double start = now_seconds();
+    const double start = ef_clock_seconds();
     adopt_offered_engine(s);
     apply_commands(s);
     const int rate = atomic_load_explicit(&s->rate, memory_order_relaxed);
@@ -325,7 +318,7 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
     atomic_fetch_add_explicit(&s->frames, n, memory_order_relaxed);
     atomic_store_explicit(&s->period, n, memory_order_relaxed);
     if (rate > 0 && n > 0) {
-        double load = (now_seconds() - start) * rate / n;
+        double load = (ef_clock_seconds() - start) * rate / n;
         long scaled = (long)(load * LOAD_SCALE);
         atomic_store_explicit(&s->load, scaled, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->load_sum, scaled, memory_order_relaxed);
