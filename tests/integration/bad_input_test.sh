@@ -220,7 +220,7 @@ if [ -n "${EF_LIVE_BACKENDS:-}" ] && command -v jackd >/dev/null && [ "${EF_SANI
         local name=$1; shift
         jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 256 >"$T/jackd.log" 2>&1 &
         JACK_PID=$!
-        for _ in $(seq 100); do jack_lsp 2>/dev/null | grep -qx system:playback_1 && break; sleep 0.1; done
+        for _ in $(seq 100); do timeout -s KILL 10 jack_lsp 2>/dev/null | grep -qx system:playback_1 && break; sleep 0.1; done
         "$EARFLOW" live -q "$@" --model identity --record-output "$T/$name.wav" </dev/null 2>"$T/$name.err" &
         local pid=$! start=$SECONDS
         sleep 2; kill "$JACK_PID"; wait "$JACK_PID" 2>/dev/null; JACK_PID=

@@ -5,9 +5,13 @@
  * that long: when the machine stalls (a VM's parked vCPU), a client that is inside its
  * callback at the time is the one JACK counts as late, so a reference that does no work
  * would be late less often than any real client. What it counts is the machine's share;
- * what earflow counts beyond it, at the same callback time, is earflow's.
+ * what earflow counts beyond it, at the same callback time, is earflow's. With --hop H
+ * the same mean time comes in earflow's pattern instead of evenly: the time of H frames
+ * in each callback in which the count of frames crosses a multiple of H (where the
+ * engine computes an STFT frame), nothing in the others; a long callback needs a
+ * shorter stall to miss its deadline.
  *
- *   jack_pass [--name NAME] [--duration SECONDS] [--busy SHARE]
+ *   jack_pass [--name NAME] [--duration SECONDS] [--busy SHARE] [--hop FRAMES]
  *
  * Connects in to system:capture_1 and the outputs to system:playback_1 and _2, runs
  * for the duration (10 s by default), then prints one line on stdout:
@@ -24,6 +28,7 @@
 struct pass {
     jack_port_t *in, *out[2];
     double busy, rate; /* share of the period to spin; frames per second */
+    long long hop;     /* spin once per this many frames; 0: every callback */
     atomic_llong frames;
     atomic_long xruns;
 };
@@ -38,11 +43,13 @@ static double now(void)
 static int on_process(jack_nframes_t n, void *arg)
 {
     struct pass *p = arg;
-    const double until = now() + p->busy * n / p->rate;
+    const long long before = atomic_fetch_add(&p->frames, n);
+    const double frames = p->hop > 0 ? (double)(p->hop * ((before + n) / p->hop - before / p->hop))
+                                     : (double)n;
+    const double until = now() + p->busy * frames / p->rate;
     const float *in = jack_port_get_buffer(p->in, n);
     for (int c = 0; c < 2; c++)
         memcpy(jack_port_get_buffer(p->out[c], n), in, sizeof(float) * n);
-    atomic_fetch_add(&p->frames, n);
     while (p->busy > 0 && now() < until)
         ;
     return 0;
@@ -64,7 +71,7 @@ static void nap(double seconds)
 int main(int argc, char **argv)
 {
     const char *name = "jack_pass";
-    double duration = 10.0, busy = 0.0;
+    double duration = 10.0, busy = 0.0, hop = 0.0;
     for (int i = 1; i < argc; i += 2) {
         char *end = NULL;
         if (i + 1 < argc && !strcmp(argv[i], "--name")) {
@@ -75,14 +82,18 @@ int main(int argc, char **argv)
             duration = strtod(argv[i + 1], &end);
         else if (i + 1 < argc && !strcmp(argv[i], "--busy"))
             busy = strtod(argv[i + 1], &end);
+        else if (i + 1 < argc && !strcmp(argv[i], "--hop"))
+            hop = strtod(argv[i + 1], &end);
         if (!end || *end != '\0' || !(duration > 0 && duration < 86400) ||
-            !(busy >= 0 && busy < 1)) {
-            fprintf(stderr, "usage: jack_pass [--name NAME] [--duration SECONDS] [--busy SHARE 0..1)\n");
+            !(busy >= 0 && busy < 1) || !(hop >= 0 && hop <= 65536 && hop == (long long)hop)) {
+            fprintf(stderr, "usage: jack_pass [--name NAME] [--duration SECONDS] [--busy SHARE 0..1) "
+                    "[--hop FRAMES 0..65536]\n");
             return 2;
         }
     }
     static struct pass p;
     p.busy = busy;
+    p.hop = (long long)hop;
     jack_status_t status;
     jack_client_t *c = jack_client_open(name, JackNoStartServer, &status);
     if (!c) {

@@ -35,7 +35,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 # One run; prints "XRUNS n", "RSS_GROWTH kb" and its samples.
 soak_once() {
     local d=$T/run$1; mkdir -p "$d"
-    "$EARFLOW" live -q --name efs --model "$MODEL" --target speech --connect-out physical \
+    timeout -s KILL $((SOAK + 60)) "$EARFLOW" live -q --name efs --model "$MODEL" --target speech --connect-out physical \
         --duration "$SOAK" </dev/null 2>"$d/live.err" &
     local pid=$!
     wait_port efs:in || { echo "FAIL - earflow live did not register its ports: $(cat "$d/live.err")"; return; }
@@ -72,7 +72,7 @@ growth=$(awk '/^RSS_GROWTH/ {print $2}' "$T/result") base=$(awk '/^RSS_BASE/ {pr
 # The reference, with the same feed playing into it: the feed is a client too, and a
 # stall inside its callback is counted by every client's xrun callback.
 busy=$(busy_of "$T/run1/live.err")
-"$EF_JACK_PASS" --name pass --duration "$SOAK" --busy "$busy" >"$T/pass.out" 2>&1 &
+timeout -s KILL $((SOAK + 60)) "$EF_JACK_PASS" --name pass --duration "$SOAK" --busy "$busy" >"$T/pass.out" 2>&1 &
 pass_pid=$! feed_pid=
 if wait_port pass:in; then
     "$JACK_FEED" --name feed --play "$T/in.wav" --to pass:in --loop $((SOAK + 5)) >"$T/feed_pass.out" 2>&1 &
