@@ -177,7 +177,9 @@ bool ef_live_session_send(ef_live_session *s, const ef_live_command *c)
 
 /* The upper edge of the bin holding the share q of the callbacks (a bound: the true
  * percentile is at most this, and at least the bin's lower edge). */
-static double load_percentile(const ef_live_session *s, long long callbacks, double q)
+/* The bin's upper edge, or the largest load seen (max) where that is lower: the edge can
+ * lie above the maximum, which no percentile can. */
+static double load_percentile(const ef_live_session *s, long long callbacks, double q, double max)
 {
     if (callbacks <= 0)
         return 0.0;
@@ -185,9 +187,9 @@ static double load_percentile(const ef_live_session *s, long long callbacks, dou
     for (int i = 0; i < EF_LIVE_LOAD_BINS; i++) {
         seen += atomic_load(&s->load_bins[i]);
         if (seen >= want)
-            return (i + 1) * EF_LIVE_LOAD_BIN;
+            return fmin((i + 1) * EF_LIVE_LOAD_BIN, max);
     }
-    return EF_LIVE_LOAD_BINS * EF_LIVE_LOAD_BIN;
+    return fmin(EF_LIVE_LOAD_BINS * EF_LIVE_LOAD_BIN, max);
 }
 
 void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
@@ -202,9 +204,8 @@ void ef_live_session_stats(const ef_live_session *s, ef_live_stats *out)
     const long long callbacks = atomic_load(&s->callbacks);
     out->mean_load =
         callbacks > 0 ? (double)atomic_load(&s->load_sum) / LOAD_SCALE / (double)callbacks : 0.0;
-    /* A bin's upper edge can lie above the largest load seen, which no percentile can. */
-    out->p50_load = fmin(load_percentile(s, callbacks, 0.50), out->max_load);
-    out->p99_load = fmin(load_percentile(s, callbacks, 0.99), out->max_load);
+    out->p50_load = load_percentile(s, callbacks, 0.50, out->max_load);
+    out->p99_load = load_percentile(s, callbacks, 0.99, out->max_load);
     out->period = atomic_load(&s->period);
     out->rate = atomic_load(&s->rate);
     out->latency = atomic_load(&s->latency);

@@ -100,6 +100,29 @@ busy_of() { awk -v p="$(summary_field "mean callback load" "$1")" 'BEGIN {printf
 
 source "$(dirname "${BASH_SOURCE[0]}")/xrun_judge.sh"
 
+# efl_live SECONDS ERRFILE MODEL [ARGS...]: `earflow live` as the client efl between the
+# dummy capture and playback ports for SECONDS, its stderr (the summary) in ERRFILE,
+# killed 30 s after its duration.
+efl_live() {
+    local sec=$1 err=$2 model=$3
+    shift 3
+    timeout -s KILL $((sec + 30)) "$EARFLOW" live -q --name efl --model "$model" "$@" \
+        --connect-in physical --connect-out physical --duration "$sec" </dev/null 2>"$err"
+}
+
+# The server's log and jackd's own account of each xrun: its timer woke late (the
+# machine), or a client was still unfinished when the next cycle came ("Triggered":
+# woken but not yet run). jackd_log_lines is a mark; jackd_log FROM [TO] prints the
+# lines after FROM (up to TO; nothing for an empty range), without jackd's NUL padding.
+jackd_log_lines() { wc -l <"$T/jackd.log"; }
+jackd_log() {
+    if [ -z "${2:-}" ]; then sed -n "$(($1 + 1)),\$p" "$T/jackd.log"
+    elif [ "$2" -gt "$1" ]; then sed -n "$(($1 + 1)),$2p" "$T/jackd.log"; fi | tr -d '\000'
+}
+# count_timer_late, count_unfinished [CLIENT]: those lines in stdin (any client by default).
+count_timer_late() { grep -c 'JackTimedDriver::Process XRun'; }
+count_unfinished() { grep -c "JackEngine::XRun: client = ${1:-.*} was not finished"; }
+
 # jack_ports [ARGS]: jack_lsp, killed after 10 s (a JACK client hung twice in CI here
 # with nothing printed: every JACK call of the tests is bounded, so a hang is named).
 jack_ports() { timeout -s KILL 10 jack_lsp "$@" 2>/dev/null; }

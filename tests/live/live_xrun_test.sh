@@ -38,9 +38,7 @@ earflow_segment() {
     [ "$1" = separate ] && extra=(--target speech)
     [ -n "${EF_XRUN_STEPS:-}" ] && extra+=(--steps "$EF_XRUN_STEPS")
     [ -n "${EF_XRUN_SOLVER:-}" ] && extra+=(--solver "$EF_XRUN_SOLVER")
-    timeout -s KILL $((SEG + 30)) "$EARFLOW" live -q --name efl --model "$SRC/models/$1.safetensors" "${extra[@]}" \
-        --connect-in physical --connect-out physical --duration "$SEG" \
-        </dev/null 2>"$T/live.err" &
+    efl_live "$SEG" "$T/live.err" "$SRC/models/$1.safetensors" "${extra[@]}" &
     local pid=$!
     [ -n "${2:-}" ] && wait_port efl:in && sleep 2 && jack_ports -l >"$T/latency.txt"
     wait $pid || { bad "earflow live ($1) exited with an error: $(cat "$T/live.err")"; return; }

@@ -19,9 +19,7 @@ rows() {
     local model steps
     for model in binaural separate; do
         for steps in $STEPS; do
-            timeout -s KILL $((SEC + 30)) "$EARFLOW" live -q --name efl \
-                --model "$SRC/models/$model.safetensors" --steps "$steps" --connect-in physical \
-                --connect-out physical --duration "$SEC" </dev/null 2>"$T/live.err" ||
+            efl_live "$SEC" "$T/live.err" "$SRC/models/$model.safetensors" --steps "$steps" ||
                 { bad "earflow live $model --steps $steps: $(cat "$T/live.err")"; continue; }
             printf '| %s | %s | %s | %s | %s %% | %s %% | %s %% | %s %% | %s in %s s |\n' "$1" "$model" \
                 "$steps" "$2" "$(summary_field "mean callback load" "$T/live.err")" \

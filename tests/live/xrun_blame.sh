@@ -29,12 +29,8 @@ PERIODS=${EF_XRUN_BLAME_PERIODS:-128 256} LOADS=${EF_XRUN_BLAME_LOADS:-idle load
 MODELS=${EF_XRUN_BLAME_MODELS:-binaural separate} REFERENCE=${EF_XRUN_BLAME_REFERENCE:-hop}
 case $REFERENCE in hop | even) ;; *) echo "FAIL - EF_XRUN_BLAME_REFERENCE is hop or even, not '$REFERENCE'"; exit 1 ;; esac
 
-log_lines() { wc -l <"$T/jackd.log"; }
-# log_range FROM TO: jackd's log lines FROM+1..TO, nothing when TO <= FROM (sed would
-# still print line FROM+1 for an empty range).
-log_range() { if [ "$2" -gt "$1" ]; then sed -n "$(($1 + 1)),$2p" "$T/jackd.log" | tr -d '\000'; fi; }
 # named FROM TO CLIENT: jackd's "not finished" lines naming CLIENT in log lines FROM+1..TO.
-named() { log_range "$1" "$2" | grep -c "client = $3 was not finished"; }
+named() { jackd_log "$1" "$2" | count_unfinished "$3"; }
 
 # side_by_side PERIOD LOAD MODEL: one row.
 side_by_side() {
@@ -50,8 +46,7 @@ side_by_side() {
     busy=0
     local probe
     for probe in alone beside; do
-        timeout -s KILL 40 "$EARFLOW" live -q --name efl --model "$m" --connect-in physical \
-            --connect-out physical --duration 6 </dev/null 2>"$T/probe.err" &
+        efl_live 6 "$T/probe.err" "$m" &
         local prober=$!
         if [ $probe = beside ]; then
             wait_port efl:in && timeout -s KILL 35 "$EF_JACK_PASS" --name pass --duration 5 \
@@ -60,25 +55,24 @@ side_by_side() {
         wait $prober || { bad "earflow live $model (probe $probe): $(cat "$T/probe.err")"; return; }
         busy=$(busy_of "$T/probe.err")
     done
-    timeout -s KILL $((SEC + 60)) "$EARFLOW" live -q --name efl --model "$m" --connect-in physical \
-        --connect-out physical --duration $((SEC + 10)) </dev/null 2>"$T/live.err" &
+    efl_live $((SEC + 10)) "$T/live.err" "$m" &
     local efl=$!
     wait_port efl:in || { bad "earflow live $model: no port efl:in after 30 s"; wait $efl; return; }
-    local from; from=$(log_lines)
+    local from; from=$(jackd_log_lines)
     timeout -s KILL $((SEC + 30)) "$EF_JACK_PASS" --name pass --duration "$SEC" --busy "$busy" --hop "$hop" \
         >"$T/pass.out" 2>&1 &
     local pass=$! marks=("$from") b
     for b in $(seq $((SEC / BLOCK))); do
         sleep "$BLOCK"
-        marks+=("$(log_lines)")
+        marks+=("$(jackd_log_lines)")
     done
     wait $pass || { bad "jack_pass: $(cat "$T/pass.out")"; wait $efl; return; }
-    local to; to=$(log_lines)
+    local to; to=$(jackd_log_lines)
     wait $efl || { bad "earflow live $model: $(cat "$T/live.err")"; return; }
     marks[-1]=$to
     local e p timer xruns be="" bp="" i
     e=$(named "$from" "$to" efl) p=$(named "$from" "$to" pass)
-    timer=$(log_range "$from" "$to" | grep -c 'JackTimedDriver::Process XRun')
+    timer=$(jackd_log "$from" "$to" | count_timer_late)
     xruns=$(summary_field xruns "$T/pass.out")
     for i in $(seq 1 $((${#marks[@]} - 1))); do
         be+=" $(named "${marks[i - 1]}" "${marks[i]}" efl)" bp+=" $(named "${marks[i - 1]}" "${marks[i]}" pass)"

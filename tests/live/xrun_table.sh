@@ -38,27 +38,23 @@ median() { [ $# -eq 0 ] && { echo -; return; }; printf '%s\n' "$@" | sort -g | a
 
 # segment CLIENT: one turn of SEG s; adds to the client's sums (index c).
 segment() {
-    local client=$1 out=$T/seg.out lines0
-    lines0=$(wc -l <"$T/jackd.log")
+    local client=$1 out=$T/seg.err mark xruns
+    mark=$(jackd_log_lines)
     if [ "$client" = jack_pass ]; then
-        timeout -s KILL $((SEG + 30)) "$EF_JACK_PASS" --name pass --duration "$SEG" >"$out" 2>&1 ||
-            { bad "jack_pass (137: hung, killed): $(cat "$out")"; return; }
+        pass_segment "$SEG"
     else
-        timeout -s KILL $((SEG + 30)) "$EARFLOW" live -q --name efl --model "$client" \
-            --connect-in physical --connect-out physical --duration "$SEG" </dev/null >"$out" 2>&1 ||
+        efl_live "$SEG" "$out" "$client" ||
             { bad "earflow live $client (137: hung, killed): $(cat "$out")"; return; }
+        xruns=$(summary_field xruns "$out")
         p50s[c]+=" $(summary_field "p50 callback load" "$out")"
         p99s[c]+=" $(summary_field "p99 callback load" "$out")"
         local m; m=$(summary_field "max callback load" "$out")
         awk -v a="$m" -v b="${maxes[c]:-0}" 'BEGIN {exit !(a > b)}' && maxes[c]=$m
     fi
-    local x; x=$(summary_field xruns "$out")
-    xr[c]=$((${xr[c]:-0} + x)) rx[c]+=" $x"
-    # jackd names each xrun's cause: its own timer woke late (the machine), or a client
-    # was still unfinished when the next cycle came ("Triggered": woken but not yet run).
-    local logged; logged=$(tail -n +"$((lines0 + 1))" "$T/jackd.log" | tr -d '\000')
-    timer[c]=$((${timer[c]:-0} + $(grep -c 'JackTimedDriver::Process XRun' <<<"$logged")))
-    late[c]=$((${late[c]:-0} + $(grep -c 'JackEngine::XRun: client = .* was not finished' <<<"$logged")))
+    xr[c]=$((${xr[c]:-0} + xruns)) rx[c]+=" $xruns"
+    local logged; logged=$(jackd_log "$mark")
+    timer[c]=$((${timer[c]:-0} + $(count_timer_late <<<"$logged")))
+    late[c]=$((${late[c]:-0} + $(count_unfinished <<<"$logged")))
 }
 
 # cell PERIOD LOAD: the clients' rounds on the server, then their rows.
