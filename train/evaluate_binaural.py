@@ -13,11 +13,21 @@ Per sequence folder (public binaural layout, train/earflow_train/layout.py):
   * DSP baseline: the simulator's direct path only (binsim.Simulator.direct: the same
     KEMAR minimum-phase HRIRs with onset ITD, 1/r, air absorption, the ground-truth
     trajectory), i.e. an anechoic HRTF panner with no room, for every room;
+  * prior alone: the model's own prior (the spherical head), rendered by the C engine
+    from a copy of the model file whose output layer gives mask 1 (prior_model);
+  * DSP room: the simulator's direct path, early reflections and decorrelated tail for
+    the room *label* (design shoebox and RT60, listener at its centre): what a binaural
+    reverb with a room preset gives; it knows the label, not the sequence's room;
   * mono copy: mono.wav on both ears.
 Metrics (docs: /work/shared/reference/metrics.md), per file, averaged weighted by length,
-per room and overall: Wave L2 (x1e3), Amplitude, Phase, MRSTFT, ITD error (us),
-ILD error (dB: cells where the target's ILD is above its 16-bit rounding noise; the
-last column counts every cell within 30 dB of its band's loudest frame, noise too).
+per room, overall and by the sequence's mean elevation: Wave L2 (x1e3), Amplitude,
+Phase, MRSTFT, ITD error (us), ILD error (dB: cells where the target's ILD is above its
+16-bit rounding noise; another column counts every cell within 30 dB of its band's
+loudest frame, noise too), interaural coherence error (realism.coherence: per octave
+band and 0.5 s window, averaged over the bands; the render's own coherence beside the
+truth's). And per reverberant sequence, the impulse response of its room at its first
+pose from the truth and from each system: decay time T20 (500 Hz-1 kHz) and
+direct-to-reverberant ratio (realism.decay_time, realism.drr_db).
 Writes OUT/results.json, OUT/table.md and the plots (--plots).
 """
 
@@ -36,14 +46,15 @@ sys.path.insert(0, HERE)
 
 from earflow_train import acoustics  # noqa: E402
 from earflow_train import binsim  # noqa: E402
-from earflow_train import audio, flow, layout, losses  # noqa: E402
-from earflow_train.evaluation import model_config, render  # noqa: E402
+from earflow_train import audio, export, flow, layout, losses, realism  # noqa: E402
+from earflow_train.evaluation import mean_ci, model_config, render  # noqa: E402
 
 SR = 48000
-METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db", "ild_all_db"]
+METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db", "ild_all_db", "ic_err", "ic_out"]
 HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrstft": "MRSTFT",
         "itd_us": "ITD err (us)", "ild_db": "ILD err (dB)",
-        "ild_all_db": "ILD err, noise cells in (dB)"}
+        "ild_all_db": "ILD err, noise cells in (dB)",
+        "ic_err": "coherence err", "ic_out": "coherence (truth)"}
 
 
 # ---------------------------------------------------------------------- metrics
@@ -170,7 +181,8 @@ def all_metrics(p, g):
     amp, ph = amp_phase(p, g)
     ild = ild_err(p, g)
     return {"wave_l2e3": wave_l2(p, g) * 1e3, "amp": amp, "phase": ph, "mrstft": mrstft(p, g),
-            "itd": itd_err(p, g), "ild": ild[0], "ild_all": ild[1], "n": n}
+            "itd": itd_err(p, g), "ild": ild[0], "ild_all": ild[1],
+            "ic": realism.coherence(p, g).tolist(), "n": n}
 
 
 def pool(items):
@@ -194,6 +206,16 @@ def pool(items):
     c = sum(it["ild_all"][1] for it in items)
     out["ild_all_db"] = s / c if c else float("nan")
     out["ild_cells"], out["ild_all_cells"] = sum(it["ild"][1] for it in items), c
+    ic = np.sum([np.asarray(it["ic"]) for it in items], axis=0)      # [bands, 4]
+    ok = ic[:, 3] > 0
+    cnt = np.maximum(ic[:, 3], 1)
+    out["ic_bands"] = {str(fc): [float(ic[b, 0] / cnt[b]), float(ic[b, 1] / cnt[b]), float(ic[b, 2] / cnt[b])]
+                       for b, fc in enumerate(ILD_BANDS) if ok[b]}
+    # coherence: the error averaged over the bands that have cells; the render's own
+    # mean coherence beside the truth's (too dry renders read high)
+    out["ic_err"] = float(np.mean(ic[ok, 0] / cnt[ok])) if ok.any() else float("nan")
+    out["ic_mean"] = float(np.mean(ic[ok, 1] / cnt[ok])) if ok.any() else float("nan")
+    out["ic_truth"] = float(np.mean(ic[ok, 2] / cnt[ok])) if ok.any() else float("nan")
     out["seconds"] = float(np.sum(w) / SR)
     out["files"] = len(items)
     return out
@@ -242,6 +264,133 @@ def dsp_render(seq, mono):
     return y.astype(np.float64)
 
 
+def prior_model(model_path, out_path):
+    """The model's prior alone, as a model file the C engine runs: the output layer
+    zeroed, so a mask head multiplies the prior by exactly 1 (a velocity head moves a
+    noiseless start by 0). The same STFT, prior and conditioning as the model."""
+    tensors, meta = export.read_safetensors(model_path)
+    cfg = json.loads(meta["earflow"])
+    tensors["out_conv.weight"] = np.zeros_like(tensors["out_conv.weight"])
+    bias = np.zeros_like(tensors["out_conv.bias"])
+    if cfg["arch"].get("head") == "mask":
+        bias[0::2] = 1.0                        # re 1, im 0 on every output channel
+    tensors["out_conv.bias"] = bias
+    for k in ("out_gain.weight", "out_gain.bias"):
+        if k in tensors:
+            tensors[k] = np.zeros_like(tensors[k])
+    cfg["flow"].update(sigma=0.0, solver="euler", steps=1, t0=0.0)
+    cfg["provenance"] = {"notes": "the prior alone (train/evaluate_binaural.py prior_model)",
+                         "train_steps": 0, "data": "none"}
+    export.write_safetensors(out_path, tensors, {"earflow": json.dumps(cfg)})
+    return out_path
+
+
+def nominal_room(room):
+    """What a binaural reverb knows of a room label: the design shoebox, the listener at
+    its centre (1.5 m up), the design RT60. None for anechoic."""
+    d = binsim.ROOM_DESIGN[room]
+    if d["dims"] is None:
+        return None
+    dims = np.array(d["dims"], dtype=np.float64)
+    return dims, np.array([dims[0] / 2, dims[1] / 2, min(1.5, dims[2] / 2)]), d["rt60"]
+
+
+def _inside(listener, rel, dims):
+    """Source positions listener + rel (head axes = room axes, yaw 0), kept 0.25 m
+    inside the walls."""
+    return np.clip(listener + rel, 0.25, np.asarray(dims) - 0.25)
+
+
+def dsp_room_render(seq, mono):
+    """The DSP room renderer: the simulator's direct path, early reflections and
+    decorrelated tail for the room *label* (design shoebox and RT60, listener at its
+    centre, head still), along the ground-truth head-relative trajectory; what a
+    binaural reverb with a room preset gives. Anechoic: the DSP HRTF panner."""
+    nom = nominal_room(seq.room)
+    if nom is None:
+        return dsp_render(seq, mono)
+    dims, lis, rt = nom
+    n = len(mono)
+    r = np.arange(len(seq.rows))
+    s = np.arange(n) / layout.SAMPLES_PER_ROW
+    xyz = np.stack([np.interp(s, r, seq.rows[:, i]) for i in range(3)], axis=-1)
+    rel = np.stack([xyz[:, 0], -xyz[:, 1], xyz[:, 2]], axis=-1)     # file axes -> head (y left)
+    scene = binsim.Scene(seq.room, tuple(dims), rt, lis, _inside(lis, rel, dims))
+    y, _ = simulator().render(mono.astype(np.float32), scene, np.random.default_rng(7))
+    return y.astype(np.float64)
+
+
+IR_SECONDS = 0.1        # silence before the impulse in the rendered impulse response
+
+
+def impulse_responses(a, seqs, systems, work):
+    """Per reverberant sequence: the room's impulse response at the sequence's first
+    pose (head still), from the truth (the simulator with the sequence's own room,
+    meta.json) and from every system (the model and the prior by `earflow render` of
+    an impulse with --azimuth/--elevation/--distance/--room), and its decay time
+    (T20, 500 Hz-1 kHz) and direct-to-reverberant ratio. Returns {system: {room:
+    [(t20, t20_truth, drr, drr_truth), ...]}}."""
+    out = {}
+    for seq in seqs:
+        if seq.room == "anechoic":
+            continue
+        meta = json.load(open(os.path.join(seq.folder, "meta.json")))
+        dims, lis = np.array(meta["dims"]), np.array(meta["listener"])
+        az, el, d = seq.pose_at(np.array([0]))
+        az, el, d = np.radians(az[0]), np.radians(el[0]), d[0]
+        v = d * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+        src = _inside(lis, v, dims)
+        az, el, d = binsim.sph((src - lis)[None])
+        az, el, d = float(az[0]), float(el[0]), float(d[0])
+        n = int(SR * (1.4 * float(meta["rt60"]) * max(binsim.BAND_RT) + 0.2))
+        truth = simulator().brir(binsim.Scene(seq.room, tuple(dims), float(meta["rt60"]), lis, src),
+                                 n, np.random.default_rng(11)).astype(np.float64)
+        t_truth, d_truth = realism.decay_time(truth), realism.drr_db(truth)
+        x = np.zeros(int(IR_SECONDS * SR) + n)
+        x[int(IR_SECONDS * SR)] = 0.5
+        imp = os.path.join(work, "impulse_%d.wav" % n)
+        if not os.path.exists(imp):
+            audio.write_wav(imp, x)
+        for label, (kind, sched, key) in systems.items():
+            if kind in ("model", "prior"):
+                o = os.path.join(work, "ir_%s_%s.wav" % (key, os.path.basename(seq.folder)))
+                y = render(a.earflow, a.model if kind == "model" else a.prior_file, imp, o, sched,
+                           ["--room", seq.room, "--azimuth", "%.3f" % az, "--elevation", "%.3f" % el,
+                            "--distance", "%.3f" % max(d, 0.3)])
+                y = np.asarray(y, np.float64)[:, int(IR_SECONDS * SR) - 480:]
+            elif kind == "dsp":
+                y, _ = simulator().direct(x[int(IR_SECONDS * SR) - 480:].astype(np.float32),
+                                          binsim.Scene("anechoic", src=src - lis))
+            elif kind == "dsp_room":
+                dn, ln, rt = nominal_room(seq.room)
+                y = simulator().brir(binsim.Scene(seq.room, tuple(dn), rt, ln, _inside(ln, src - lis, dn)),
+                                     n, np.random.default_rng(13))
+            else:
+                continue
+            y = np.asarray(y, np.float64)
+            out.setdefault(label, {}).setdefault(seq.room, []).append(
+                (realism.decay_time(y), t_truth, realism.drr_db(y), d_truth))
+    return out
+
+
+def ir_table(irs, rooms):
+    """Decay time and DRR per room and system: mean (95 % CI) of the render, the truth's
+    mean, and the mean relative decay-time error |T/T_truth - 1|."""
+    lines = ["| room | system | n | T20 (s) | T20 truth (s) | T20 error (%) | DRR (dB) | DRR truth (dB) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for room in rooms:
+        for label, per in irs.items():
+            v = np.array(per.get(room, []), dtype=np.float64)
+            if not len(v):
+                continue
+            t, th = mean_ci(v[:, 0]), mean_ci(np.abs(v[:, 0] / v[:, 1] - 1) * 100)
+            dr = mean_ci(v[:, 2])
+            lines.append("| %s | %s | %d | %.3f ± %.3f | %.3f | %.0f ± %.0f | %.1f ± %.1f | %.1f |" % (
+                room, label, len(v), t[0], t[1], float(np.mean(v[:, 1])), th[0], th[1], dr[0], dr[1],
+                float(np.mean(v[:, 3]))))
+    return "\n".join(lines) + "\n"
+
+
 def add_travel_time(seq, y):
     """The model renders interaural differences only (train_binaural.py --align): the travel
     time from the source, r/c plus the nearer ear's HRIR onset, is the host's to add,
@@ -265,18 +414,34 @@ def add_travel_time(seq, y):
 # ---------------------------------------------------------------------- tables
 
 
-def table(results, systems, rooms):
+EL_BINS = ((-40, -10), (-10, 10), (10, 40), (40, 91))    # degrees, a sequence's mean elevation
+
+
+def elevation_bin(seq):
+    """The elevation bin of a sequence's mean source elevation, as a row label."""
+    _, el, _ = seq.pose_at(np.arange(len(seq.rows)) * layout.SAMPLES_PER_ROW)
+    m = float(np.mean(el))
+    for lo, hi in EL_BINS:
+        if lo <= m < hi:
+            return "el %+d..%+d" % (lo, min(hi, 90))
+    return "el %+d..%+d" % EL_BINS[0] if m < EL_BINS[0][0] else "el %+d..%+d" % (EL_BINS[-1][0], 90)
+
+
+def table(results, systems, rooms, first="room", with_all=True):
     lines = []
-    hdr = "| room | system | " + " | ".join(HEAD[m] for m in METRICS) + " |"
+    hdr = "| %s | system | " % first + " | ".join(HEAD[m] for m in METRICS) + " |"
     lines.append(hdr)
     lines.append("|" + "---|" * (2 + len(METRICS)))
-    for room in list(rooms) + ["all"]:
+    for room in list(rooms) + (["all"] if with_all else []):
         for sys_ in systems:
             r = results[sys_].get(room)
             if not r:
                 continue
             vals = []
             for m in METRICS:
+                if m == "ic_out":       # the render's mean coherence, the truth's beside it
+                    vals.append("%.3f (%.3f)" % (r["ic_mean"], r["ic_truth"]))
+                    continue
                 v = r[m]
                 vals.append("%.4f" % v if m in ("amp",) else
                             "%.1f" % v if m == "itd_us" else "%.3f" % v)
@@ -401,6 +566,7 @@ def main(argv=None):
     ap.add_argument("--cache", default=None, help="folder of cached baseline metrics (default OUT/cache)")
     ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
     ap.add_argument("--plots", action="store_true")
+    ap.add_argument("--no-impulse", action="store_true", help="no impulse-response table (decay, DRR)")
     ap.add_argument("--no-travel-time", action="store_true",
                     help="score the model's output as rendered (no travel time added)")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
@@ -424,9 +590,15 @@ def main(argv=None):
         key = "model_default" if s == default else "model_%s_%d_%g" % s
         systems[label] = ("model", s, key)
     if not a.no_baselines:
+        if not a.baselines_only:
+            a.prior_file = prior_model(a.model, os.path.join(a.out, "prior.safetensors"))
+            systems["prior alone"] = ("prior", default, "prior")
         systems["DSP HRTF (anechoic, no room)"] = ("dsp", None, "dsp")
+        systems["DSP room (room label)"] = ("dsp_room", None, "dsp_room")
         systems["mono copy"] = ("mono", None, None)
     per = {k: {} for k in systems}
+    by_el = {k: {} for k in systems}     # the same items, by elevation bin
+    el_of = {s.folder: elevation_bin(s) for s in seqs}
     for i, seq in enumerate(seqs):
         name = os.path.basename(seq.folder)
         gt = read64(os.path.join(seq.folder, "binaural.wav"))
@@ -437,25 +609,27 @@ def main(argv=None):
         write_trajectory(seq, traj)
         for label, (kind, s, key) in systems.items():
             cache = None
-            if kind != "model":      # baselines do not depend on the model: cache their metrics
+            if kind not in ("model", "prior"):   # the DSP baselines do not depend on the model: cached
                 cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
                 met = json.load(open(cache)) if os.path.exists(cache) else {}
-                if "ild_all" in met:          # older caches lack it: measured again
+                if "ic" in met:               # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
+                    by_el[label].setdefault(el_of[seq.folder], []).append(met)
                     continue
-            if kind == "model":
+            if kind in ("model", "prior"):
                 o = os.path.join(rdir, key, name + ".wav")
                 os.makedirs(os.path.dirname(o), exist_ok=True)
-                render(a.earflow, a.model, mono_path, o, s, ["--trajectory", traj, "--room", seq.room])
+                render(a.earflow, a.model if kind == "model" else a.prior_file, mono_path, o, s,
+                       ["--trajectory", traj, "--room", seq.room])
                 y = read64(o)
                 if not a.no_travel_time:
                     y = add_travel_time(seq, y)
-            elif kind == "dsp":
+            elif kind in ("dsp", "dsp_room"):
                 o = os.path.join(rdir, key, name + ".wav")
                 if os.path.exists(o):
                     y = read64(o)
                 else:
-                    y = dsp_render(seq, mono)
+                    y = (dsp_render if kind == "dsp" else dsp_room_render)(seq, mono)
                     os.makedirs(os.path.dirname(o), exist_ok=True)
                     audio.write_wav(o, y)
             else:
@@ -466,6 +640,7 @@ def main(argv=None):
                 with open(cache, "w") as f:
                     json.dump(met, f)
             per[label].setdefault(seq.room, []).append(met)
+            by_el[label].setdefault(el_of[seq.folder], []).append(met)
         print("evaluate: %d/%d %s (%s), %.0f s" % (i + 1, len(seqs), name, seq.room, time.time() - t_start),
               flush=True)
     results = {}
@@ -473,6 +648,18 @@ def main(argv=None):
         results[label] = {room: pool(per[label].get(room, [])) for room in rooms}
         results[label]["all"] = pool([m for room in rooms for m in per[label].get(room, [])])
     md = table(results, list(systems), rooms)
+    bins = [b for b in ("el %+d..%+d" % (lo, min(hi, 90)) for lo, hi in EL_BINS) if b in set(el_of.values())]
+    results_el = {label: {b: pool(by_el[label].get(b, [])) for b in bins} for label in systems}
+    md += ("\nBy the sequence's mean source elevation (degrees), all rooms:\n\n"
+           + table(results_el, list(systems), bins, first="elevation", with_all=False))
+    irs = {}
+    if not a.no_impulse:
+        irs = impulse_responses(a, seqs, {k: v for k, v in systems.items() if v[0] != "mono"},
+                                os.path.join(a.out, "work"))
+        md += ("\nImpulse responses (each reverberant sequence's room at its first pose, head "
+               "still): T20 from the Schroeder decay, 500 Hz-1 kHz octaves, both ears; DRR with "
+               "the direct sound 1 ms before to 2.5 ms after the peak (capped at 60 dB).\n\n")
+        md += ir_table(irs, [r for r in rooms if r != "anechoic"])
     head = ("Held-out `%s` of `%s`: %d sequences, %.1f min; outputs of C `earflow render`; "
             "model `%s`.\n\n" % (a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
                                  os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model))
@@ -481,6 +668,7 @@ def main(argv=None):
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"results": results, "settings": [list(s) for s in settings], "config_flow": cfg["flow"],
                    "provenance": cfg.get("provenance"), "split": a.split, "data": a.data,
+                   "impulse_responses": irs, "by_elevation": results_el,
                    "files": [s.folder for s in seqs]}, f, indent=1)
     print(head + md, flush=True)
     if a.plots:

@@ -178,6 +178,38 @@ class Hrtf:
         f1 = np.arange(nfft // 2 + 1) / float(nfft)
         return np.stack([np.interp(f1, f0, df[e]) for e in range(2)])
 
+    def variant(self, rng, radius_cm=(7.5, 9.5), perturb_db=1.0, above_hz=4000.0):
+        """Another head built from this one, for data augmentation: every direction's
+        ITD scaled for a head radius drawn from radius_cm (KEMAR is taken as 8.75 cm,
+        the spherical-head prior's radius), and each ear's responses shaped by
+        a smooth random gain above `above_hz` (three half-cosines over log frequency,
+        each N(0, perturb_db) dB, faded in over 3.5..5 kHz). Returns (Hrtf, info)."""
+        import copy
+        radius = float(rng.uniform(*radius_cm))
+        v = copy.copy(self)
+        # ITD = measured ITD x radius / 8.75: the onsets' difference carries the measured
+        # ITD less the minimum-phase pair's own, so the change is added to it
+        shift = (radius / 8.75 - 1.0) * self.itd_measured * SR          # [M] samples
+        v.onset = self.onset + np.stack([-shift / 2, shift / 2], axis=1)
+        nfft = 4096
+        f = np.fft.rfftfreq(nfft, 1.0 / SR)
+        u = np.clip(np.log2(np.maximum(f, 1.0) / above_hz) / np.log2(SR / 2 / above_hz), 0, 1)
+        fade = np.clip((f - 0.875 * above_hz) / (0.375 * above_hz), 0, 1)
+        fade = fade * fade * (3 - 2 * fade)
+        a = rng.normal(0.0, perturb_db, (2, 3))
+        phase = rng.uniform(0, 2 * np.pi, (2, 3))
+        k = np.arange(1, 4)[:, None]
+        gain_db = np.stack([fade * np.sum(a[e][:, None] * np.cos(np.pi * k * u[None] + phase[e][:, None]), 0)
+                            for e in range(2)])                                   # [2, F]
+        # the new magnitude, made minimum-phase again (so 256 taps still hold it)
+        H = np.fft.rfft(self.mp.astype(np.float64), nfft, axis=-1) * 10 ** (gain_db / 20)[None]
+        mp = _minimum_phase(np.fft.irfft(H, nfft, axis=-1).reshape(-1, nfft), nfft)[:, :MP_TAPS]
+        fade = 32
+        mp[:, MP_TAPS - fade:] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(fade) / fade)
+        v.mp = mp.reshape(self.mp.shape).astype(np.float32)
+        v._spec_cache = {}
+        return v, {"head_radius_cm": radius, "hrtf_gain_db_max": float(np.max(np.abs(gain_db)))}
+
     def measured_index(self, az, el):
         """Index of an exactly measured direction, or -1."""
         d = np.abs(((self.az - az + 180) % 360) - 180) + np.abs(self.el - el)

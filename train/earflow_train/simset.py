@@ -14,9 +14,15 @@ Each sequence: SECONDS long (default 10); content speech (70 %: utterances of th
 split joined with short pauses, a quarter of them with noise bursts underneath),
 music (15 %: a track excerpt) or synthesized noise bursts (15 %: white, pink, brown,
 band-pass, sweeps, clicks, harmonic tones, so every frequency is covered);
-trajectory static, orbit, straight walk bouncing off the walls or smooth waypoints;
-head still, turning or nodding; room anechoic / small / medium / large with size
-+-15 % and RT60 +-10 % around the design, listener and source placed at random.
+trajectory static, orbit, straight walk bouncing off the walls or smooth waypoints,
+sources 0.5 to 9.5 m away (as the room allows) at elevations -40 to +90 degrees;
+head still, turning or nodding; room anechoic / small / medium / large, each label a
+family of shoeboxes (ROOM_RANGES: mid-band RT60 0.2-0.45, 0.4-0.85, 0.8-1.5 s, sizes
+0.6 to 1.5 x the design), listener and source placed at random. Speech is one talker
+per sequence, talkers equally likely, full-band talkers only in valid and test.
+Training sequences are rendered with another head each (Hrtf.variant: ITD for a head
+radius of 7.5 to 9.5 cm, a smooth random gain above 4 kHz per ear); valid and test
+with KEMAR itself.
 """
 
 import argparse
@@ -41,16 +47,45 @@ KIND_P = {"speech": 0.70, "music": 0.15, "noise": 0.15}
 # ---------------------------------------------------------------- sources
 
 
+FULL_BAND_HZ = 8000.0     # a voice is full-band when it has energy above this
+FULL_BAND_DB = -60.0      # ... no more than 60 dB below its total (G.722 prompts: none)
+
+
 class Sources:
+    """The corpus's files by (split, kind), and its speech by (split, speaker): a
+    sequence is one talker, every talker of a split equally likely; valid and test
+    draw only full-band talkers (when a split has any), so that the held-out ILD and
+    coherence are measured up to 16 kHz and not on one telephone voice."""
+
     def __init__(self, corpus_dir):
         self.dir = corpus_dir
         self.files = {}
+        self.speakers = {}
         with open(os.path.join(corpus_dir, "manifest.csv"), newline="") as f:
             for r in csv.DictReader(f):
                 self.files.setdefault((r["split"], r["kind"]), []).append(r["path"])
+                if r["kind"] == "speech":
+                    self.speakers.setdefault(r["split"], {}).setdefault(r["speaker"], []).append(r["path"])
         for v in self.files.values():
             v.sort()
         self._cache = {}
+        for split, spk in self.speakers.items():
+            for v in spk.values():
+                v.sort()
+            if split != "train":
+                full = {k: v for k, v in spk.items() if self.full_band(v)}
+                self.speakers[split] = full or spk
+        self.speaker_names = {k: sorted(v) for k, v in self.speakers.items()}
+
+    def full_band(self, files):
+        """Whether a talker's first three files carry energy above FULL_BAND_HZ."""
+        e_hi = e_all = 0.0
+        for rel in files[:3]:
+            X = np.abs(np.fft.rfft(self.load(rel).astype(np.float64))) ** 2
+            f = np.fft.rfftfreq(2 * (len(X) - 1), 1.0 / SR)
+            e_hi += float(X[f > FULL_BAND_HZ].sum())
+            e_all += float(X.sum())
+        return e_hi > e_all * 10 ** (FULL_BAND_DB / 10)
 
     def has(self, split, kind):
         return bool(self.files.get((split, kind)))
@@ -67,7 +102,8 @@ class Sources:
     def speech(self, rng, split, T):
         out = np.zeros(T, np.float32)
         used = []
-        files = self.files[(split, "speech")]
+        names = self.speaker_names[split]
+        files = self.speakers[split][names[rng.integers(len(names))]]
         pos = 0
         first = True
         while pos < T:
@@ -175,12 +211,15 @@ def noise_bursts(rng, T):
 # ---------------------------------------------------------------- scenes
 
 
+EL_MIN, EL_MAX = -40.0, 90.0     # degrees: KEMAR's measured range, every elevation in it
+
+
 def _direction(rng):
     az = rng.uniform(-math.pi, math.pi)
-    if rng.random() < 0.7:
-        el = math.radians(np.clip(rng.normal(0, 15), -40, 80))
-    else:
-        el = math.radians(rng.uniform(-40, 85))
+    if rng.random() < 0.6:           # mostly near the horizon, where most sources are
+        el = math.radians(np.clip(rng.normal(0, 15), EL_MIN, EL_MAX))
+    else:                            # else uniform over the sphere above -40 degrees
+        el = math.asin(rng.uniform(math.sin(math.radians(EL_MIN)), 1.0))
     return np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
 
 
@@ -191,6 +230,17 @@ def _fold(p, lo, hi):
     return lo + np.where(q > w, 2 * w - q, q)
 
 
+# What a room label covers: the design shoebox scaled as a whole within `scale` (and
+# each axis +-15 % on top), a mid-band RT60 drawn log-uniformly within `rt60` (s): the
+# labels together span 0.2 to 1.5 s, so a model learns a family of rooms per label.
+ROOM_RANGES = {
+    "small": dict(scale=(0.75, 1.35), rt60=(0.2, 0.45)),
+    "medium": dict(scale=(0.7, 1.4), rt60=(0.4, 0.85)),
+    "large": dict(scale=(0.6, 1.5), rt60=(0.8, 1.5)),
+}
+DIST_RANGE = (0.5, 9.5)   # m: source distances drawn log-uniformly, within the room
+
+
 def random_scene(rng, T, room):
     d = binsim.ROOM_DESIGN[room]
     t = np.arange(T) / SR
@@ -199,22 +249,25 @@ def random_scene(rng, T, room):
         listener = np.array([12.0, 12.0, 4.0])
         lo, hi = np.array([2.0, 2.0, 0.5]), np.array([22.0, 22.0, 10.0])
     else:
-        dims = tuple(float(v) for v in np.array(d["dims"]) * rng.uniform(0.85, 1.15, 3))
-        rt60 = d["rt60"] * rng.uniform(0.9, 1.1)
+        rr = ROOM_RANGES[room]
+        dims = np.array(d["dims"]) * rng.uniform(*rr["scale"]) * rng.uniform(0.85, 1.15, 3)
+        dims[2] = max(dims[2], 2.2)          # room for a standing listener
+        dims = tuple(float(v) for v in dims)
+        rt60 = math.exp(rng.uniform(math.log(rr["rt60"][0]), math.log(rr["rt60"][1])))
         listener = np.array([rng.uniform(0.8, dims[0] - 0.8), rng.uniform(0.8, dims[1] - 0.8),
                              rng.uniform(1.1, min(1.8, dims[2] - 0.4))])
         lo, hi = np.full(3, 0.25), np.array(dims) - 0.25
     span = float(np.min(np.maximum(hi - listener, listener - lo)))
     rmax = min(binsim.DIST_MAX * 0.95, max(1.0, span * 1.2))
     ttype = rng.choice(["static", "orbit", "walk", "waypoints"], p=[0.3, 0.25, 0.25, 0.2])
-    r0 = math.exp(rng.uniform(math.log(0.3), math.log(min(6.0, rmax))))
+    r0 = math.exp(rng.uniform(math.log(DIST_RANGE[0]), math.log(min(DIST_RANGE[1], rmax))))
     if ttype == "static":
         src = listener + r0 * _direction(rng)
         src = np.clip(src, lo, hi)
     elif ttype == "orbit":
         az0 = rng.uniform(-math.pi, math.pi)
         w = math.radians(rng.uniform(15, 120)) * rng.choice([-1, 1])
-        el0 = math.radians(np.clip(rng.normal(0, 15), -40, 70))
+        el0 = math.radians(np.clip(rng.normal(0, 20), EL_MIN, 80))
         el = el0 + math.radians(rng.uniform(-10, 10)) * np.sin(2 * np.pi * rng.uniform(0.05, 0.2) * t)
         r = r0 * (1 + 0.15 * np.sin(2 * np.pi * rng.uniform(0.03, 0.15) * t + rng.uniform(0, 6.28)))
         az = az0 + w * t
@@ -228,7 +281,8 @@ def random_scene(rng, T, room):
         src = _fold(p0 + v * t[:, None], lo, hi)
     else:
         n = int(rng.integers(3, 6))
-        pts = np.array([np.clip(listener + math.exp(rng.uniform(math.log(0.4), math.log(rmax))) * _direction(rng),
+        pts = np.array([np.clip(listener + math.exp(rng.uniform(math.log(DIST_RANGE[0]), math.log(rmax)))
+                                * _direction(rng),
                                 lo, hi) for _ in range(n)])
         tk = np.linspace(0, t[-1], n)
         src = interpolate.PchipInterpolator(tk, pts, axis=0)(t)
@@ -236,7 +290,7 @@ def random_scene(rng, T, room):
     # keep the source between DIST_MIN (+ margin) and DIST_MAX of the head
     v = src - listener
     r = np.linalg.norm(v, axis=-1, keepdims=True)
-    rc = np.clip(r, 0.25, binsim.DIST_MAX * 0.98)
+    rc = np.clip(r, 0.9 * DIST_RANGE[0], binsim.DIST_MAX * 0.98)
     src = listener + v * rc / np.maximum(r, 1e-9)
     htype = rng.choice(["still", "turn", "oscillate"], p=[0.5, 0.2, 0.3])
     yaw0 = rng.uniform(-math.pi, math.pi)
@@ -281,6 +335,10 @@ def make_sequence(sim, sources, split, seed, index, seconds):
     x = x * np.float32(10 ** (rng.uniform(-12, 0) / 20))
     room = binsim.ROOMS[int(rng.integers(len(binsim.ROOMS)))]
     scene, info = random_scene(rng, T, room)
+    if split == "train":       # other heads in training; valid and test keep KEMAR itself
+        head, head_info = sim.h.variant(rng)
+        sim = binsim.Simulator(head)
+        info.update(head_info)
     y, _ = sim.render(x, scene, rng)
     rel = sim.relative(scene, T)[::layout.SAMPLES_PER_ROW]
     peak = max(float(np.max(np.abs(y))), float(np.max(np.abs(x))), 1e-9)

@@ -104,12 +104,22 @@ def test_binaural_chain(sim, tmp_path):
     run(["train/evaluate_binaural.py", "--data", data, "--split", "testset", "--model", model,
          "--earflow", EARFLOW, "--out", ev, "--settings", "default,euler:1:0", "--plots"])
     table = open(os.path.join(ev, "table.md")).read()
-    assert "DSP HRTF" in table and "mono copy" in table and "| all |" in table
-    res = json.load(open(os.path.join(ev, "results.json")))["results"]
+    for row in ("DSP HRTF", "DSP room", "prior alone", "mono copy", "| all |", "T20 truth"):
+        assert row in table, row
+    full = json.load(open(os.path.join(ev, "results.json")))
+    res = full["results"]
     for name, rooms in res.items():
         for room, m in rooms.items():
-            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db", "ild_all_db"):
+            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db", "ild_all_db", "ic_err"):
                 assert np.isfinite(m[k]), (name, room, k)
+    # the impulse responses: every reverberant test sequence, each system beside the truth
+    reverberant = sum(1 for d in layout.find_sequences(os.path.join(data, "testset"))
+                      if layout.Sequence(d).room != "anechoic")
+    irs = full["impulse_responses"]
+    assert reverberant == 0 or set(irs) >= {"prior alone", "DSP room (room label)"}
+    for name, rooms in irs.items():
+        assert sum(len(v) for v in rooms.values()) == reverberant, name
+        assert all(np.isfinite(x) for v in rooms.values() for r in v for x in r), name
     for png in ("itd_ild_vs_azimuth.png", "spectrograms.png"):
         assert os.path.getsize(os.path.join(ev, png)) > 1000
 

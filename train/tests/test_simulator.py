@@ -171,3 +171,42 @@ def test_source_outside_the_room_is_refused(sim):
     x = np.zeros(4800, np.float32)
     with pytest.raises(ValueError, match="outside"):
         sim.render(x, Scene("small", listener=(3.5, 1.6, 1.5), src=(5.0, 1.6, 1.5)))
+
+
+def test_head_variant_scales_itd_and_colours_only_the_top(sim, hrtf):
+    """Hrtf.variant (training augmentation): the rendered ITD at +60 degrees scales with
+    the drawn head radius (KEMAR = 8.75 cm), the responses are unchanged below 3 kHz and
+    changed, within +-10 dB, above 5 kHz."""
+    base = impulse_response(sim, 60.0)
+    itd0 = itd_gcc_phat(base[0], base[1], fmax=ITD_FMAX)
+    for seed in (1, 2, 3):
+        head, info = hrtf.variant(np.random.default_rng(seed))
+        assert 7.5 <= info["head_radius_cm"] <= 9.5
+        h = impulse_response(binsim.Simulator(head), 60.0)
+        itd = itd_gcc_phat(h[0], h[1], fmax=ITD_FMAX)
+        assert abs(itd - itd0 * info["head_radius_cm"] / 8.75) < 15e-6, (itd, itd0, info)
+        f = np.fft.rfftfreq(4096, 1.0 / SR)
+        ratio = 20 * np.log10((np.abs(np.fft.rfft(h, 4096)) + 1e-9) / (np.abs(np.fft.rfft(base, 4096)) + 1e-9))
+        assert np.max(np.abs(ratio[:, (f > 100) & (f < 3000)])) < 0.5
+        top = np.abs(ratio[:, (f > 5000) & (f < 16000)])
+        assert 0.1 < np.max(top) < 10.0, np.max(top)
+
+
+def test_scenes_cover_the_rooms_distances_and_elevations():
+    """simset's scenes: mid-band RT60s from 0.2 to 1.5 s over the room labels, source
+    distances from about 0.5 m to several metres, elevations from -40 to above +60."""
+    from earflow_train import simset
+    rt, dist, el = [], [], []
+    rng = np.random.default_rng(0)
+    for i in range(240):
+        room = binsim.ROOMS[i % 4]
+        scene, info = simset.random_scene(rng, SR // 10, room)
+        if room != "anechoic":
+            rt.append(info["rt60"])
+        rel = np.atleast_2d(scene.src) - scene.listener
+        _, e, d = binsim.sph(rel)
+        dist += list(d)
+        el += list(e)
+    assert min(rt) < 0.25 and max(rt) > 1.3, (min(rt), max(rt))
+    assert min(dist) >= 0.4 and np.percentile(dist, 90) > 3.0, (min(dist), np.percentile(dist, 90))
+    assert min(el) < -25 and max(el) > 60, (min(el), max(el))
