@@ -329,8 +329,9 @@ def impulse_responses(a, seqs, systems, work):
     meta.json) and from every system (the model and the prior by `earflow render` of
     an impulse with --azimuth/--elevation/--distance/--room), and its decay time
     (T20, 500 Hz-1 kHz) and direct-to-reverberant ratio. Returns {system: {room:
-    [(t20, t20_truth, drr, drr_truth), ...]}}."""
-    out = {}
+    [(t20, t20_truth, drr, drr_truth), ...]}}, and the responses of each room's first
+    sequence ({room: {system or "truth": [2, n]}}) for the decay plot."""
+    out, curves = {}, {}
     for seq in seqs:
         if seq.room == "anechoic":
             continue
@@ -346,6 +347,9 @@ def impulse_responses(a, seqs, systems, work):
         truth = simulator().brir(binsim.Scene(seq.room, tuple(dims), float(meta["rt60"]), lis, src),
                                  n, np.random.default_rng(11)).astype(np.float64)
         t_truth, d_truth = realism.decay_time(truth), realism.drr_db(truth)
+        keep = seq.room not in curves            # the first sequence of each room is drawn
+        if keep:
+            curves[seq.room] = {"truth": truth}
         x = np.zeros(int(IR_SECONDS * SR) + n)
         x[int(IR_SECONDS * SR)] = 0.5
         imp = os.path.join(work, "impulse_%d.wav" % n)
@@ -368,9 +372,60 @@ def impulse_responses(a, seqs, systems, work):
             else:
                 continue
             y = np.asarray(y, np.float64)
+            if keep:
+                curves[seq.room][label] = y
             out.setdefault(label, {}).setdefault(seq.room, []).append(
                 (realism.decay_time(y), t_truth, realism.drr_db(y), d_truth))
-    return out
+    return out, curves
+
+
+def realism_plots(results, curves, outdir):
+    """Coherence per octave band and room (each system against the truth), and the
+    energy decay (500 Hz-1 kHz, both ears) of each room's first impulse response."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rooms = [r for r in binsim.ROOMS if any(r in v for v in results.values())]
+    fig, ax = plt.subplots(1, len(rooms), figsize=(3.2 * len(rooms), 3.2), sharey=True)
+    ax = np.atleast_1d(ax)
+    for i, room in enumerate(rooms):
+        truth_drawn = False
+        for label, per in results.items():
+            bands = per.get(room, {}).get("ic_bands", {})
+            if not bands or label == "mono copy":
+                continue
+            fc = sorted(int(b) for b in bands)
+            if not truth_drawn:
+                ax[i].plot(fc, [bands[str(b)][2] for b in fc], "k-", lw=2, label="truth")
+                truth_drawn = True
+            ax[i].plot(fc, [bands[str(b)][1] for b in fc], "o--", ms=3, label=label.split(",")[0][:22])
+        ax[i].set_xscale("log")
+        ax[i].set(title=room, xlabel="octave band (Hz)", ylim=(0, 1.02))
+        ax[i].grid(alpha=0.3)
+    ax[0].set_ylabel("interaural coherence")
+    ax[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "coherence_per_band.png"), dpi=80)
+    plt.close(fig)
+    if not curves:
+        return
+    fig, ax = plt.subplots(1, len(curves), figsize=(3.4 * len(curves), 3.2), sharey=True)
+    ax = np.atleast_1d(ax)
+    for i, (room, irs) in enumerate(curves.items()):
+        for label, ir in irs.items():
+            start = int(np.argmax(np.sum(ir ** 2, axis=0)))
+            y = [acoustics.signal.sosfiltfilt(acoustics.octave_sos(fc), ch)[start:]
+                 for ch in ir for fc in realism.DECAY_BANDS]
+            d = acoustics.edc_db(np.sqrt(np.sum([v ** 2 for v in y], axis=0)))   # both ears, both bands
+            ax[i].plot(np.arange(len(d)) / SR, d, "k-" if label == "truth" else "--", lw=2 if label == "truth" else 1,
+                       label=label.split(",")[0][:22])
+        ax[i].set(title=room, xlabel="s after the direct sound", ylim=(-60, 1))
+        ax[i].grid(alpha=0.3)
+    ax[0].set_ylabel("energy decay, 500 Hz-1 kHz (dB)")
+    ax[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "decay_curves.png"), dpi=80)
+    plt.close(fig)
 
 
 def ir_table(irs, rooms):
@@ -652,10 +707,10 @@ def main(argv=None):
     results_el = {label: {b: pool(by_el[label].get(b, [])) for b in bins} for label in systems}
     md += ("\nBy the sequence's mean source elevation (degrees), all rooms:\n\n"
            + table(results_el, list(systems), bins, first="elevation", with_all=False))
-    irs = {}
+    irs, curves = {}, {}
     if not a.no_impulse:
-        irs = impulse_responses(a, seqs, {k: v for k, v in systems.items() if v[0] != "mono"},
-                                os.path.join(a.out, "work"))
+        irs, curves = impulse_responses(a, seqs, {k: v for k, v in systems.items() if v[0] != "mono"},
+                                        os.path.join(a.out, "work"))
         md += ("\nImpulse responses (each reverberant sequence's room at its first pose, head "
                "still): T20 from the Schroeder decay, 500 Hz-1 kHz octaves, both ears; DRR with "
                "the direct sound 1 ms before to 2.5 ms after the peak (capped at 60 dB).\n\n")
@@ -673,6 +728,7 @@ def main(argv=None):
     print(head + md, flush=True)
     if a.plots:
         plots(a, cfg, seqs, a.out, a.earflow)
+        realism_plots(results, curves, a.out)
         print("plots in", a.out)
     print("evaluate: done in %.0f s" % (time.time() - t_start))
     return results

@@ -19,7 +19,8 @@ sources 0.5 to 9.5 m away (as the room allows) at elevations -40 to +90 degrees;
 head still, turning or nodding; room anechoic / small / medium / large, each label a
 family of shoeboxes (ROOM_RANGES: mid-band RT60 0.2-0.45, 0.4-0.85, 0.8-1.5 s, sizes
 0.6 to 1.5 x the design), listener and source placed at random. Speech is one talker
-per sequence, talkers equally likely, full-band talkers only in valid and test.
+per sequence, talkers equally likely; valid and test hold full-band talkers only,
+their own split's and HOLDOUT_TALKERS' (train-split talkers the trainset never uses).
 Training sequences are rendered with another head each (Hrtf.variant: ITD for a head
 radius of 7.5 to 9.5 cm, a smooth random gain above 4 kHz per ear); valid and test
 with KEMAR itself.
@@ -27,6 +28,7 @@ with KEMAR itself.
 
 import argparse
 import csv
+import fnmatch
 import json
 import math
 import os
@@ -49,13 +51,24 @@ KIND_P = {"speech": 0.70, "music": 0.15, "noise": 0.15}
 
 FULL_BAND_HZ = 8000.0     # a voice is full-band when it has energy above this
 FULL_BAND_DB = -60.0      # ... no more than 60 dB below its total (G.722 prompts: none)
+# The simulated set's own held-out talkers. Corpus 2's valid and test voices are
+# telephone-band (GSM at 8 kHz, G.722, Fish Fillets' 8 kHz-limited Dutch) but for
+# one ALSA voice of 12 s, so binaural valid and test take full-band talkers of the
+# corpus's train split that the simulated trainset then never hears: the 0 A.D.
+# citizens (4 languages, female and male) for test, KTuberling's languages that
+# KLettres does not share (so no contributor is on both sides) for valid.
+HOLDOUT_TALKERS = {
+    "test": ("0ad:*",),
+    "valid": tuple("ktuberling:" + lang for lang in
+                   ("ca", "el", "fi", "ga", "gl", "nn", "pt", "ro", "sl", "sr", "sv", "wa")),
+}
 
 
 class Sources:
-    """The corpus's files by (split, kind), and its speech by (split, speaker): a
+    """The corpus's files by (split, kind), and its speech by (split, talker): a
     sequence is one talker, every talker of a split equally likely; valid and test
-    draw only full-band talkers (when a split has any), so that the held-out ILD and
-    coherence are measured up to 16 kHz and not on one telephone voice."""
+    draw only full-band talkers, their split's and HOLDOUT_TALKERS', so that the
+    held-out ILD and coherence are measured up to 16 kHz and not on one voice."""
 
     def __init__(self, corpus_dir):
         self.dir = corpus_dir
@@ -69,6 +82,11 @@ class Sources:
         for v in self.files.values():
             v.sort()
         self._cache = {}
+        train = self.speakers.get("train", {})
+        for split, pats in HOLDOUT_TALKERS.items():
+            moved = [k for k in list(train) if any(fnmatch.fnmatchcase(k, p) for p in pats)]
+            for k in moved:
+                self.speakers.setdefault(split, {})[k] = train.pop(k)
         for split, spk in self.speakers.items():
             for v in spk.values():
                 v.sort()
@@ -88,6 +106,8 @@ class Sources:
         return e_hi > e_all * 10 ** (FULL_BAND_DB / 10)
 
     def has(self, split, kind):
+        if kind == "speech":
+            return bool(self.speakers.get(split))
         return bool(self.files.get((split, kind)))
 
     def load(self, rel):
@@ -352,6 +372,11 @@ def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sof
     sources = Sources(corpus_dir)
     sim = binsim.Simulator(Hrtf(sofa or corpus.sofa_path()))
     plan = [("train", hours), ("valid", valid_hours), ("test", test_hours)]
+    if not quiet:
+        for split, _ in plan:
+            names = sources.speaker_names.get(split, [])
+            print("simset: %s talkers (%d): %s" % (SPLIT_DIRS[split], len(names),
+                                                   ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")))
     stats = {}
     for split, h in plan:
         n = int(math.ceil(h * 3600 / seconds))
