@@ -50,9 +50,10 @@ from earflow_train import audio, export, flow, layout, losses, realism  # noqa: 
 from earflow_train.evaluation import mean_ci, model_config, render  # noqa: E402
 
 SR = 48000
-METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "ild_db", "ild_all_db", "ic_err", "ic_out"]
+METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "itd_all_us", "ild_db", "ild_all_db", "ic_err",
+           "ic_out"]
 HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrstft": "MRSTFT",
-        "itd_us": "ITD err (us)", "ild_db": "ILD err (dB)",
+        "itd_us": "ITD err (us)", "itd_all_us": "ITD err, noise frames in (us)", "ild_db": "ILD err (dB)",
         "ild_all_db": "ILD err, noise cells in (dB)",
         "ic_err": "coherence err", "ic_out": "coherence (truth)"}
 
@@ -121,24 +122,37 @@ def _frames(x):
     return x[..., idx]          # [C, m, FRAME]
 
 
+QUANT_DB = 20.0     # an ITD frame or ILD cell also needs each target ear 20 dB above 16-bit rounding noise
+
+
 def itd_err(p, g):
     """Mean |ITD(pred) - ITD(target)| in us over 40 ms frames (hop 20 ms) whose target
     energy (both ears) is within 30 dB of the loudest frame; GCC-PHAT, +-1 ms lag
     bound, 1/8-sample grid + parabolic fit, PHAT band limited to 1.5 kHz (acoustics.itd_gcc_phat, as the simulator's
-    tests measure ITD); returns (sum of errors, frames)."""
+    tests measure ITD). Returns ((sum of errors, frames) over the frames where each
+    target ear's energy below 1.5 kHz is 20 dB above its 16-bit rounding noise, (sum,
+    frames) over every frame of the 30 dB rule): a distant, quiet source's 16-bit
+    target holds rounding noise below 1.5 kHz in its quieter frames, whose GCC-PHAT
+    lag is noise (the DSP panner, the anechoic truth itself up to that rounding, read
+    58 us on binaural set 2's valid split with those frames in)."""
     Pf, Gf = _frames(p), _frames(g)
     e = np.sum(Gf ** 2, axis=(0, 2))
     ep = np.sum(Pf ** 2, axis=(0, 2))
     ok = (e > np.max(e) * 10 ** (-ENERGY_DB / 10)) & (ep > 1e-10) & (e > 1e-10)
     if not ok.any():
-        return 0.0, 0
+        return (0.0, 0), (0.0, 0)
     w = np.hanning(FRAME)
-    ip = acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=1500.0)
-    ig = acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=1500.0)
-    return float(np.sum(np.abs(np.atleast_1d(ip) - np.atleast_1d(ig)))) * 1e6, int(ok.sum())
+    ip = np.atleast_1d(acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=1500.0))
+    ig = np.atleast_1d(acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=1500.0))
+    err = np.abs(ip - ig) * 1e6
+    f = np.fft.rfftfreq(FRAME, 1.0 / SR)
+    low = (f > 0) & (f <= 1500.0)
+    band = np.sum(np.abs(np.fft.rfft(Gf[:, ok] * w, axis=-1)[..., low]) ** 2, axis=-1)   # [2, frames]
+    floor = (2.0 ** -15) ** 2 / 12.0 * float(np.sum(w ** 2)) * int(low.sum()) * 10 ** (QUANT_DB / 10)
+    keep = np.all(band > floor, axis=0)
+    return (float(np.sum(err[keep])), int(keep.sum())), (float(np.sum(err)), int(ok.sum()))
 
 
-QUANT_DB = 20.0     # an ILD cell also needs each target ear 20 dB above 16-bit rounding noise
 
 
 def ild_err(p, g):
@@ -180,8 +194,9 @@ def all_metrics(p, g):
     p, g = p[:, :n], g[:, :n]
     amp, ph = amp_phase(p, g)
     ild = ild_err(p, g)
+    itd = itd_err(p, g)
     return {"wave_l2e3": wave_l2(p, g) * 1e3, "amp": amp, "phase": ph, "mrstft": mrstft(p, g),
-            "itd": itd_err(p, g), "ild": ild[0], "ild_all": ild[1],
+            "itd": itd[0], "itd_all": itd[1], "ild": ild[0], "ild_all": ild[1],
             "ic": realism.coherence(p, g).tolist(), "n": n}
 
 
@@ -199,6 +214,9 @@ def pool(items):
     s = sum(it["itd"][0] for it in items)
     c = sum(it["itd"][1] for it in items)
     out["itd_us"] = s / c if c else float("nan")
+    s = sum(it["itd_all"][0] for it in items)      # rounding-noise frames in
+    c = sum(it["itd_all"][1] for it in items)
+    out["itd_all_us"] = s / c if c else float("nan")
     s = sum(it["ild"][0] for it in items)
     c = sum(it["ild"][1] for it in items)
     out["ild_db"] = s / c if c else float("nan")
@@ -499,7 +517,7 @@ def table(results, systems, rooms, first="room", with_all=True):
                     continue
                 v = r[m]
                 vals.append("%.4f" % v if m in ("amp",) else
-                            "%.1f" % v if m == "itd_us" else "%.3f" % v)
+                            "%.1f" % v if m in ("itd_us", "itd_all_us") else "%.3f" % v)
             lines.append("| %s | %s | %s |" % (room, sys_, " | ".join(vals)))
     return "\n".join(lines) + "\n"
 
@@ -667,7 +685,7 @@ def main(argv=None):
             if kind not in ("model", "prior"):   # the DSP baselines do not depend on the model: cached
                 cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
                 met = json.load(open(cache)) if os.path.exists(cache) else {}
-                if "ic" in met:               # older caches lack it: measured again
+                if "itd_all" in met:          # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
                     by_el[label].setdefault(el_of[seq.folder], []).append(met)
                     continue

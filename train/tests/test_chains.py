@@ -110,7 +110,7 @@ def test_binaural_chain(sim, tmp_path):
     res = full["results"]
     for name, rooms in res.items():
         for room, m in rooms.items():
-            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "ild_db", "ild_all_db", "ic_err"):
+            for k in ("wave_l2e3", "amp", "mrstft", "itd_us", "itd_all_us", "ild_db", "ild_all_db", "ic_err"):
                 assert np.isfinite(m[k]), (name, room, k)
     # the impulse responses: every reverberant test sequence, each system beside the truth
     reverberant = sum(1 for d in layout.find_sequences(os.path.join(data, "testset"))

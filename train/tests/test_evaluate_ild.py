@@ -57,3 +57,21 @@ def test_full_band_source_keeps_every_octave():
     truth = quantize16(np.stack([x, 0.5 * x]))
     (gated, all_cells) = evaluate.ild_err(np.stack([x, 0.5 * x]), truth)
     assert gated[1] == all_cells[1]                      # nothing is near the noise floor
+
+
+def test_itd_frames_of_rounding_noise_are_left_out():
+    """A source 6 samples (125 us) earlier at the left ear: full-band for its first
+    second, nothing below 2 kHz in its second. In the 16-bit target the second second
+    holds only rounding noise below 1.5 kHz, where GCC-PHAT reads the ITD, so its
+    frames read a random lag: they leave the gated count (an exact render scores about
+    0 there) and stay in the count of every frame."""
+    rng = np.random.default_rng(4)
+    x = 0.1 * rng.standard_normal(2 * SR)
+    X = np.fft.rfft(x[SR:])
+    X[np.fft.rfftfreq(SR, 1.0 / SR) < 2000] = 0.0
+    x[SR:] = np.fft.irfft(X, SR)
+    pred = np.stack([x, np.roll(x, 6)])
+    (gated, all_frames) = evaluate.itd_err(pred, quantize16(pred))
+    assert 0 < gated[1] < all_frames[1] * 0.6, (gated, all_frames)
+    assert gated[0] / gated[1] < 2.0, gated                  # us
+    assert all_frames[0] / all_frames[1] > 20.0, all_frames
