@@ -548,38 +548,47 @@ def plots(a, cfg, seqs, outdir, earflow):
     x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
     src = os.path.join(tmp, "sweep_src.wav")
     audio.write_wav(src, x)
-    azs = np.arange(-180, 181, 15)
-    res = {"model": ([], []), "truth": ([], [])}
-    for az in azs:
-        o = os.path.join(tmp, "sweep_%d.wav" % az)
-        render(earflow, a.model, src, o,
-               extra=["--room", "anechoic", "--azimuth", str(az), "--elevation", "0", "--distance", "1.5"])
-        pm = read64(o)
-        rad = np.radians(az)
-        scene = binsim.Scene("anechoic", src=(1.5 * np.cos(rad), 1.5 * np.sin(rad), 0.0))
-        gt, _ = simulator().direct(x.astype(np.float32), scene)
-        for key, y in (("model", pm), ("truth", gt)):
-            y = y[:, 2400:]
-            res[key][0].append(acoustics.itd_gcc_phat(y[0], y[1], up=8, fmax=1500.0) * 1e6)
-            res[key][1].append(acoustics.ild_db(y[0], y[1]))
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
-    for key, st_ in (("truth", "k-"), ("model", "C1o--")):
-        ax[0].plot(azs, res[key][0], st_, label=key, ms=4)
-        ax[1].plot(azs, res[key][1], st_, label=key, ms=4)
-    ax[0].set(xlabel="azimuth (deg, +90 = left)", ylabel="ITD (us, + = left leads)",
-              title="ITD, anechoic, 1.5 m, el 0")
-    ax[1].set(xlabel="azimuth (deg, +90 = left)", ylabel="ILD (dB, + = left louder)",
-              title="ILD (broadband), anechoic, 1.5 m, el 0")
-    for x_ in ax:
-        x_.grid(alpha=0.3)
-        x_.legend()
-        x_.set_xticks(range(-180, 181, 45))
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "itd_ild_vs_azimuth.png"), dpi=80)
-    plt.close(fig)
-    with open(os.path.join(outdir, "itd_ild_vs_azimuth.json"), "w") as f:
-        json.dump({"azimuth": azs.tolist(), "itd_us": {k: list(map(float, v[0])) for k, v in res.items()},
-                   "ild_db": {k: list(map(float, v[1])) for k, v in res.items()}}, f, indent=1)
+    def sweep(points):
+        """ITD and broadband ILD of the model (C render) and the truth at 1.5 m,
+        anechoic, for each (azimuth, elevation)."""
+        res = {"model": ([], []), "truth": ([], [])}
+        for az, el in points:
+            o = os.path.join(tmp, "sweep_%d_%d.wav" % (az, el))
+            render(earflow, a.model, src, o, extra=["--room", "anechoic", "--azimuth", str(az),
+                                                    "--elevation", str(el), "--distance", "1.5"])
+            pm = read64(o)
+            ra, re_ = np.radians(az), np.radians(el)
+            scene = binsim.Scene("anechoic", src=(1.5 * np.cos(re_) * np.cos(ra), 1.5 * np.cos(re_) * np.sin(ra),
+                                                  1.5 * np.sin(re_)))
+            gt, _ = simulator().direct(x.astype(np.float32), scene)
+            for key, y in (("model", pm), ("truth", gt)):
+                y = y[:, 2400:]
+                res[key][0].append(acoustics.itd_gcc_phat(y[0], y[1], up=8, fmax=1500.0) * 1e6)
+                res[key][1].append(acoustics.ild_db(y[0], y[1]))
+        return res
+
+    for axis, values, fixed in (("azimuth", np.arange(-180, 181, 15), "el 0"),
+                                ("elevation", np.arange(-40, 91, 10), "az 60")):
+        res = sweep([(v, 0) for v in values] if axis == "azimuth" else [(60, v) for v in values])
+        fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+        for key, st_ in (("truth", "k-"), ("model", "C1o--")):
+            ax[0].plot(values, res[key][0], st_, label=key, ms=4)
+            ax[1].plot(values, res[key][1], st_, label=key, ms=4)
+        unit = "azimuth (deg, +90 = left)" if axis == "azimuth" else "elevation (deg)"
+        ax[0].set(xlabel=unit, ylabel="ITD (us, + = left leads)", title="ITD, anechoic, 1.5 m, " + fixed)
+        ax[1].set(xlabel=unit, ylabel="ILD (dB, + = left louder)",
+                  title="ILD (broadband), anechoic, 1.5 m, " + fixed)
+        for x_ in ax:
+            x_.grid(alpha=0.3)
+            x_.legend()
+            if axis == "azimuth":
+                x_.set_xticks(range(-180, 181, 45))
+        fig.tight_layout()
+        fig.savefig(os.path.join(outdir, "itd_ild_vs_%s.png" % axis), dpi=80)
+        plt.close(fig)
+        with open(os.path.join(outdir, "itd_ild_vs_%s.json" % axis), "w") as f:
+            json.dump({axis: values.tolist(), "itd_us": {k: list(map(float, v[0])) for k, v in res.items()},
+                       "ild_db": {k: list(map(float, v[1])) for k, v in res.items()}}, f, indent=1)
 
     # spectrograms of one example (a room sequence)
     ex = a.example

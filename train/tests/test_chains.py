@@ -120,7 +120,7 @@ def test_binaural_chain(sim, tmp_path):
     for name, rooms in irs.items():
         assert sum(len(v) for v in rooms.values()) == reverberant, name
         assert all(np.isfinite(x) for v in rooms.values() for r in v for x in r), name
-    for png in ("itd_ild_vs_azimuth.png", "spectrograms.png", "coherence_per_band.png") + \
+    for png in ("itd_ild_vs_azimuth.png", "itd_ild_vs_elevation.png", "spectrograms.png", "coherence_per_band.png") + \
             (("decay_curves.png",) if reverberant else ()):
         assert os.path.getsize(os.path.join(ev, png)) > 1000
 
