@@ -420,11 +420,7 @@ def realism_plots(results, curves, outdir):
         ax[i].set_xscale("log")
         ax[i].set(title=room, xlabel="octave band (Hz)", ylim=(0, 1.02))
         ax[i].grid(alpha=0.3)
-    ax[0].set_ylabel("interaural coherence")
-    ax[-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "coherence_per_band.png"), dpi=80)
-    plt.close(fig)
+    _save_row(fig, ax, "interaural coherence", os.path.join(outdir, "coherence_per_band.png"))
     if not curves:
         return
     fig, ax = plt.subplots(1, len(curves), figsize=(3.4 * len(curves), 3.2), sharey=True)
@@ -439,10 +435,16 @@ def realism_plots(results, curves, outdir):
                        label=label.split(",")[0][:22])
         ax[i].set(title=room, xlabel="s after the direct sound", ylim=(-60, 1))
         ax[i].grid(alpha=0.3)
-    ax[0].set_ylabel("energy decay, 500 Hz-1 kHz (dB)")
+    _save_row(fig, ax, "energy decay, 500 Hz-1 kHz (dB)", os.path.join(outdir, "decay_curves.png"))
+
+
+def _save_row(fig, ax, ylabel, path):
+    """A row of per-room panels: the y label on the first, the legend on the last."""
+    import matplotlib.pyplot as plt
+    ax[0].set_ylabel(ylabel)
     ax[-1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(os.path.join(outdir, "decay_curves.png"), dpi=80)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
