@@ -34,7 +34,6 @@ Writes OUT/results.json, OUT/table.md and the plots (--plots).
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -148,7 +147,7 @@ def itd_err(p, g):
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     low = (f > 0) & (f <= 1500.0)
     band = np.sum(np.abs(np.fft.rfft(Gf[:, ok] * w, axis=-1)[..., low]) ** 2, axis=-1)   # [2, frames]
-    floor = (2.0 ** -15) ** 2 / 12.0 * float(np.sum(w ** 2)) * int(low.sum()) * 10 ** (QUANT_DB / 10)
+    floor = acoustics.rounding_noise_per_bin(w) * int(low.sum()) * 10 ** (QUANT_DB / 10)
     keep = np.all(band > floor, axis=0)
     return (float(np.sum(err[keep])), int(keep.sum())), (float(np.sum(err)), int(ok.sum()))
 
@@ -168,7 +167,7 @@ def ild_err(p, g):
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     Pp = np.abs(np.fft.rfft(_frames(p) * w, axis=-1)) ** 2      # [2, m, K]
     Pg = np.abs(np.fft.rfft(_frames(g) * w, axis=-1)) ** 2
-    noise_bin = (2.0 ** -15) ** 2 / 12.0 * float(np.sum(w ** 2))  # rounding noise per bin
+    noise_bin = acoustics.rounding_noise_per_bin(w)  # rounding noise per bin
     tot, cnt, tot_all, cnt_all = 0.0, 0, 0.0, 0
     for fc in ILD_BANDS:
         sel = (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
@@ -269,15 +268,19 @@ def simulator():
     return _SIM
 
 
-def dsp_render(seq, mono):
-    """The DSP baseline: anechoic direct path through the KEMAR HRIRs along the
-    ground-truth trajectory (head-relative positions, listener at the origin)."""
-    n = len(mono)
+def head_path(seq, n):
+    """The ground-truth source position per sample [n, 3], head axes (x forward, y
+    left, z up): tx_positions rows interpolated linearly."""
     r = np.arange(len(seq.rows))
     s = np.arange(n) / layout.SAMPLES_PER_ROW
     xyz = np.stack([np.interp(s, r, seq.rows[:, i]) for i in range(3)], axis=-1)
-    rel = np.stack([xyz[:, 0], -xyz[:, 1], xyz[:, 2]], axis=-1)     # file axes -> head (y left)
-    scene = binsim.Scene("anechoic", src=rel, listener=(0.0, 0.0, 0.0))
+    return np.stack([xyz[:, 0], -xyz[:, 1], xyz[:, 2]], axis=-1)     # file axes -> head (y left)
+
+
+def dsp_render(seq, mono):
+    """The DSP baseline: anechoic direct path through the KEMAR HRIRs along the
+    ground-truth trajectory (head-relative positions, listener at the origin)."""
+    scene = binsim.Scene("anechoic", src=head_path(seq, len(mono)), listener=(0.0, 0.0, 0.0))
     y, _ = simulator().direct(mono.astype(np.float32), scene)
     return y.astype(np.float64)
 
@@ -328,12 +331,7 @@ def dsp_room_render(seq, mono):
     if nom is None:
         return dsp_render(seq, mono)
     dims, lis, rt = nom
-    n = len(mono)
-    r = np.arange(len(seq.rows))
-    s = np.arange(n) / layout.SAMPLES_PER_ROW
-    xyz = np.stack([np.interp(s, r, seq.rows[:, i]) for i in range(3)], axis=-1)
-    rel = np.stack([xyz[:, 0], -xyz[:, 1], xyz[:, 2]], axis=-1)     # file axes -> head (y left)
-    scene = binsim.Scene(seq.room, tuple(dims), rt, lis, _inside(lis, rel, dims))
+    scene = binsim.Scene(seq.room, tuple(dims), rt, lis, _inside(lis, head_path(seq, len(mono)), dims))
     y, _ = simulator().render(mono.astype(np.float32), scene, np.random.default_rng(7))
     return y.astype(np.float64)
 

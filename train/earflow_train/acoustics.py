@@ -37,6 +37,12 @@ def itd_gcc_phat(left, right, max_lag_s=1e-3, up=32, fmax=None):
     return float(out) if out.ndim == 0 else out
 
 
+def rounding_noise_per_bin(window):
+    """Power per rfft bin of 16-bit rounding noise (uniform, step 2^-15) through this
+    analysis window: what a 16-bit file holds where it holds nothing else."""
+    return (2.0 ** -15) ** 2 / 12.0 * float(np.sum(np.asarray(window, np.float64) ** 2))
+
+
 def octave_sos(fc, order=3):
     lo, hi = fc / np.sqrt(2), min(fc * np.sqrt(2), 0.95 * SR / 2)
     return signal.butter(order, [lo, hi], btype="bandpass", fs=SR, output="sos")

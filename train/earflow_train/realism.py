@@ -64,7 +64,7 @@ def coherence(p, g):
     icp, _, _ = _band_coherence(_spectra(p[:, :n]))
     icg, gl, gr = _band_coherence(_spectra(g[:, :n]))
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
-    noise_bin = (2.0 ** -15) ** 2 / 12.0 * float(np.sum(np.hanning(FRAME) ** 2))
+    noise_bin = acoustics.rounding_noise_per_bin(np.hanning(FRAME))
     for b, fc in enumerate(OCTAVES):
         bins = int(((f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))).sum())
         floor = noise_bin * bins * WINDOW_FRAMES * 10 ** (QUANT_DB / 10)
