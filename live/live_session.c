@@ -25,6 +25,12 @@ struct ef_live_session {
     _Atomic(ef_engine *) retired;
     atomic_int offered_rate;
     ef_engine *running;       /* audio thread only */
+    /* Audio thread: this block's input, copied once. The engine and the input recorder
+     * both read this copy, never the backend's buffer, which a JACK2 client that runs
+     * late can find rewritten by the next cycle's upstream client while it still
+     * reads (so the recording would not be what the engine heard); it also makes an
+     * input buffer that aliases an output harmless. */
+    float heard[EF_LIVE_MAX_CHANNELS][EF_LIVE_MAX_BLOCK];
     int running_rate;         /* audio thread only */
     atomic_int wanted_rate;   /* main: the rate of the newest engine made */
     atomic_int latency;
@@ -292,12 +298,12 @@ void ef_live_session_process(ef_live_session *s, const float *const *in, float *
             int m = n - done < EF_LIVE_MAX_BLOCK ? n - done : EF_LIVE_MAX_BLOCK;
             const float *ins[EF_LIVE_MAX_CHANNELS];
             float *outs[EF_LIVE_MAX_CHANNELS];
-            for (int c = 0; c < s->in_channels; c++)
-                ins[c] = in[c] + done;
+            for (int c = 0; c < s->in_channels; c++) {
+                memcpy(s->heard[c], in[c] + done, sizeof(float) * (size_t)m);
+                ins[c] = s->heard[c];
+            }
             for (int c = 0; c < s->out_channels; c++)
                 outs[c] = out[c] + done;
-            /* The recorder copies the input before the engine may overwrite it
-             * (JACK may hand the same buffer for input and output). */
             if (s->record_in)
                 ef_recorder_push(s->record_in, ins, m);
             ef_engine_process(s->running, ins, outs, m);
