@@ -11,7 +11,6 @@ spherical-head prior) proved in C before anything is trained for it.
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -20,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from earflow_train import audio, dsp, export  # noqa: E402
+from earflow_train import audio, dsp, evaluation, export  # noqa: E402
 import make_golden  # noqa: E402
 from earflow_train import model as net  # noqa: E402
 
@@ -89,9 +88,7 @@ def check_render(model, cfg, path, earflow, seconds=4.0, seed=1234):
     with tempfile.TemporaryDirectory() as d:
         wav_in, wav_out = os.path.join(d, "in.wav"), os.path.join(d, "out.wav")
         audio.write_wav(wav_in, x)
-        subprocess.run([earflow, "render", "-q", "--model", path, "--seed", str(seed), "-i", wav_in,
-                        "-o", wav_out] + pose, check=True)
-        y = audio.read_wav(wav_out)
+        y = evaluation.render(earflow, path, wav_in, wav_out, extra=["--seed", str(seed)] + pose)
     y = np.atleast_2d(y)                     # [C, n], as the twin's
     ref = np.asarray(ref, np.float64).reshape(y.shape)
     err = 10 * np.log10(np.sum((ref - y) ** 2) / max(np.sum(ref ** 2), 1e-30))
