@@ -39,6 +39,7 @@ RECIPES = {          # name: trainer options
     "s0.3-logitnormal": "--sigma 0.3 --t-sampling logitnormal",
     "s0.3-mix": "--sigma 0.3 --t-sampling mix --t-zero-frac 0.5",
     "s0.3-uniform-anchor": "--sigma 0.3 --t-sampling uniform --anchor-weight 1",
+    "s0-self-anchor": "--sigma 0 --t-sampling uniform --anchor-weight 1 --states self",
 }
 SCHEDULES = "euler:1:0,euler:2:0,midpoint:1:0,midpoint:2:0,euler:4:0,midpoint:1:0.5"
 SCRIPTS = {"separate": ("train_separate.py", "evaluate_separate.py"),

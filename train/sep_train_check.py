@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Is a separation model learning at all? Its SI-SDR improvement on mixtures drawn as
 the trainer draws them (corpus train split, --augment, a quarter in remove mode), next
-to the mixture's own SI-SDR, per batch and per item, in PyTorch at one Euler step from
-the mixture (sigma 0).
+to the mixture's own SI-SDR, per batch, per label and per item, in PyTorch from the
+mixture (sigma 0) with each of --schedules (default: one Euler step).
 The trainer logs the output's SI-SDR only, which passing the mixture through already
 scores (SNRs up to 15 dB); this tells the two apart.
 
@@ -23,6 +23,7 @@ sys.path.insert(0, HERE)
 
 import train_separate  # noqa: E402
 from earflow_train import export, flow, loop, losses  # noqa: E402
+from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.frontend import Frontend  # noqa: E402
 
 
@@ -33,7 +34,9 @@ def main():
     ap.add_argument("--batches", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--t", type=float, default=0.0, help="score the estimate from x_t (0: the render)")
+    ap.add_argument("--t", type=float, default=0.0,
+                    help="score the estimate from x_t on the path to the target (0: the renders)")
+    ap.add_argument("--schedules", default="euler:1:0", help="SOLVER:STEPS:T0 list (with --t 0)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, cfg = export.load_model(a.model)
@@ -48,17 +51,33 @@ def main():
     task.setup(ta, cfg, fe, torch.device("cpu"))
     for i in range(a.batches):
         b = task.batch(10 ** 6 + i)        # steps no schedule reaches: not the trainer's batches
-        with torch.no_grad():
-            t = torch.full((b["z"].shape[0],), a.t)
-            xt = flow.interpolate(b["z"], b["y"], t)           # sigma 0: x_0 is the mixture
-            v = model.velocity(xt, b["cond"], t, b["c"], b["prior"])
-            est = fe.decode(flow.estimate(xt, v, t))[:, 0]
         ok = b["want"].pow(2).mean(1) > 1e-10
         mix = losses.si_sdr(b["mix"][ok], b["want"][ok])
-        out = losses.si_sdr(est[ok], b["want"][ok])
-        print("batch %d: %d items with a target, mixture SI-SDR %.2f dB, output %.2f dB, SI-SDRi %+.2f dB"
-              % (i, int(ok.sum()), float(mix.mean()), float(out.mean()), float((out - mix).mean())))
-        print("  per item SI-SDRi (dB):", " ".join("%+.1f" % v for v in (out - mix).tolist()))
+        labels = [l for l, k in zip(b["labels"], ok.tolist()) if k]
+        print("batch %d: %d items with a target, mixture SI-SDR %.2f dB" % (i, int(ok.sum()), float(mix.mean())))
+        for name, est in estimates(model, fe, b, a):
+            out = losses.si_sdr(est[ok], b["want"][ok])
+            imp = out - mix
+            per = " ".join("%s %+.2f" % (lab, float(imp[[k for k, l in enumerate(labels) if l == li]].mean()))
+                           for li, lab in enumerate(mx.LABELS) if li in labels)
+            print("  %s: output %.2f dB, SI-SDRi %+.2f dB (%s)" % (name, float(out.mean()), float(imp.mean()), per))
+            print("    per item SI-SDRi (dB):", " ".join("%+.1f" % v for v in imp.tolist()))
+
+
+@torch.no_grad()
+def estimates(model, fe, b, a):
+    """(name, waveform estimates [B, n]) for the --t estimate or each schedule's render."""
+    if a.t > 0:
+        t = torch.full((b["z"].shape[0],), a.t)
+        xt = flow.interpolate(b["z"], b["y"], t)               # sigma 0: x_0 is the mixture
+        v = model.velocity(xt, b["cond"], t, b["c"], b["prior"])
+        return [("from x_t, t %g" % a.t, fe.decode(flow.estimate(xt, v, t))[:, 0])]
+    out = []
+    for s in flow.parse_schedules(a.schedules):
+        def U(x, t, k):
+            return model.velocity(x, b["cond"], torch.full((x.shape[0],), t), b["c"], b["prior"])
+        out.append((flow.schedule_name(s), fe.decode(flow.solve(U, b["z"], *s))[:, 0]))
+    return out
 
 
 if __name__ == "__main__":

@@ -120,6 +120,9 @@ def add_common_args(ap, defaults):
     g.add_argument("--sigma", type=float, default=d["sigma"], help="noise on the prior at the start")
     g.add_argument("--t-sampling", choices=flow.T_MODES, default=d["t_sampling"])
     g.add_argument("--t-zero-frac", type=float, default=0.5, help="--t-sampling mix: the share at t = 0")
+    g.add_argument("--states", choices=flow.STATE_MODES, default="target",
+                   help="training states x_t on the path from x_0 to the target (target) or to the "
+                        "network's own one-step estimate, held fixed (self: the states an Euler solver meets)")
     g.add_argument("--l1-weight", type=float, default=1.0, help="L1 on the compressed end-point estimate")
     g.add_argument("--mrstft-weight", type=float, default=0.0, help="multi-resolution STFT loss on its waveform")
     g.add_argument("--anchor-weight", type=float, default=0.0,
@@ -163,7 +166,8 @@ def lr_at(step, total, a):
 def step_losses(task, model, b, a, gen):
     """The flow-matching step on batch b (dict: cond, c, z the prior, prior the mask
     head's prior or None, y the target): the task's losses on the end-point estimate
-    from x_t, plus the anchor's from x_0 at t = 0."""
+    from x_t, plus the anchor's from x_0 at t = 0. With --states self, x_t lies on the
+    path to the anchor's estimate (no gradient through it), not to the target."""
     B = b["y"].shape[0]
     dev = b["y"].device
     eps = torch.randn(b["z"].shape, generator=gen).to(dev) if a.sigma > 0 else None
@@ -173,11 +177,14 @@ def step_losses(task, model, b, a, gen):
         return model.velocity(x, b["cond"], t, b["c"], b["prior"])
 
     t = flow.sample_t(a.t_sampling, B, gen, dev, a.t_zero_frac)
-    xt = flow.interpolate(x0, b["y"], t)
+    first = None
+    if a.anchor_weight > 0 or a.states == "self":
+        t0 = torch.zeros(B, device=dev)
+        first = flow.estimate(x0, U(x0, t0), t0)
+    xt = flow.interpolate(x0, b["y"] if a.states == "target" else first.detach(), t)
     out = task.losses(flow.estimate(xt, U(xt, t), t), b)
     if a.anchor_weight > 0:
-        t0 = torch.zeros(B, device=dev)
-        anchor = task.losses(flow.estimate(x0, U(x0, t0), t0), b)
+        anchor = task.losses(first, b)
         out["anchor"] = anchor["total"]
         out["total"] = out["total"] + a.anchor_weight * anchor["total"]
     return out

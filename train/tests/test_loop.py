@@ -38,3 +38,43 @@ def test_provenance_paths_are_repository_relative():
     argv = loop.portable_argv(["--data", "/home/someone/set", "--run=/tmp/x/run", "--lr", "1e-3", inside])
     assert argv == ["--data", "<outside the repository>/set", "--run=<outside the repository>/run",
                     "--lr", "1e-3", os.path.join("train", "data", "corpus")]
+
+
+class _L1Task:
+    """The smallest real task: L1 of the end-point estimate against the target."""
+
+    def losses(self, yhat, b):
+        l1 = (yhat - b["y"]).abs().mean()
+        return {"l1": l1, "total": l1}
+
+
+def _states_seen(states, y_scale):
+    """The network inputs of one training step's evaluation at t > 0, for a target y
+    scaled by y_scale (same model, mixture, noise and t)."""
+    import torch
+    from earflow_train.model import EarflowUNet
+    cfg = loop.make_config(argparse.Namespace(widths="8,8", dil_mid="1", dil_dec="", groups=4, emb_dim=8,
+                                              no_freq_emb=True, head="velocity", n_fft=32, hop=16, alpha=0.5,
+                                              beta=0.1, sigma=0.0, solver="euler", default_steps=1, t0=0.0),
+                           "separate", {"smoothing_ms": 20, "labels": ["a"], "remove": "subtract"})
+    torch.manual_seed(3)
+    model = EarflowUNet(cfg)
+    g = torch.Generator().manual_seed(5)
+    mix = torch.randn(2, 2, 6, 16, generator=g)
+    b = {"cond": mix, "z": mix, "prior": None, "y": y_scale * torch.randn(2, 2, 6, 16, generator=g),
+         "c": torch.zeros(2, 6, 2)}
+    a = argparse.Namespace(sigma=0.0, t_sampling="uniform", t_zero_frac=0.5, anchor_weight=1.0, states=states)
+    seen = []
+    hook = model.in_conv.register_forward_hook(lambda m, inp, out: seen.append(inp[0][:, :2].clone()))
+    loop.step_losses(_L1Task(), model, b, a, torch.Generator().manual_seed(9))
+    hook.remove()
+    return seen[-1]          # the evaluation from x_t (the first is the anchor's, from x_0)
+
+
+def test_self_states_never_hold_the_target():
+    """--states self: the state at t > 0 is built from the network's own first
+    estimate, so no target reaches the network's input; --states target puts it there
+    (the inversion separation model 2's stage 2 learned)."""
+    import torch
+    assert torch.equal(_states_seen("self", 1.0), _states_seen("self", 3.0))
+    assert not torch.allclose(_states_seen("target", 1.0), _states_seen("target", 3.0))
