@@ -180,7 +180,8 @@ def step_losses(task, model, b, a, gen):
     first = None
     if a.anchor_weight > 0 or a.states == "self":
         t0 = torch.zeros(B, device=dev)
-        first = flow.estimate(x0, U(x0, t0), t0)
+        with torch.set_grad_enabled(a.anchor_weight > 0):     # only the anchor's loss needs it
+            first = flow.estimate(x0, U(x0, t0), t0)
     xt = flow.interpolate(x0, b["y"] if a.states == "target" else first.detach(), t)
     out = task.losses(flow.estimate(xt, U(xt, t), t), b)
     if a.anchor_weight > 0:

@@ -48,7 +48,7 @@ class _L1Task:
         return {"l1": l1, "total": l1}
 
 
-def _states_seen(states, y_scale):
+def _states_seen(states, y_scale, anchor=1.0):
     """The network inputs of one training step's evaluation at t > 0, for a target y
     scaled by y_scale (same model, mixture, noise and t)."""
     import torch
@@ -63,7 +63,7 @@ def _states_seen(states, y_scale):
     mix = torch.randn(2, 2, 6, 16, generator=g)
     b = {"cond": mix, "z": mix, "prior": None, "y": y_scale * torch.randn(2, 2, 6, 16, generator=g),
          "c": torch.zeros(2, 6, 2)}
-    a = argparse.Namespace(sigma=0.0, t_sampling="uniform", t_zero_frac=0.5, anchor_weight=1.0, states=states)
+    a = argparse.Namespace(sigma=0.0, t_sampling="uniform", t_zero_frac=0.5, anchor_weight=anchor, states=states)
     seen = []
     hook = model.in_conv.register_forward_hook(lambda m, inp, out: seen.append(inp[0][:, :2].clone()))
     loop.step_losses(_L1Task(), model, b, a, torch.Generator().manual_seed(9))
@@ -77,4 +77,5 @@ def test_self_states_never_hold_the_target():
     (the inversion separation model 2's stage 2 learned)."""
     import torch
     assert torch.equal(_states_seen("self", 1.0), _states_seen("self", 3.0))
+    assert torch.equal(_states_seen("self", 1.0, anchor=0.0), _states_seen("self", 3.0, anchor=0.0))
     assert not torch.allclose(_states_seen("target", 1.0), _states_seen("target", 3.0))
