@@ -74,9 +74,7 @@ def estimates(model, fe, b, a):
         return [("from x_t, t %g" % a.t, fe.decode(flow.estimate(xt, v, t))[:, 0])]
     out = []
     for s in flow.parse_schedules(a.schedules):
-        def U(x, t, k):
-            return model.velocity(x, b["cond"], torch.full((x.shape[0],), t), b["c"], b["prior"])
-        out.append((flow.schedule_name(s), fe.decode(flow.solve(U, b["z"], *s))[:, 0]))
+        out.append((flow.schedule_name(s), fe.decode(loop.solve_batch(model, b, b["z"], s))[:, 0]))
     return out
 
 

@@ -200,13 +200,16 @@ def validate(task, model, vb, schedules, sigma):
     eps = torch.randn(vb["z"].shape, generator=gen).to(vb["z"].device)
     res = {}
     for s in schedules:
-        def U(x, t, k):
-            return model.velocity(x, vb["cond"], torch.full((x.shape[0],), t, device=x.device), vb["c"],
-                                  vb["prior"])
-        x = flow.solve(U, flow.start(vb["z"], sigma, eps), *s)
-        res["%s:%d:%g" % s] = task.score(x, vb)
+        res["%s:%d:%g" % s] = task.score(solve_batch(model, vb, flow.start(vb["z"], sigma, eps), s), vb)
     model.train()
     return res
+
+
+def solve_batch(model, b, x0, schedule):
+    """Schedule (solver, steps, t0) run from x0 on batch b (cond, c, prior): the end state."""
+    def U(x, t, k):
+        return model.velocity(x, b["cond"], torch.full((x.shape[0],), t, device=x.device), b["c"], b["prior"])
+    return flow.solve(U, x0, *schedule)
 
 
 # ------------------------------------------------------------------ the loop
