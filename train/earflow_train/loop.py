@@ -312,6 +312,13 @@ def train(task, argv=None):
     t_last = t_call
     acc, n_acc = {}, 0
     with open(log_path, "a") as log:
+        if vb is not None and step == 0:
+            # The start's own score on this run's valid batch (which depends on --seed):
+            # the baseline every later validation of the run is read against.
+            rec = {"step": 0, "valid": validate(task, model, vb, schedules, a.sigma)}
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            t_last = time.time()
         while not (total and step >= total):
             if a.max_minutes and time.time() - t_call > a.max_minutes * 60:
                 print("stopping after --max-minutes %g at step %d (rerun to resume)" % (a.max_minutes, step), flush=True)

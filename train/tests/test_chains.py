@@ -83,7 +83,8 @@ def test_binaural_chain(sim, tmp_path):
            "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
     run(cmd + ["--steps", "4"])
     log = log_of(runs)
-    assert [r["step"] for r in log] == [2, 4]
+    assert [r["step"] for r in log] == [0, 2, 4]      # 0: the start's score, the run's baseline
+    assert set(log[0]["valid"]) == set(log[-1]["valid"]) and "train_total" not in log[0]
     val = log[-1]["valid"]
     assert set(val) == {"euler:1:0", "midpoint:1:0", "midpoint:2:0"}
     assert all(np.isfinite(v) for s in val.values() for v in s.values())
@@ -146,8 +147,9 @@ def test_separation_chain(tmp_path):
     out = run(cmd + ["--steps", "12", "--export", model]).stdout
     assert "resumed" in out and "exported" in out
     log = log_of(runs)
-    assert [r["step"] for r in log] == [3, 6, 9, 12]
-    assert all(np.isfinite(r["train_total"]) for r in log)
+    assert [r["step"] for r in log] == [0, 3, 6, 9, 12]   # one step-0 baseline, not one per resume
+    assert all(np.isfinite(r["train_total"]) for r in log[1:])
+    assert set(log[0]["valid"]) == set(log[-1]["valid"])
     assert "speech" in log[-1]["valid"]["midpoint:2:0"]
     check_provenance(model, tmp_path)
     check_init_and_refusal(cmd, runs, model, tmp_path)
