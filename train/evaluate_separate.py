@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from earflow_train import flow, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import cell, mean_ci, model_config  # noqa: E402
+from earflow_train.evaluation import cell, mean_ci, model_config, paired_cell  # noqa: E402
 from earflow_train.evaluation import render as render_c  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,6 +144,15 @@ def write_schedule_table(out, items, schedules):
         row = [cell([i[k] - i["in"] for i in items if i["label"] == lab and np.isfinite(i["in"])])
                for lab in mx.LABELS]
         lines.append("| %s:%d:%g | %d | %s |" % (sch + (flow.evaluations(sch[0], sch[1]), " | ".join(row))))
+    # "At least as good" is a paired question: the same mixtures under both schedules
+    # (the unpaired intervals above are mostly the spread between mixtures).
+    first = "keep@%s:%d:%g" % schedules[0]
+    for sch in schedules[1:]:
+        k = "keep@%s:%d:%g" % sch
+        row = [paired_cell([i[k] - i[first] for i in items if i["label"] == lab and np.isfinite(i["in"])])
+               for lab in mx.LABELS]
+        lines.append("| %s:%d:%g minus %s (paired) | %d | %s |" % (
+            sch + (first[5:], flow.evaluations(sch[0], sch[1]), " | ".join(row))))
     md = "\n".join(lines) + "\n"
     with open(os.path.join(out, "schedules.md"), "w") as fh:
         fh.write(md)
@@ -191,7 +200,7 @@ def main():
     d = os.path.join(tmp, "set")
     rows = mx.write_set(pool, d, a.count, a.seconds, a.seed, snrs=SNRS, labels=labels,
                         reverberant=a.count)
-    res = {"split": a.split, "groups": pool.groups, "count_per_cell": a.count,
+    res = {"split": a.split, "seed": a.seed, "groups": pool.groups, "count_per_cell": a.count,
            "seconds": a.seconds, "model": a.model, "labels": labels, "items": []}
 
     # The DSP baselines (speech denoisers), each at its best setting on valid.

@@ -47,6 +47,16 @@ def mean_ci(values):
     return float(v.mean()), float(t * v.std(ddof=1) / math.sqrt(n)), n
 
 
+def paired_cell(differences):
+    """A table cell for paired differences 'mean ± ci' in dB, two decimals: the
+    differences between two systems on the same items are far smaller than the items'
+    spread, and one decimal would round them to zero."""
+    m, h, n = mean_ci(differences)
+    if n == 0:
+        return "-"
+    return "%+.2f" % m if not np.isfinite(h) else "%+.2f ± %.2f" % (m, h)
+
+
 def cell(values, signed=True):
     """A table cell 'mean ± ci' (dB-style, one decimal)."""
     m, h, n = mean_ci(values)
