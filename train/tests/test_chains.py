@@ -160,6 +160,10 @@ def test_separation_chain(tmp_path):
          "--settings", "default,midpoint:1:0"])
     res = json.load(open(os.path.join(ev, "results.json")))
     assert np.isfinite(res["mean_keep_i_speech"]) and np.isfinite(res["mean_afftdn_i_speech"])
+    by_background = open(os.path.join(ev, "backgrounds.md")).read().splitlines()
+    assert by_background[0].startswith("| target | background | n | earflow keep | afftdn")
+    assert sum(int(r.split("|")[3]) for r in by_background[2:] if r.startswith("| speech |")) == \
+        sum(1 for i in res["items"] if i["label"] == "speech" and np.isfinite(i["in"]))
     if "speex" in res["baselines"]:  # tests/integration/baselines/speex_denoise is built with libspeexdsp
         assert np.isfinite(res["mean_speex_i_speech"])
     assert np.isfinite(res["reverb_speech_si_sdr"]) and np.isfinite(res["clean_speech_si_sdr"])
