@@ -11,6 +11,13 @@ scores (SNRs up to 15 dB); this tells the two apart.
 --t T scores the end-point estimate from the training state x_t = t y + (1 - t) x_0
 (y the target) instead of the one-step render from x_0: a model that scores well at
 t > 0 and not at 0 reads the answer from its state input rather than from the mixture.
+
+--fit-steps N then trains a copy of the model on the first batch alone for N steps
+(t = 0, the trainer's losses, AdamW at --fit-lr) and prints its one-step SI-SDRi on
+that batch every 25 steps: a network that cannot fit 8 mixtures has a bug or no
+capacity; one that can and still does not gain on unheard mixtures lacks data or steps.
+
+    /usr/bin/python3 train/sep_train_check.py --model FILE --batches 1 --batch 8 --segment 1 --fit-steps 175
 """
 import argparse
 import os
@@ -37,16 +44,23 @@ def main():
     ap.add_argument("--t", type=float, default=0.0,
                     help="score the estimate from x_t on the path to the target (0: the renders)")
     ap.add_argument("--schedules", default="euler:1:0", help="SOLVER:STEPS:T0 list (with --t 0)")
+    ap.add_argument("--segment", type=float, default=2.0, help="seconds per mixture")
+    ap.add_argument("--fit-steps", type=int, default=0, help="then fit the first batch for this many steps")
+    ap.add_argument("--fit-lr", type=float, default=1e-3)
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, cfg = export.load_model(a.model)
+    # remove items only for a model that was trained for them (not "subtract")
+    p_remove = "0" if cfg["conditioning"].get("remove") == "subtract" else "0.25"
     task = train_separate.Separate()
     tp = argparse.ArgumentParser()
     loop.add_common_args(tp, task.defaults)
     task.add_args(tp)
     ta = tp.parse_args(["--run", "unused", "--corpus", a.corpus, "--n-fft", str(cfg["n_fft"]),
-                        "--hop", str(cfg["hop"]), "--batch", str(a.batch), "--segment", "2.0",
-                        "--augment", "--p-remove", "0.25", "--seed", str(a.seed)])
+                        "--hop", str(cfg["hop"]), "--batch", str(a.batch), "--segment", str(a.segment),
+                        "--augment", "--p-remove", p_remove, "--seed", str(a.seed),
+                        "--sigma", "0", "--t-sampling", "zero", "--anchor-weight", "0",
+                        "--valid-split", "train"])      # (setup's valid pool: unused here)
     fe = Frontend(cfg, torch.device("cpu"))
     task.setup(ta, cfg, fe, torch.device("cpu"))
     for i in range(a.batches):
@@ -62,6 +76,28 @@ def main():
                            for li, lab in enumerate(mx.LABELS) if li in labels)
             print("  %s: output %.2f dB, SI-SDRi %+.2f dB (%s)" % (name, float(out.mean()), float(imp.mean()), per))
             print("    per item SI-SDRi (dB):", " ".join("%+.1f" % v for v in imp.tolist()))
+        if i == 0 and a.fit_steps:
+            fit(model, task, ta, b, a)
+
+
+def fit(model, task, ta, b, a):
+    """Train the model on batch b alone; its one-step SI-SDRi on b every 25 steps."""
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=a.fit_lr, weight_decay=1e-4)
+    for step in range(a.fit_steps + 1):
+        if step % 25 == 0 or step == a.fit_steps:
+            with torch.no_grad():
+                score = task.score(loop.solve_batch(model, b, b["z"], ("euler", 1, 0.0)), b)
+            print("  fit step %d: SI-SDRi on this batch %s" % (
+                step, " ".join("%s %+.2f" % kv for kv in score.items())), flush=True)
+        if step == a.fit_steps:
+            break
+        lo = loop.step_losses(task, model, b, ta, torch.Generator().manual_seed(step))
+        opt.zero_grad(set_to_none=True)
+        lo["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    model.eval()
 
 
 @torch.no_grad()

@@ -153,6 +153,11 @@ def test_separation_chain(tmp_path):
     assert "speech" in log[-1]["valid"]["midpoint:2:0"]
     check_provenance(model, tmp_path)
     check_init_and_refusal(cmd, runs, model, tmp_path)
+    # sep_train_check --fit-steps: the exported network, trained on one batch alone, fits it
+    out = run(["train/sep_train_check.py", "--model", model, "--corpus", cdir, "--batches", "1", "--batch", "4",
+               "--segment", "0.5", "--fit-steps", "30", "--fit-lr", "3e-3"]).stdout
+    fits = [float(line.split()[-1]) for line in out.splitlines() if line.strip().startswith("fit step")]
+    assert len(fits) == 3 and fits[-1] > fits[0] + 1.0, out
     ev = str(tmp_path / "eval")
     run(["train/evaluate_separate.py", "--corpus", cdir, "--model", model, "--earflow", EARFLOW,
          "--out", ev, "--count", "1", "--seconds", "1.5", "--labels", "speech,noise",
