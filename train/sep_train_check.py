@@ -20,6 +20,7 @@ capacity; one that can and still does not gain on unheard mixtures lacks data or
     /usr/bin/python3 train/sep_train_check.py --model FILE --batches 1 --batch 8 --segment 1 --fit-steps 175
 """
 import argparse
+import copy
 import os
 import sys
 
@@ -81,9 +82,10 @@ def main():
 
 
 def fit(model, task, ta, b, a):
-    """Train the model on batch b alone; its one-step SI-SDRi on b every 25 steps."""
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=a.fit_lr, weight_decay=1e-4)
+    """Train a copy of the model on batch b alone (the later batches are scored with the
+    file's weights); its one-step SI-SDRi on b every 25 steps."""
+    model = copy.deepcopy(model).train()
+    opt = loop.make_optimizer(model, a.fit_lr)
     for step in range(a.fit_steps + 1):
         if step % 25 == 0 or step == a.fit_steps:
             with torch.no_grad():
@@ -93,11 +95,7 @@ def fit(model, task, ta, b, a):
         if step == a.fit_steps:
             break
         lo = loop.step_losses(task, model, b, ta, torch.Generator().manual_seed(step))
-        opt.zero_grad(set_to_none=True)
-        lo["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-    model.eval()
+        loop.optimise(opt, model, lo["total"])
 
 
 @torch.no_grad()

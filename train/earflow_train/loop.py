@@ -212,6 +212,19 @@ def solve_batch(model, b, x0, schedule):
     return flow.solve(U, x0, *schedule)
 
 
+def make_optimizer(model, lr):
+    return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+
+
+def optimise(opt, model, loss):
+    """One optimiser step on loss (gradients clipped to norm 1). Returns the norm."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return gn
+
+
 # ------------------------------------------------------------------ the loop
 
 
@@ -284,7 +297,7 @@ def train(task, argv=None):
     # reorders (a forward and backward pass of the 24/32/48 separation network, batch 8
     # x 1 s, one thread: 6.6 s against 11.5 s); values equal to ~1e-6, files unchanged.
     model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    opt = make_optimizer(model, a.lr)
     if ck is not None:
         opt.load_state_dict(ck["opt"])
 
@@ -312,12 +325,15 @@ def train(task, argv=None):
     t_last = t_call
     acc, n_acc = {}, 0
     with open(log_path, "a") as log:
+        def emit(rec):
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+
         if vb is not None and step == 0:
             # The start's own score on this run's valid batch (which depends on --seed):
             # the baseline every later validation of the run is read against.
-            rec = {"step": 0, "valid": validate(task, model, vb, schedules, a.sigma)}
-            print(json.dumps(rec), flush=True)
-            log.write(json.dumps(rec) + "\n")
+            emit({"step": 0, "valid": validate(task, model, vb, schedules, a.sigma)})
             t_last = time.time()
         while not (total and step >= total):
             if a.max_minutes and time.time() - t_call > a.max_minutes * 60:
@@ -329,10 +345,7 @@ def train(task, argv=None):
             for g in opt.param_groups:
                 g["lr"] = lr
             lo = step_losses(task, model, b, a, gen)
-            opt.zero_grad(set_to_none=True)
-            lo["total"].backward()
-            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            gn = optimise(opt, model, lo["total"])
             step += 1
             now = time.time()
             elapsed += now - t_last
@@ -351,9 +364,7 @@ def train(task, argv=None):
                 if vb is not None and (step % a.val_every == 0 or step == total):
                     rec["valid"] = validate(task, model, vb, schedules, a.sigma)
                     t_last = time.time()          # validation is not training time
-                print(json.dumps(rec), flush=True)
-                log.write(json.dumps(rec) + "\n")
-                log.flush()
+                emit(rec)
             if step % a.save_every == 0 or step == total:
                 save()
     save()
