@@ -8,6 +8,7 @@
 #include "ef_noise.h"
 #include "ef_output_stage.h"
 #include "ef_rate_adapter.h"
+#include "ef_room_tail.h"
 #include "ef_sample.h"
 #include "ef_stft.h"
 #include "ef_unet.h"
@@ -41,6 +42,9 @@ struct ef_engine {
     float *prior;        /* the flow's start per output channel (head prior models) */
     float *prior_gain;   /* per ear [re F][im F] (ef_head_prior.h) */
     double prior_lateral; /* the lateral cosine prior_gain was made for (NAN: none) */
+    ef_room_tail *tail;   /* room tail models: the late tail added to the prior */
+    float *tail_frame;    /* per ear, interleaved complex [F]: the tail heard this frame */
+    float *tail_c;        /* [re F][im F]: one ear's tail, compressed */
     ef_conditioning conditioning;
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
     ef_noise noise;
@@ -162,15 +166,27 @@ static void make_prior(ef_engine *e, const float *c)
         e->prior_lateral = lateral;
     }
     const float *cr = e->cond, *ci = e->cond + F;
+    /* with a room tail the direct sound falls as 1 / distance (in the compressed
+     * domain: to the power alpha), so that the tail's share grows with distance */
+    const float direct = m->room_tail ? (float)exp(-(double)m->alpha * (double)c[4]) : 1.0f;
     for (int ch = 0; ch < m->out_channels; ch++) {
         const float *g = e->prior_gain + (size_t)ch * 2 * (size_t)F;
         float *p = e->prior + (size_t)ch * 2 * (size_t)F;
         for (int k = 0; k < F; k++) {
             const float re = cr[k] * g[k] - ci[k] * g[F + k];
             const float im = cr[k] * g[F + k] + ci[k] * g[k];
-            p[k] = re;
-            p[F + k] = im;
+            p[k] = m->room_tail ? re * direct : re;
+            p[F + k] = m->room_tail ? im * direct : im;
         }
+    }
+    if (!m->room_tail)
+        return;
+    ef_room_tail_frame(e->tail, e->in_frame[0], c + 5, e->tail_frame, e->tail_frame + 2 * (size_t)F);
+    for (int ch = 0; ch < m->out_channels; ch++) {
+        float *p = e->prior + (size_t)ch * 2 * (size_t)F;
+        compress(m, e->tail_frame + (size_t)ch * 2 * (size_t)F, F, e->tail_c, e->tail_c + F);
+        for (int k = 0; k < 2 * F; k++)
+            p[k] += e->tail_c[k];
     }
 }
 
@@ -327,6 +343,15 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
         if (ok && model->head_prior)
             ok = (e->prior = engine_floats(e, xs)) &&
                  (e->prior_gain = engine_floats(e, 4 * (size_t)e->F));
+        if (ok && model->room_tail) {
+            ok = (e->tail = ef_room_tail_new(&model->tail_tables)) &&
+                 (e->tail_frame = engine_floats(e, 4 * (size_t)e->F)) &&
+                 (e->tail_c = engine_floats(e, 2 * (size_t)e->F));
+            if (ok)
+                e->bytes += ef_room_tail_bytes(e->tail);
+            else
+                ef_error_set(err, "out of memory");
+        }
         e->prior_lateral = NAN;
         if (ok)
             e->bytes += ef_unet_state_bytes(e->net_state);
@@ -384,6 +409,9 @@ void ef_engine_free(ef_engine *e)
     free(e->eps);
     free(e->prior);
     free(e->prior_gain);
+    ef_room_tail_free(e->tail);
+    free(e->tail_frame);
+    free(e->tail_c);
     free(e);
 }
 
@@ -468,6 +496,8 @@ void ef_engine_reset(ef_engine *e)
         ef_unet_state_reset(e->net_state);
         ef_conditioning_reset(&e->conditioning);
     }
+    if (e->tail)
+        ef_room_tail_reset(e->tail);
     ef_noise_seed(&e->noise, e->seed);
     ef_output_stage_reset(e->stage);
 }

@@ -286,6 +286,17 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
                 return -1;
             }
         }
+        /* optional (absent = false): a late tail per ear added to the prior (spec section 4) */
+        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(cond, "room_tail");
+        if (rt && !cJSON_IsBool(rt)) {
+            ef_error_set(err, "config: conditioning.room_tail must be true or false");
+            return -1;
+        }
+        m->room_tail = rt && cJSON_IsTrue(rt);
+        if (m->room_tail && !m->head_prior) {
+            ef_error_set(err, "config: conditioning.room_tail needs conditioning.prior \"spherical_head\"");
+            return -1;
+        }
     } else {
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;
@@ -345,12 +356,24 @@ static ef_model *model_from_file(ef_st_file *file, ef_error *err)
     cJSON *cfg = cJSON_IsString(text) ? cJSON_Parse(text->valuestring) : NULL;
     ef_unet_config uc;
     int rc = -1;
-    if (!cJSON_IsString(text))
+    int *used = calloc((size_t)(file->n_tensors ? file->n_tensors : 1), sizeof *used);
+    if (!used)
+        ef_error_set(err, "out of memory");
+    else if (!cJSON_IsString(text))
         ef_error_set(err, "no earflow config in the file's __metadata__");
     else if (!cfg)
         ef_error_set(err, "the earflow config is not valid JSON");
-    else if (parse_config(m, cfg, &uc, err) == 0 && ef_unet_bind(&m->net, &uc, m->file, 2 * EF_MAX_STEPS, err) == 0)
+    else if (parse_config(m, cfg, &uc, err) == 0 &&
+             ef_unet_bind(&m->net, &uc, m->file, 2 * EF_MAX_STEPS, used, err) == 0 &&
+             (!m->room_tail ||
+              ef_room_tail_bind(&m->tail_tables, m->file, m->n_rooms, uc.n_bins, used, err) == 0))
         rc = 0;
+    for (int i = 0; rc == 0 && i < file->n_tensors; i++)
+        if (!used[i]) {
+            ef_error_set(err, "tensor '%s' is not part of this architecture", file->tensors[i].name);
+            rc = -1;
+        }
+    free(used);
     if (rc == 0) {
         for (int i = 0; i < m->file->n_tensors && rc == 0; i++) {
             const ef_st_tensor *t = &m->file->tensors[i];

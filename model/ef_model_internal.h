@@ -3,6 +3,7 @@
 #define EF_MODEL_INTERNAL_H
 
 #include "earflow.h"
+#include "ef_room_tail.h"
 #include "ef_safetensors.h"
 #include "ef_unet.h"
 
@@ -21,6 +22,8 @@ struct ef_model {
     float dist_min, dist_max;
     int n_rooms, n_labels;
     int head_prior;      /* binaural: conditioning.prior "spherical_head" */
+    int room_tail;       /* binaural: conditioning.room_tail (a late tail added to the prior) */
+    ef_room_tail_tables tail_tables;
     int mask_head;       /* arch.head "mask": the network output is a complex mask on the input */
     int remove_subtract; /* separate: conditioning.remove "subtract" (remove = mixture - keep) */
     char rooms[EF_MAX_NAMES][EF_NAME_LEN], labels[EF_MAX_NAMES][EF_NAME_LEN];

@@ -13,14 +13,16 @@ uint32_t ef_noise_u32(ef_noise *n)
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
 
-void ef_noise_seed(ef_noise *n, uint64_t seed)
+void ef_noise_seed_sequence(ef_noise *n, uint64_t seed, uint64_t seq)
 {
     n->state = 0;
-    n->inc = (54u << 1u) | 1u;
+    n->inc = (seq << 1u) | 1u;
     ef_noise_u32(n);
     n->state += seed;
     ef_noise_u32(n);
 }
+
+void ef_noise_seed(ef_noise *n, uint64_t seed) { ef_noise_seed_sequence(n, seed, 54u); }
 
 static double uniform(ef_noise *n)
 {

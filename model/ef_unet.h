@@ -66,11 +66,12 @@ typedef struct ef_unet_state ef_unet_state;
  * shipped separation model's whole engine. */
 #define EF_UNET_MAX_STATE_BYTES ((double)(256u << 20))
 
-/* Checks the config and binds every tensor of `file` by name and shape; all tensors
- * must be used, and the state for `evaluations` solver evaluations must fit in
+/* Checks the config and binds the network's tensors of `file` by name and shape,
+ * marking each in `used` (one int per tensor of the file: the caller checks that
+ * every tensor was used); the state for `evaluations` solver evaluations must fit in
  * EF_UNET_MAX_STATE_BYTES. Returns 0 or -1 with err. */
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
-                 int evaluations, ef_error *err);
+                 int evaluations, int *used, ef_error *err);
 /* Multiply-accumulates for one evaluation of one frame. */
 long ef_unet_macs(const ef_unet *net);
 

@@ -306,20 +306,6 @@ def prior_model(model_path, out_path):
     return out_path
 
 
-def nominal_room(room):
-    """What a binaural reverb knows of a room label: the design shoebox, the listener at
-    its centre (1.5 m up), the design RT60. None for anechoic."""
-    d = binsim.ROOM_DESIGN[room]
-    if d["dims"] is None:
-        return None
-    dims = np.array(d["dims"], dtype=np.float64)
-    return dims, np.array([dims[0] / 2, dims[1] / 2, min(1.5, dims[2] / 2)]), d["rt60"]
-
-
-def _inside(listener, rel, dims):
-    """Source positions listener + rel (head axes = room axes, yaw 0), kept 0.25 m
-    inside the walls."""
-    return np.clip(listener + rel, 0.25, np.asarray(dims) - 0.25)
 
 
 def dsp_room_render(seq, mono):
@@ -327,11 +313,11 @@ def dsp_room_render(seq, mono):
     decorrelated tail for the room *label* (design shoebox and RT60, listener at its
     centre, head still), along the ground-truth head-relative trajectory; what a
     binaural reverb with a room preset gives. Anechoic: the DSP HRTF panner."""
-    nom = nominal_room(seq.room)
+    nom = binsim.nominal_room(seq.room)
     if nom is None:
         return dsp_render(seq, mono)
     dims, lis, rt = nom
-    scene = binsim.Scene(seq.room, tuple(dims), rt, lis, _inside(lis, head_path(seq, len(mono)), dims))
+    scene = binsim.Scene(seq.room, tuple(dims), rt, lis, binsim.inside(lis, head_path(seq, len(mono)), dims))
     y, _ = simulator().render(mono.astype(np.float32), scene, np.random.default_rng(7))
     return y.astype(np.float64)
 
@@ -356,7 +342,7 @@ def impulse_responses(a, seqs, systems, work):
         az, el, d = seq.pose_at(np.array([0]))
         az, el, d = np.radians(az[0]), np.radians(el[0]), d[0]
         v = d * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-        src = _inside(lis, v, dims)
+        src = binsim.inside(lis, v, dims)
         az, el, d = binsim.sph((src - lis)[None])
         az, el, d = float(az[0]), float(el[0]), float(d[0])
         n = int(SR * (1.4 * float(meta["rt60"]) * max(binsim.BAND_RT) + 0.2))
@@ -382,8 +368,8 @@ def impulse_responses(a, seqs, systems, work):
                 y, _ = simulator().direct(x[int(IR_SECONDS * SR) - 480:].astype(np.float32),
                                           binsim.Scene("anechoic", src=src - lis))
             elif kind == "dsp_room":
-                dn, ln, rt = nominal_room(seq.room)
-                y = simulator().brir(binsim.Scene(seq.room, tuple(dn), rt, ln, _inside(ln, src - lis, dn)),
+                dn, ln, rt = binsim.nominal_room(seq.room)
+                y = simulator().brir(binsim.Scene(seq.room, tuple(dn), rt, ln, binsim.inside(ln, src - lis, dn)),
                                      n, np.random.default_rng(13))
             else:
                 continue

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from earflow_train import dsp  # noqa: E402
+from earflow_train import room_tail as room_tail_tables  # noqa: E402
 from earflow_train.export import export, write_safetensors  # noqa: E402
 from earflow_train.model import EarflowUNet, init_random_, render  # noqa: E402
 
@@ -109,11 +110,14 @@ def rms(a):
     return float(np.sqrt(np.mean(np.square(np.asarray(a, dtype=np.float64)))))
 
 
-def build_model(kind, seed, head="velocity", prior="mono", out_gain=False):
+def build_model(kind, seed, head="velocity", prior="mono", out_gain=False, room_tail=False):
     torch.manual_seed(seed)
     config = config_for(kind, head, prior, out_gain)
+    if room_tail:
+        config["conditioning"]["room_tail"] = True
     model = EarflowUNet(config)
     init_random_(model, seed, weight_gain=1.0, bias_std=0.1, out_gain=0.4, freq_scale=2.0)
+    room_tail_tables.fill(model)
     model.eval()
     return model, config
 
@@ -130,11 +134,14 @@ def main():
     # vectors stay byte for byte what they were
     variants = [("binaural", "velocity", "mono"), ("separate", "velocity", "mono"),
                 ("binaural", "mask", "mono"), ("separate", "mask", "mono"),
-                ("binaural", "mask", "spherical_head"), ("binaural", "mask", "spherical_head", True)]
-    for vi, (kind, head, prior, *gain) in enumerate(variants):
-        out_gain = bool(gain and gain[0])
+                ("binaural", "mask", "spherical_head"), ("binaural", "mask", "spherical_head", True),
+                ("binaural", "mask", "spherical_head", True, True)]
+    for vi, (kind, head, prior, *extra) in enumerate(variants):
+        out_gain = bool(extra and extra[0])
+        tail = bool(len(extra) > 1 and extra[1])
         ki = 0 if out_gain else vi % 2
-        model, config = build_model(kind, seed=100 + vi, head=head, prior=prior, out_gain=out_gain)
+        model, config = build_model(kind, seed=100 + vi, head=head, prior=prior, out_gain=out_gain,
+                                    room_tail=tail)
         if head == "mask":
             with torch.no_grad():   # a mask near 1 + 0j, as a trained one starts
                 model.out_conv.bias[0::2] += 1.0
@@ -143,6 +150,8 @@ def main():
             tag = "%s_prior" % kind
         if out_gain:      # random log gains of about +-1 (init_random_), both ears
             tag = "%s_gain" % kind
+        if tail:          # the design rooms' tables; the moving case switches rooms
+            tag = "%s_tail" % kind
         model_name = "%s_tiny.safetensors" % tag
         export(model, config, os.path.join(out_dir, model_name), config["provenance"])
         print("wrote %s (%d tensors)" % (model_name, len(model.state_dict())))

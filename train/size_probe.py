@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from earflow_train import audio, dsp, evaluation, export  # noqa: E402
+from earflow_train import audio, dsp, evaluation, export, room_tail  # noqa: E402
 import make_golden  # noqa: E402
 from earflow_train import model as net  # noqa: E402
 
@@ -38,6 +38,8 @@ def main():
     ap.add_argument("--head", choices=["velocity", "mask"], default="velocity")
     ap.add_argument("--prior", choices=["mono", "spherical_head"], default="mono",
                     help="binaural only")
+    ap.add_argument("--room-tail", action="store_true",
+                    help="binaural, spherical_head: conditioning.room_tail with the design rooms' tables")
     ap.add_argument("--sigma", type=float, default=None, help="default: the golden config's")
     ap.add_argument("--out", required=True)
     ap.add_argument("--check-render", action="store_true",
@@ -57,10 +59,13 @@ def main():
     cfg["flow"].update({"steps": a.steps, "solver": a.solver, "t0": a.t0})
     if a.sigma is not None:
         cfg["flow"]["sigma"] = a.sigma
+    if a.room_tail:
+        cfg["conditioning"]["room_tail"] = True
     cfg["provenance"] = {"data": "none (random weights)", "train_steps": 0, "commit": "",
                          "notes": "size probe from train/size_probe.py"}
     m = net.EarflowUNet(cfg)
     net.init_random_(m, seed=1)
+    room_tail.fill(m)
     m.eval()
     export.export(m, cfg, a.out, cfg["provenance"])
     print("wrote", a.out)

@@ -26,10 +26,11 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from earflow_train import audio, binsim, dsp, layout, losses, loop  # noqa: E402
+from earflow_train import audio, binsim, dsp, layout, losses, loop, room_tail  # noqa: E402
 from earflow_train.loop import repo_relative  # noqa: E402
 
 SR = 48000
+TAIL_PREROLL = 1.5     # s of input before each crop that the room tail is run over
 
 
 def prior_from(cond, gains):
@@ -46,7 +47,8 @@ class Binaural:
     kind = "binaural"
     script = "train/train_binaural.py"
     cond_keys = ("prior", "rooms")
-    new_layers = ("out_gain.",)        # an --init source may lack it: neutral at zero
+    new_layers = ("out_gain.", "room_tail.")   # an --init source may lack them: out_gain
+    # neutral at zero, room_tail the design tables (init_weights)
     defaults = dict(batch=8, segment=0.5, head="mask")
 
     def add_args(self, ap):
@@ -60,6 +62,9 @@ class Binaural:
                        help="room of sequences without room.txt (real recordings), one of %s" % (binsim.ROOMS,))
         g.add_argument("--prior", choices=["mono", "spherical_head"], default="spherical_head",
                        help="the flow's start: the mono copy, or a rigid sphere's ears (delay + shadow)")
+        g.add_argument("--room-tail", action="store_true",
+                       help="conditioning.room_tail: a late tail per ear (the design rooms' RT60 and "
+                            "level) added to the spherical-head prior, the direct sound at 1 / distance")
         g.add_argument("--out-gain", action="store_true",
                        help="arch.out_gain: a per-bin gain on the mask from the embedding (mask head)")
         g.add_argument("--align", type=int, default=1,
@@ -78,8 +83,13 @@ class Binaural:
         g.add_argument("--val-items", type=int, default=16)
 
     def conditioning(self, a):
-        return {"smoothing_ms": 20, "rooms": list(binsim.ROOMS), "dist_min": binsim.DIST_MIN,
-                "dist_max": binsim.DIST_MAX, "prior": a.prior}
+        c = {"smoothing_ms": 20, "rooms": list(binsim.ROOMS), "dist_min": binsim.DIST_MIN,
+             "dist_max": binsim.DIST_MAX, "prior": a.prior}
+        if a.room_tail:
+            if a.prior != "spherical_head":
+                raise SystemExit("--room-tail needs --prior spherical_head")
+            c["room_tail"] = True
+        return c
 
     def arch(self, a):
         return {"out_gain": True} if a.out_gain else {}
@@ -89,6 +99,7 @@ class Binaural:
         """The conditioning must move the blocks from the first step (with PyTorch's
         default init the per-block offsets are ~1e-2 of the normalized features and the
         network learned to ignore the position); the output starts at the prior."""
+        room_tail.fill(model)                # fixed tables, the same that setup() uses
         model.out_conv.weight.zero_()
         model.out_conv.bias.zero_()
         if model.head == "mask":       # the mask 1 + 0j: the prior itself
@@ -109,6 +120,8 @@ class Binaural:
 
     def setup(self, a, cfg, fe, device):
         self.a, self.cfg, self.fe, self.device = a, cfg, fe, device
+        # the room tail's tables: those init_weights gave the model (deterministic)
+        self.tail_tables = room_tail.design_tables(cfg) if cfg["conditioning"].get("room_tail") else None
         self.hrtf = None
         if a.align:
             try:
@@ -134,14 +147,19 @@ class Binaural:
                 ds.keep_rooms(a.rooms.split(","))
 
     def crop(self, ds, i):
-        """Item i of the data set's epoch; with --align the binaural target is read
+        """Item i of the data set's epoch (with --room-tail also the TAIL_PREROLL s of
+        mono before it, zeros before the sequence's start); with --align the binaural target is read
         round(r / c * SR) (+ the nearer ear's KEMAR onset) samples later: a
         frame-synchronous network cannot learn a delay of up to 29 ms (10 m) as a
         per-bin phase rotation."""
         c = ds[i]
+        seq, start = ds.locate(i)
+        if self.tail_tables is not None:
+            n = int(round(TAIL_PREROLL * SR / self.cfg["hop"])) * self.cfg["hop"]
+            pre = np.asarray(seq.mono[max(0, start - n):start], dtype=np.float32) * audio.scale(seq.mono)
+            c["pre"] = np.concatenate([np.zeros(n - len(pre), np.float32), pre])
         if not self.a.align:
             return c
-        seq, start = ds.locate(i)
         az, el, dist = seq.pose_at([start + ds.segment // 2])
         shift = float(dist[0]) / binsim.C * SR
         if self.hrtf is not None:
@@ -169,8 +187,18 @@ class Binaural:
         if cfg["conditioning"]["prior"] == "spherical_head":
             gains = torch.from_numpy(np.stack([dsp.head_prior_gains(x, cfg) for x in cs])).to(dev)
             b["prior"] = prior_from(cond, gains)
+        if self.tail_tables is not None:
+            pre = torch.from_numpy(np.stack([c["pre"] for c in crops])).to(dev)
+            b["prior"] = self.with_tail(b["prior"], torch.cat([pre, mono], dim=1), np.stack(cs), epoch)
         b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else b["prior"]
         return b
+
+    def with_tail(self, prior, mono, cs, epoch):
+        """conditioning.room_tail's prior (room_tail.add_to_prior over the pre-roll and
+        the crop; phases drawn per batch, where the engine's are one fixed sequence)."""
+        draws = np.random.default_rng([self.a.seed, epoch]).integers(
+            0, dsp.ROOM_TAIL_PHASES, (mono.shape[0], mono.shape[1] // self.cfg["hop"], 2, self.fe.F))
+        return room_tail.add_to_prior(self.fe, self.cfg, prior, mono, cs, self.tail_tables, draws)
 
     def batch(self, step):
         return self.make_batch(self.train, step, self.a.batch)

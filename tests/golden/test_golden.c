@@ -187,6 +187,9 @@ static void separate_mask_moving(void **state) { (void)state; check_case_file("s
 static void binaural_prior_moving(void **state) { (void)state; check_case_file("binaural_prior_moving.safetensors"); }
 /* arch.out_gain: a per-bin gain on the mask from the embedding (random log gains ~ +-1) */
 static void binaural_gain_moving(void **state) { (void)state; check_case_file("binaural_gain_moving.safetensors"); }
+/* conditioning.room_tail: a late tail per ear added to the prior; the case switches
+ * rooms every 50 frames (anechoic, small, large) and moves the source 0.5 to 3 m */
+static void binaural_tail_moving(void **state) { (void)state; check_case_file("binaural_tail_moving.safetensors"); }
 
 /* Extreme and invalid control values are clamped or ignored: the output stays
  * finite and nothing is replaced as non-finite. */
@@ -250,6 +253,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(separate_mask_moving),
         cmocka_unit_test(binaural_prior_moving),
         cmocka_unit_test(binaural_gain_moving),
+        cmocka_unit_test(binaural_tail_moving),
         cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -431,6 +431,10 @@ static void config_values(void **state)
         {"arch", "freq_emb", "false", "'freq_emb' is not part"},
         {"arch", "head", "\"gain\"", "arch.head"}, {"arch", "head", "1", "arch.head"},
         {"conditioning", "prior", "\"sphere\"", "conditioning.prior"},
+        {"conditioning", "room_tail", "1", "true or false"},
+        {"conditioning", "room_tail", "true", "needs conditioning.prior"},
+        {"conditioning", "prior", "\"spherical_head\"", ""},
+        {"conditioning", "room_tail", "true", "'room_tail.decay' is missing"},
         {"arch", "out_gain", "1", "true or false"},
         {"arch", "out_gain", "true", "needs arch.head"},          /* a velocity is no gain */
         {"arch", "head", "\"mask\"", ""}, {"arch", "out_gain", "true", "'out_gain.weight' is missing"},

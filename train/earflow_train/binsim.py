@@ -86,6 +86,22 @@ def diffuse_coherence(f, d=0.22):
     return np.clip(np.sinc(2 * np.asarray(f) * d / C), 0.0, 1.0)
 
 
+def nominal_room(room):
+    """What a binaural reverb knows of a room label: the design shoebox, the listener at
+    its centre (1.5 m up), the design RT60. None for anechoic."""
+    d = ROOM_DESIGN[room]
+    if d["dims"] is None:
+        return None
+    dims = np.array(d["dims"], dtype=np.float64)
+    return dims, np.array([dims[0] / 2, dims[1] / 2, min(1.5, dims[2] / 2)]), d["rt60"]
+
+
+def inside(listener, rel, dims):
+    """Source positions listener + rel (head axes = room axes, yaw 0), kept 0.25 m
+    inside the walls."""
+    return np.clip(listener + rel, 0.25, np.asarray(dims) - 0.25)
+
+
 def eyring_alpha(dims, rt60):
     lx, ly, lz = dims
     V = lx * ly * lz

@@ -335,3 +335,65 @@ def apply_prior(cond, gains):
     im = (cr * pi + ci * pr).astype(np.float32)
     out = np.stack([re, im], axis=2)                      # [M, E, 2, F]
     return np.ascontiguousarray(out.reshape(out.shape[0], -1, out.shape[-1]).transpose(1, 0, 2))
+
+
+# ----------------------------------------------------------------- room tail
+
+ROOM_TAIL_SEED, ROOM_TAIL_SEQUENCE = 0, 55   # the flow's noise is sequence 54
+ROOM_TAIL_PHASES = 1024                       # a draw's top 10 bits pick a rotation
+
+
+def direct_gain(c_s, config):
+    """conditioning.room_tail: the direct sound's 1 / distance in the compressed domain,
+    exp(-alpha ln dist) per frame from the smoothed features (double, then float32)."""
+    alpha = float(np.float32(config["compress"]["alpha"]))
+    return np.exp(-alpha * np.asarray(c_s, np.float32)[..., 4].astype(np.float64)).astype(np.float32)
+
+
+def room_tail_draws(frames, F):
+    """The engine's phase indices after a reset: int [M, 2, F] (state A's bins, then
+    B's, per frame), PCG32(seed 0, sequence 55), each draw's top 10 bits."""
+    rng = Pcg32(ROOM_TAIL_SEED, ROOM_TAIL_SEQUENCE)
+    return np.array([[rng.next_u32() >> 22 for _ in range(2 * F)] for _ in range(frames)],
+                    dtype=np.int64).reshape(frames, 2, F)
+
+
+def room_tail_phasors():
+    """The 1024 unit rotations, cos and sin of 2 pi j / 1024 in double, as float32."""
+    j = np.arange(ROOM_TAIL_PHASES, dtype=np.float64) * (2.0 * math.pi / ROOM_TAIL_PHASES)
+    return np.cos(j).astype(np.float32), np.sin(j).astype(np.float32)
+
+
+def room_tail(X, weights, decay, send, mix, draws):
+    """The late tail of spec section 4, in float32 as the engine computes it.
+
+    X [..., M, F] complex (the input STFT, float32 parts), weights [..., M, R] (the
+    smoothed room features), decay and send [R, F], mix [2, F], draws [..., M, 2, F]
+    phase indices. Returns the tail heard at each frame, complex64 [..., 2 ears, M, F]."""
+    f32 = np.float32
+    X = np.asarray(X).astype(np.complex64)
+    xr, xi = X.real.astype(f32), X.imag.astype(f32)
+    w = np.asarray(weights, f32)
+    decay, send, mix = (np.asarray(a, f32) for a in (decay, send, mix))
+    pre, im_ = room_tail_phasors()
+    lead, (M, F) = X.shape[:-2], X.shape[-2:]
+    a = np.zeros(lead + (2, F), f32)          # [..., re/im, F]
+    b = np.zeros(lead + (2, F), f32)
+    c1, c2 = mix[0], mix[1]
+    out = np.zeros(lead + (2, M, F), np.complex64)
+    for m in range(M):
+        d = np.zeros(lead + (F,), f32)
+        g = np.zeros(lead + (F,), f32)
+        for r in range(decay.shape[0]):
+            wr = w[..., m, r][..., None]
+            d = d + wr * decay[r]
+            g = g + wr * send[r]
+        out[..., 0, m, :] = (c1 * a[..., 0, :] + c2 * b[..., 0, :]) + 1j * (c1 * a[..., 1, :] + c2 * b[..., 1, :])
+        out[..., 1, m, :] = (c1 * a[..., 0, :] - c2 * b[..., 0, :]) + 1j * (c1 * a[..., 1, :] - c2 * b[..., 1, :])
+        for s, j in ((a, draws[..., m, 0, :]), (b, draws[..., m, 1, :])):
+            pr, pi = pre[j], im_[j]
+            ar = d * s[..., 0, :] + g * xr[..., m, :]
+            ai = d * s[..., 1, :] + g * xi[..., m, :]
+            s[..., 0, :] = pr * ar - pi * ai
+            s[..., 1, :] = pr * ai + pi * ar
+    return out

@@ -86,6 +86,20 @@ class ResBlock(nn.Module):
         return x + h
 
 
+class RoomTail(nn.Module):
+    """conditioning.room_tail's tables (spec section 4), fixed, not trained: buffers
+    room_tail.decay [R, F], room_tail.send [R, F], room_tail.mix [2, F]."""
+
+    def __init__(self, n_rooms, F):
+        super().__init__()
+        self.register_buffer("decay", torch.zeros(n_rooms, F))
+        self.register_buffer("send", torch.zeros(n_rooms, F))
+        self.register_buffer("mix", torch.zeros(2, F))
+
+    def tables(self):
+        return tuple(t.detach().cpu().numpy() for t in (self.decay, self.send, self.mix))
+
+
 class EarflowUNet(nn.Module):
     def __init__(self, config):
         super().__init__()
@@ -141,6 +155,12 @@ class EarflowUNet(nn.Module):
             nn.init.zeros_(self.out_gain.bias)
         else:
             self.out_gain = None
+        # optional (binaural, spherical-head prior): a late tail per ear added to the prior
+        self.room_tail = None
+        if config["conditioning"].get("room_tail", False):
+            if config["conditioning"].get("prior") != "spherical_head":
+                raise ValueError("conditioning.room_tail needs prior 'spherical_head'")
+            self.room_tail = RoomTail(len(config["conditioning"]["rooms"]), F)
 
     @classmethod
     def from_config(cls, config):
@@ -303,6 +323,12 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
     prior = None
     if config["conditioning"].get("prior", "mono") == "spherical_head":
         prior = dsp.apply_prior(cond, dsp.head_prior_gains(c_s, config))
+    if model.room_tail is not None:
+        prior = prior * dsp.direct_gain(c_s, config)[None, :, None]
+        R = len(config["conditioning"]["rooms"])
+        tail = dsp.room_tail(X[:, :F], c_s[:, 5:5 + R], *model.room_tail.tables(),
+                             dsp.room_tail_draws(M, F))                      # [2, M, F]
+        prior = prior + dsp.compress_real_layout(dsp.complex_to_real_layout(tail), alpha, beta)
     if noise is None:
         noise = dsp.frame_noise(seed, M, model.c_out, F)
     x = solve(model, cond, c_s, noise, sigma, solver, steps, t0, prior).numpy()

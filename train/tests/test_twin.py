@@ -12,7 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from earflow_train import dsp, flow  # noqa: E402
+from earflow_train import dsp, flow, room_tail  # noqa: E402
 from earflow_train.export import load_model, read_safetensors  # noqa: E402
 from earflow_train.frontend import Frontend  # noqa: E402
 
@@ -20,6 +20,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 # C == PyTorch is held to 1e-5 of the output's RMS by tests/test_golden; the same here
 TOL = 1e-5
+# the room tail carries the float32 STFT's rounding (torch here, float64 in the golden's
+# render) from frame to frame: 1.9e-5 measured; the C engine's golden test allows 1e-4
+TAIL_TOL = 5e-5
 
 
 def golden_cases():
@@ -68,6 +71,9 @@ def test_training_path_equals_golden(name):
     if cfg["conditioning"].get("prior") == "spherical_head":
         gains = dsp.head_prior_gains(c[0].numpy(), cfg)
         prior = torch.from_numpy(dsp.apply_prior(cond[0].numpy(), gains))[None]
+    if model.room_tail is not None:       # the engine's phases, no pre-roll
+        prior = room_tail.add_to_prior(fe, cfg, prior, x[:, 0], c.numpy(), model.room_tail.tables(),
+                                       dsp.room_tail_draws(M, fe.F)[None])
     z = torch.cat([cond] * model.c_out, 1) if prior is None else prior
     eps = torch.from_numpy(noise).permute(1, 0, 2)[None]
 
@@ -81,7 +87,7 @@ def test_training_path_equals_golden(name):
             y = fe.decode(xs)[0, :, :n].numpy()
         ref = g["out." + case["name"]].reshape(y.shape)
         err = np.max(np.abs(y - ref)) / np.sqrt(np.mean(ref.astype(np.float64) ** 2))
-        assert err < TOL, (name, case["name"], err)
+        assert err < (TAIL_TOL if model.room_tail is not None else TOL), (name, case["name"], err)
 
 
 def test_golden_cases_present():
