@@ -100,3 +100,20 @@ def test_loader_refuses_bad_tables(probe, tmp_path, name, value, word):
     r = subprocess.run([EARFLOW, "info", bad], capture_output=True, text=True)
     assert r.returncode != 0
     assert word in r.stderr and name in r.stderr, r.stderr
+
+
+def test_add_room_tail(tmp_path):
+    """train/add_room_tail.py: a spherical-head model gains the design tables and loads;
+    a separation model is refused with a message."""
+    golden = os.path.join(ROOT, "tests", "golden")
+    out = str(tmp_path / "with_tail.safetensors")
+    r = subprocess.run([sys.executable, "train/add_room_tail.py", os.path.join(golden, "binaural_prior_tiny.safetensors"),
+                        out], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    tensors, meta = export.read_safetensors(out)
+    assert json.loads(meta["earflow"])["conditioning"]["room_tail"] is True
+    assert {"room_tail.decay", "room_tail.send", "room_tail.mix"} <= set(tensors)
+    assert subprocess.run([EARFLOW, "info", out], capture_output=True).returncode == 0
+    r = subprocess.run([sys.executable, "train/add_room_tail.py", os.path.join(golden, "separate_tiny.safetensors"),
+                        str(tmp_path / "no.safetensors")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and "spherical-head prior" in r.stderr
