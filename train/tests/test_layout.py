@@ -1,5 +1,4 @@
 """The public layout: a generated sequence written and read back."""
-import math
 import os
 
 import numpy as np
