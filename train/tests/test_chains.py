@@ -67,8 +67,9 @@ def check_provenance(model, tmp_path):
     assert str(tmp_path) not in prov and ROOT not in prov, prov
 
 
-@pytest.mark.parametrize("tail", [False, True], ids=["prior", "room_tail"])
-def test_binaural_chain(sim, tmp_path, tail):
+def test_binaural_chain(sim, tmp_path):
+    """The chain with the room tail (the non-tail prior is the golden vectors' and
+    test_twin's; one chain keeps CI short)."""
     if not os.path.exists(EARFLOW):
         pytest.skip("earflow not built at %s" % EARFLOW)
     data = str(tmp_path / "data")
@@ -82,7 +83,7 @@ def test_binaural_chain(sim, tmp_path, tail):
            "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2", "--log-every", "2",
            "--val-every", "4", "--save-every", "2", "--seed", "5", "--out-gain", "--ild-weight", "0.002",
            "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
-    cmd += ["--room-tail"] if tail else []
+    cmd += ["--room-tail"]
     run(cmd + ["--steps", "4"])
     log = log_of(runs)
     assert [r["step"] for r in log] == [0, 2, 4]      # 0: the start's score, the run's baseline
@@ -98,11 +99,10 @@ def test_binaural_chain(sim, tmp_path, tail):
     assert cfg["flow"] == {"sigma": 0.3, "solver": "midpoint", "steps": 1, "t0": 0.0}
     assert cfg["arch"]["dil_dec"] == list(reversed(cfg["arch"]["dil_enc"]))
     assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
-    assert cfg["conditioning"].get("room_tail", False) == tail
-    if tail:                  # the design tables, untouched by training and resuming
-        have = read_safetensors(model)[0]
-        for name, table in zip(("decay", "send", "mix"), room_tail.design_tables(cfg)):
-            assert np.array_equal(have["room_tail." + name], table), name
+    assert cfg["conditioning"].get("room_tail") is True
+    have = read_safetensors(model)[0]     # the design tables, untouched by training and resuming
+    for name, table in zip(("decay", "send", "mix"), room_tail.design_tables(cfg)):
+        assert np.array_equal(have["room_tail." + name], table), name
     assert max(abs(float(f)) for f in read_safetensors(model)[0]["emb.t_freqs"]) > 0
     check_provenance(model, tmp_path)
     info = subprocess.run([EARFLOW, "info", model], capture_output=True, text=True)
@@ -128,9 +128,9 @@ def test_binaural_chain(sim, tmp_path, tail):
     for name, rooms in irs.items():
         assert sum(len(v) for v in rooms.values()) == reverberant, name
         assert all(np.isfinite(x) for v in rooms.values() for r in v for x in r), name
-    if reverberant:           # the prior rings with the tail, and stops within frames without
+    if reverberant:           # the prior rings with the tail
         t20 = np.mean([r[0] for v in irs["prior alone"].values() for r in v])
-        assert (t20 > 0.1) if tail else (t20 < 0.05), t20
+        assert t20 > 0.1, t20
     for png in ("itd_ild_vs_azimuth.png", "itd_ild_vs_elevation.png", "spectrograms.png", "coherence_per_band.png") + \
             (("decay_curves.png",) if reverberant else ()):
         assert os.path.getsize(os.path.join(ev, png)) > 1000
