@@ -175,8 +175,8 @@ static void make_prior(ef_engine *e, const float *c)
         for (int k = 0; k < F; k++) {
             const float re = cr[k] * g[k] - ci[k] * g[F + k];
             const float im = cr[k] * g[F + k] + ci[k] * g[k];
-            p[k] = m->room_tail ? re * direct : re;
-            p[F + k] = m->room_tail ? im * direct : im;
+            p[k] = re * direct; /* x 1.0f without a tail: exact */
+            p[F + k] = im * direct;
         }
     }
     if (!m->room_tail)

@@ -21,25 +21,17 @@ struct ef_room_tail {
     size_t bytes;
 };
 
+/* The tensor by name and shape (ef_st_need), every value within [lo, hi]. */
 static const ef_st_tensor *bind_one(const ef_st_file *file, const char *name, long rows, long F,
                                     float lo, float hi, int *used, ef_error *err)
 {
-    const ef_st_tensor *t = ef_st_find(file, name);
-    if (!t) {
-        ef_error_set(err, "tensor '%s' is missing (conditioning.room_tail is true)", name);
-        return NULL;
-    }
-    if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != F) {
-        ef_error_set(err, "tensor '%s' must have shape [%ld,%ld]", name, rows, F);
-        return NULL;
-    }
-    for (size_t i = 0; i < t->count; i++)
+    const ef_st_tensor *t = ef_st_need(file, name, 2, (long[]){rows, F}, used, err);
+    for (size_t i = 0; t && i < t->count; i++)
         if (!(t->data[i] >= lo && t->data[i] <= hi)) { /* NaN fails too */
             ef_error_set(err, "tensor '%s' holds %g at %zu, outside [%g, %g]", name,
                          (double)t->data[i], i, (double)lo, (double)hi);
             return NULL;
         }
-    used[t - file->tensors] = 1;
     return t;
 }
 

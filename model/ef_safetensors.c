@@ -277,3 +277,27 @@ const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name)
             return &f->tensors[i];
     return NULL;
 }
+
+const ef_st_tensor *ef_st_need(const ef_st_file *file, const char *name, int n_dims,
+                               const long *shape, int *used, ef_error *err)
+{
+    const ef_st_tensor *t = ef_st_find(file, name);
+    if (!t) {
+        ef_error_set(err, "tensor '%s' is missing", name);
+        return NULL;
+    }
+    int ok = t->n_dims == n_dims;
+    for (int d = 0; ok && d < n_dims; d++)
+        ok = t->shape[d] == shape[d];
+    if (!ok) {
+        char want[96] = "", got[96] = "";
+        for (int d = 0; d < n_dims; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%ld", d ? "," : "", shape[d]);
+        for (int d = 0; d < t->n_dims; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%ld", d ? "," : "", t->shape[d]);
+        ef_error_set(err, "tensor '%s' has shape [%s], expected [%s]", name, got, want);
+        return NULL;
+    }
+    used[t - file->tensors] = 1;
+    return t;
+}

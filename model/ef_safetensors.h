@@ -31,5 +31,9 @@ ef_st_file *ef_st_parse(const unsigned char *bytes, size_t size, ef_error *err);
 void ef_st_free(ef_st_file *f);
 /* The tensor named `name`, or NULL. */
 const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name);
+/* The tensor named `name` with exactly the shape given (n_dims dimensions), marked in
+ * used[] (one int per tensor of the file), or NULL with err naming what is wrong. */
+const ef_st_tensor *ef_st_need(const ef_st_file *file, const char *name, int n_dims,
+                               const long *shape, int *used, ef_error *err);
 
 #endif

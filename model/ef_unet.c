@@ -20,39 +20,15 @@ struct ef_unet_state {
 
 /* ------------------------------------------------------------------ binding */
 
-static const ef_st_tensor *need(const ef_st_file *file, const char *name, int n_dims,
-                                const long *shape, int *used, ef_error *err)
-{
-    const ef_st_tensor *t = ef_st_find(file, name);
-    if (!t) {
-        ef_error_set(err, "tensor '%s' is missing", name);
-        return NULL;
-    }
-    int ok = t->n_dims == n_dims;
-    for (int d = 0; ok && d < n_dims; d++)
-        ok = t->shape[d] == shape[d];
-    if (!ok) {
-        char want[96] = "", got[96] = "";
-        for (int d = 0; d < n_dims; d++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%ld", d ? "," : "", shape[d]);
-        for (int d = 0; d < t->n_dims; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%ld", d ? "," : "", t->shape[d]);
-        ef_error_set(err, "tensor '%s' has shape [%s], expected [%s]", name, got, want);
-        return NULL;
-    }
-    used[t - file->tensors] = 1;
-    return t;
-}
-
 /* Binds "<prefix>.weight" (shape given) and "<prefix>.bias" ([bias_len]). */
 static int bind_pair(const ef_st_file *file, const char *prefix, int n_dims, const long *shape,
                      long bias_len, const float **w, const float **b, int *used, ef_error *err)
 {
     char name[96];
     snprintf(name, sizeof name, "%s.weight", prefix);
-    const ef_st_tensor *tw = need(file, name, n_dims, shape, used, err);
+    const ef_st_tensor *tw = ef_st_need(file, name, n_dims, shape, used, err);
     snprintf(name, sizeof name, "%s.bias", prefix);
-    const ef_st_tensor *tb = tw ? need(file, name, 1, &bias_len, used, err) : NULL;
+    const ef_st_tensor *tb = tw ? ef_st_need(file, name, 1, &bias_len, used, err) : NULL;
     if (!tb)
         return -1;
     *w = tw->data;
@@ -182,7 +158,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     ef_kernels_for(ef_conv_best_isa(), &net->kernels);
     int rc = -1;
     const int L = cfg->levels, E = cfg->emb_dim, Ef = cfg->fourier_dim;
-    const ef_st_tensor *tf = need(file, "emb.t_freqs", 1, (long[]){Ef}, used, err);
+    const ef_st_tensor *tf = ef_st_need(file, "emb.t_freqs", 1, (long[]){Ef}, used, err);
     if (!tf)
         goto done;
     net->t_freqs = tf->data;
@@ -193,7 +169,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
         goto done;
     if (cfg->freq_emb) {
         const ef_st_tensor *fe =
-            need(file, "freq_emb", 2, (long[]){cfg->widths[0], cfg->n_bins}, used, err);
+            ef_st_need(file, "freq_emb", 2, (long[]){cfg->widths[0], cfg->n_bins}, used, err);
         if (!fe)
             goto done;
         net->freq_emb = fe->data;
