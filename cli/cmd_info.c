@@ -34,7 +34,8 @@ int ef_cmd_info(int argc, char **argv)
                        ? stdout : stderr;
         fprintf(to, "usage: earflow info MODEL\n\n"
                     "Prints a model's kind, rates, latency, size, cost per frame, default\n"
-                    "schedule, rooms or labels and provenance. MODEL: a file, a shipped\n"
+                    "schedule, prior (binaural: what it adds to the input, e.g. a room\n"
+                    "tail), rooms or labels and provenance. MODEL: a file, a shipped\n"
                     "model's name, or identity.\n"
                     "\n"
                     "  -h, --help             this help\n");
@@ -64,6 +65,13 @@ int ef_cmd_info(int argc, char **argv)
                ef_solver_name(solver), steps, steps == 1 ? "" : "s", t0, evals);
         printf("cost:            %.3f MMAC per evaluation, %.3f MMAC per frame, %.1f MMAC/s\n",
                macs / 1e6, macs * (double)evals / 1e6, macs * (double)evals * frames_per_s / 1e6);
+        const char *prior = ef_model_prior(m);
+        if (prior)
+            printf("prior:           %s\n",
+                   strcmp(prior, "mono") == 0 ? "mono (the input in both ears)"
+                   : strcmp(prior, "spherical_head") == 0
+                       ? "spherical head (direct sound only)"
+                       : "spherical head + room tail (the late reverberation of each room)");
         for (int i = 0; i < ef_model_rooms(m); i++)
             printf("%s%s", i ? ", " : "rooms:           ", ef_model_room_name(m, i));
         for (int i = 0; i < ef_model_labels(m); i++)

@@ -107,6 +107,9 @@ EF_API const char *ef_solver_name(ef_solver solver);
 /* The instruction set of the network's kernels on this CPU: "portable", "avx2" or
  * "avx512" (the environment variable EARFLOW_KERNEL, read at load, forces one). */
 EF_API const char *ef_model_kernel_name(const ef_model *model);
+/* What a binaural model's flow starts from and adds to (spec section 4): "mono",
+ * "spherical_head" or "spherical_head+room_tail"; NULL for the other kinds. */
+EF_API const char *ef_model_prior(const ef_model *model);
 
 /* sample_rate: the host's, 8000..192000 Hz (whole numbers); other rates than the
  * model's are resampled inside. max_block: the largest n given to process,

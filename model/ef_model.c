@@ -298,6 +298,15 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
             return -1;
         }
     } else {
+        /* the binaural prior's keys are refused, not ignored: a file never claims what
+         * the engine would not do */
+        static const char *const binaural_only[] = {"prior", "room_tail"};
+        for (size_t i = 0; i < sizeof binaural_only / sizeof *binaural_only; i++)
+            if (cJSON_GetObjectItemCaseSensitive(cond, binaural_only[i])) {
+                ef_error_set(err, "config: conditioning.%s is for binaural models only",
+                             binaural_only[i]);
+                return -1;
+            }
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;
         uc->cond_dim = m->n_labels + 1;
@@ -432,6 +441,12 @@ int ef_model_n_fft(const ef_model *model) { return model->n_fft; }
 const char *ef_model_kernel_name(const ef_model *model)
 {
     return model->kind == EF_KIND_IDENTITY ? "no network" : ef_conv_isa_name(model->net.kernels.isa);
+}
+const char *ef_model_prior(const ef_model *model)
+{
+    if (model->kind != EF_KIND_BINAURAL)
+        return NULL;
+    return model->room_tail ? "spherical_head+room_tail" : model->head_prior ? "spherical_head" : "mono";
 }
 int ef_model_hop(const ef_model *model) { return model->hop; }
 int ef_model_in_channels(const ef_model *model) { return model->in_channels; }

@@ -48,6 +48,12 @@ done
     ok "info lists rooms" || bad "info rooms"
 "$EARFLOW" info "$G/separate_tiny.safetensors" | grep -q "labels: *speech, music, noise" &&
     ok "info lists labels" || bad "info labels"
+# What a binaural model adds to its input (ef_model_prior): said by info, per model.
+"$EARFLOW" info "$G/binaural_tiny.safetensors" | grep -q "^prior: *mono" &&
+    "$EARFLOW" info "$G/binaural_prior_tiny.safetensors" | grep -q "^prior: *spherical head (direct" &&
+    "$EARFLOW" info "$G/binaural_tail_tiny.safetensors" | grep -q "^prior: *spherical head + room tail" &&
+    ! "$EARFLOW" info "$G/separate_tiny.safetensors" | grep -q "^prior:" &&
+    ok "info names the prior" || bad "info prior"
 "$EARFLOW" bench --json "${bench[@]}" "$G/binaural_tiny.safetensors" >"$T/bench.json" &&
     grep -q '"rtf_default": [0-9]' "$T/bench.json" && grep -q '"hop_p99_ms"' "$T/bench.json" &&
     ok "bench --json" || bad "bench --json: $(cat "$T/bench.json")"

@@ -446,6 +446,9 @@ static void config_values(void **state)
     refuse_edits(&sources[0], bin, COUNT(bin), 1, 0);
     static const edit sep[] = {
         {NULL, "kind", "\"binaural\"", "rooms"}, {"conditioning", "labels", "[]", "labels"},
+        /* the binaural prior's keys on a separation model: refused, not ignored */
+        {"conditioning", "room_tail", "false", "conditioning.room_tail is for binaural"},
+        {"conditioning", "prior", "\"mono\"", "conditioning.prior is for binaural"},
         {"conditioning", "labels", "[\"speech\",\"music\"]", "has shape"},
         {"flow", "t0", "1.5", "t0"}, {"arch", "freq_emb", "true", "'freq_emb' is missing"},
         {NULL, "n_fft", "516", ""},
