@@ -156,22 +156,21 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     memset(net, 0, sizeof *net);
     net->cfg = *cfg;
     ef_kernels_for(ef_conv_best_isa(), &net->kernels);
-    int rc = -1;
     const int L = cfg->levels, E = cfg->emb_dim, Ef = cfg->fourier_dim;
     const ef_st_tensor *tf = ef_st_need(file, "emb.t_freqs", 1, (long[]){Ef}, used, err);
     if (!tf)
-        goto done;
+        return -1;
     net->t_freqs = tf->data;
     if (bind_linear(&net->fc1, file, "emb.fc1", E, 2 * Ef + cfg->cond_dim, used, err) ||
         bind_linear(&net->fc2, file, "emb.fc2", E, E, used, err) ||
         bind_conv(&net->in_conv, file, "in_conv", cfg->widths[0],
                   2 * (cfg->c_out + cfg->c_cond), 1, 1, 1, used, err))
-        goto done;
+        return -1;
     if (cfg->freq_emb) {
         const ef_st_tensor *fe =
             ef_st_need(file, "freq_emb", 2, (long[]){cfg->widths[0], cfg->n_bins}, used, err);
         if (!fe)
-            goto done;
+            return -1;
         net->freq_emb = fe->data;
     }
     char p[64];
@@ -179,32 +178,30 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
         int F_l = cfg->n_bins >> l;
         snprintf(p, sizeof p, "enc.%d", l);
         if (bind_block(&net->enc[l], file, p, cfg->widths[l], F_l, cfg->dil_enc[l], cfg, used, err))
-            goto done;
+            return -1;
         snprintf(p, sizeof p, "dec.%d", l);
         if (bind_block(&net->dec[l], file, p, cfg->widths[l], F_l, cfg->dil_dec[l], cfg, used, err))
-            goto done;
+            return -1;
         snprintf(p, sizeof p, "down.%d", l);
         if (bind_conv(&net->down[l], file, p, cfg->widths[l + 1], cfg->widths[l], 1, 1, 2, used, err))
-            goto done;
+            return -1;
         snprintf(p, sizeof p, "up.%d", l);
         if (bind_conv(&net->up[l], file, p, cfg->widths[l], cfg->widths[l + 1], 1, 1, 1, used, err))
-            goto done;
+            return -1;
     }
     for (int i = 0; i < cfg->n_mid; i++) {
         snprintf(p, sizeof p, "mid.%d", i);
         if (bind_block(&net->mid[i], file, p, cfg->widths[L], cfg->n_bins >> L, cfg->dil_mid[i],
                        cfg, used, err))
-            goto done;
+            return -1;
     }
     if (bind_norm(&net->out_norm, file, "out_norm", cfg->widths[0], cfg->groups, used, err) ||
         bind_conv(&net->out_conv, file, "out_conv", 2 * cfg->c_out, cfg->widths[0], 1, 1, 1, used, err))
-        goto done;
+        return -1;
     if (cfg->out_gain &&
         bind_linear(&net->out_gain, file, "out_gain", cfg->c_out * cfg->n_bins, E, used, err))
-        goto done;
-    rc = 0;
-done:
-    return rc;
+        return -1;
+    return 0;
 }
 
 static long conv_macs(const ef_conv *c, int n_bins_out)
