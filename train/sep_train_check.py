@@ -63,7 +63,7 @@ def main():
                         "--sigma", "0", "--t-sampling", "zero", "--anchor-weight", "0",
                         "--valid-split", "train"])      # (setup's valid pool: unused here)
     fe = Frontend(cfg, torch.device("cpu"))
-    task.setup(ta, cfg, fe, torch.device("cpu"))
+    task.setup(ta, cfg, fe, torch.device("cpu"), model)
     for i in range(a.batches):
         b = task.batch(10 ** 6 + i)        # steps no schedule reaches: not the trainer's batches
         ok = b["want"].pow(2).mean(1) > 1e-10

@@ -65,6 +65,10 @@ class Binaural:
         g.add_argument("--room-tail", action="store_true",
                        help="conditioning.room_tail: a late tail per ear (the design rooms' RT60 and "
                             "level) added to the spherical-head prior, the direct sound at 1 / distance")
+        g.add_argument("--tail-rt60", default="",
+                       help="room=seconds,...: the room tail's tables made for these mid-band RT60s "
+                            "instead of the design rooms' (e.g. a label's typical RT60 in the data); "
+                            "they replace an --init file's tables")
         g.add_argument("--out-gain", action="store_true",
                        help="arch.out_gain: a per-bin gain on the mask from the embedding (mask head)")
         g.add_argument("--align", type=int, default=1,
@@ -89,6 +93,12 @@ class Binaural:
             if a.prior != "spherical_head":
                 raise SystemExit("--room-tail needs --prior spherical_head")
             c["room_tail"] = True
+        elif a.tail_rt60:
+            raise SystemExit("--tail-rt60 needs --room-tail")
+        try:
+            room_tail.parse_rt60(a.tail_rt60)
+        except ValueError as e:
+            raise SystemExit(str(e))
         return c
 
     def arch(self, a):
@@ -99,7 +109,7 @@ class Binaural:
         """The conditioning must move the blocks from the first step (with PyTorch's
         default init the per-block offsets are ~1e-2 of the normalized features and the
         network learned to ignore the position); the output starts at the prior."""
-        room_tail.fill(model)                # fixed tables, the same that setup() uses
+        room_tail.fill(model)                # fixed tables (an --init file's replace them)
         model.out_conv.weight.zero_()
         model.out_conv.bias.zero_()
         if model.head == "mask":       # the mask 1 + 0j: the prior itself
@@ -118,10 +128,15 @@ class Binaural:
 
     # ------------------------------------------------------------ data
 
-    def setup(self, a, cfg, fe, device):
+    def setup(self, a, cfg, fe, device, model):
         self.a, self.cfg, self.fe, self.device = a, cfg, fe, device
-        # the room tail's tables: those init_weights gave the model (deterministic)
-        self.tail_tables = room_tail.design_tables(cfg) if cfg["conditioning"].get("room_tail") else None
+        # the room tail's tables: the model's own (the design ones, an --init file's, or
+        # --tail-rt60's, which replace both), so that training uses what is exported
+        self.tail_tables = None
+        if model.room_tail is not None:
+            if a.tail_rt60:
+                room_tail.fill(model, room_tail.parse_rt60(a.tail_rt60))
+            self.tail_tables = model.room_tail.tables()
         self.hrtf = None
         if a.align:
             try:

@@ -112,7 +112,7 @@ class Separate:
 
     # ------------------------------------------------------------ data
 
-    def setup(self, a, cfg, fe, device):
+    def setup(self, a, cfg, fe, device, model):
         self.a, self.fe, self.device = a, fe, device
         self.pool = mx.Pool(a.corpus, "train", max_speech_files=a.max_speech_files or None,
                             max_music_files=a.max_music_files or None, seed=a.seed)

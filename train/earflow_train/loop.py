@@ -302,7 +302,7 @@ def train(task, argv=None):
         opt.load_state_dict(ck["opt"])
 
     fe = Frontend(cfg, device)
-    task.setup(a, cfg, fe, device)
+    task.setup(a, cfg, fe, device, model)
     schedules = flow.parse_schedules(a.val_schedules)
     vb = task.valid_batch() if a.val_every else None      # --val-every 0: never
     print("%s model %s: %d parameters; device %s; %s" % (

@@ -40,12 +40,14 @@ def smooth_octave(e, f, frac=6.0):
     return out
 
 
-def reverberant_energy(sim, room, config, distance=2.0):
+def reverberant_energy(sim, room, config, distance=2.0, rt60=None):
     """Per-bin STFT energy (summed over frames, mean of the ears) of what follows the
-    direct sound in the simulator's impulse response of the design room: its early
-    reflections and late tail, the listener at the room's centre (binsim.nominal_room),
-    the mean over four sources `distance` m away (front, left, back, right)."""
+    direct sound in the simulator's impulse response of the design room (its RT60, or
+    rt60 s): its early reflections and late tail, the listener at the room's centre
+    (binsim.nominal_room), the mean over four sources `distance` m away (front, left,
+    back, right)."""
     dims, lis, rt = binsim.nominal_room(room)
+    rt = rt if rt60 is None else rt60
     n = int(binsim.SR * (rt * binsim.BAND_RT.max() * 70 / 60 + 0.1))
     x = np.zeros(n, np.float32)
     x[0] = 1.0
@@ -83,17 +85,37 @@ def recursion_energy(decay, mix, n, config, trials=4, seed=0):
 _TABLES = {}
 
 
-def design_tables(config):
-    """(decay [R, F], send [R, F], mix [2, F]) float32 for config's rooms (computed
-    once per process and shape: the simulator's renders take some seconds)."""
+def parse_rt60(text):
+    """--tail-rt60's "room=seconds,..." -> {room: mid-band RT60 s} (empty text: {})."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        room, _, sec = item.partition("=")
+        d = binsim.ROOM_DESIGN.get(room)
+        if d is None or d["rt60"] <= 0:
+            raise ValueError("--tail-rt60: %r is not a reverberant room (%s)" % (
+                room, ", ".join(r for r in binsim.ROOMS if binsim.ROOM_DESIGN[r]["rt60"] > 0)))
+        try:
+            out[room] = float(sec)
+        except ValueError:
+            raise ValueError("--tail-rt60: %r is not room=seconds" % item) from None
+        if not 0.05 <= out[room] <= 10.0:
+            raise ValueError("--tail-rt60: %s s for %s is outside 0.05 to 10 s" % (sec, room))
+    return out
+
+
+def design_tables(config, rt60=None):
+    """(decay [R, F], send [R, F], mix [2, F]) float32 for config's rooms, each with the
+    simulator's design RT60 or rt60[room] s (computed once per process, shape and RT60s:
+    the simulator's renders take some seconds)."""
     rooms = config["conditioning"]["rooms"]
-    key = (tuple(rooms), config["n_fft"], config["hop"], config["sample_rate"])
+    rt60 = dict(rt60 or {})
+    key = (tuple(rooms), config["n_fft"], config["hop"], config["sample_rate"], tuple(sorted(rt60.items())))
     if key not in _TABLES:
-        _TABLES[key] = _design_tables(config)
+        _TABLES[key] = _design_tables(config, rt60)
     return tuple(t.copy() for t in _TABLES[key])
 
 
-def _design_tables(config):
+def _design_tables(config, rt60):
     from . import corpus
     from .hrtf import Hrtf
     sim = binsim.Simulator(Hrtf(corpus.sofa_path()))
@@ -108,21 +130,22 @@ def _design_tables(config):
         d = binsim.ROOM_DESIGN.get(name)
         if d is None or d["dims"] is None or d["rt60"] <= 0:
             continue
-        rt = d["rt60"] * band_rt(f)
+        rt = rt60.get(name, d["rt60"]) * band_rt(f)
         decay[r] = np.minimum(10.0 ** (-3.0 * config["hop"] / (config["sample_rate"] * rt)), MAX_DECAY)
-        e_sim, n = reverberant_energy(sim, name, config)
+        e_sim, n = reverberant_energy(sim, name, config, rt60=rt60.get(name))
         e_rec = recursion_energy(decay[r], mix, n, config)
         send[r] = np.sqrt(smooth_octave(e_sim, f) / np.maximum(smooth_octave(e_rec, f), 1e-30))
     return decay, send, mix
 
 
 @torch.no_grad()
-def fill(model):
-    """Gives a model with conditioning.room_tail its design tables (a no-op without)."""
+def fill(model, rt60=None):
+    """Gives a model with conditioning.room_tail its design tables, with rt60's RT60s
+    where given (a no-op without a tail)."""
     if model.room_tail is None:
         return
     for buf, table in zip((model.room_tail.decay, model.room_tail.send, model.room_tail.mix),
-                          design_tables(model.config)):
+                          design_tables(model.config, rt60)):
         buf.copy_(torch.from_numpy(table))
 
 

@@ -83,7 +83,7 @@ def test_binaural_chain(sim, tmp_path):
            "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2", "--log-every", "2",
            "--val-every", "4", "--save-every", "2", "--seed", "5", "--out-gain", "--ild-weight", "0.002",
            "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
-    cmd += ["--room-tail"]
+    cmd += ["--room-tail", "--tail-rt60", "large=1.0"]
     run(cmd + ["--steps", "4"])
     log = log_of(runs)
     assert [r["step"] for r in log] == [0, 2, 4]      # 0: the start's score, the run's baseline
@@ -100,9 +100,15 @@ def test_binaural_chain(sim, tmp_path):
     assert cfg["arch"]["dil_dec"] == list(reversed(cfg["arch"]["dil_enc"]))
     assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
     assert cfg["conditioning"].get("room_tail") is True
-    have = read_safetensors(model)[0]     # the design tables, untouched by training and resuming
-    for name, table in zip(("decay", "send", "mix"), room_tail.design_tables(cfg)):
+    # the design tables with the large room's made for --tail-rt60's 1.0 s (not the
+    # design 1.3 s), untouched by training and resuming
+    have = read_safetensors(model)[0]
+    for name, table in zip(("decay", "send", "mix"), room_tail.design_tables(cfg, {"large": 1.0})):
         assert np.array_equal(have["room_tail." + name], table), name
+    large = cfg["conditioning"]["rooms"].index("large")
+    design = room_tail.design_tables(cfg)[0]
+    assert (have["room_tail.decay"][large] < design[large]).all()
+    assert np.array_equal(np.delete(have["room_tail.decay"], large, 0), np.delete(design, large, 0))
     assert max(abs(float(f)) for f in read_safetensors(model)[0]["emb.t_freqs"]) > 0
     check_provenance(model, tmp_path)
     info = subprocess.run([EARFLOW, "info", model], capture_output=True, text=True)

@@ -18,7 +18,7 @@ EARFLOW = os.environ.get("EARFLOW", os.path.join(ROOT, "build", "cli", "earflow"
 
 import evaluate_binaural  # noqa: E402
 import size_probe  # noqa: E402
-from earflow_train import audio, binsim, evaluation, export, realism  # noqa: E402
+from earflow_train import audio, binsim, evaluation, export, realism, room_tail  # noqa: E402
 
 PROBE = ["--kind", "binaural", "--hop", "256", "--widths", "8,16", "--dil-mid", "4", "--steps", "1",
          "--solver", "midpoint", "--t0", "0", "--prior", "spherical_head", "--head", "mask",
@@ -117,3 +117,13 @@ def test_add_room_tail(tmp_path):
     r = subprocess.run([sys.executable, "train/add_room_tail.py", os.path.join(golden, "separate_tiny.safetensors"),
                         str(tmp_path / "no.safetensors")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0 and "spherical-head prior" in r.stderr
+
+
+def test_tail_rt60_parsed_and_refused():
+    assert room_tail.parse_rt60("") == {}
+    assert room_tail.parse_rt60("large=1.04,small=0.28") == {"large": 1.04, "small": 0.28}
+    for bad, why in (("anechoic=0.3", "not a reverberant room"), ("hall=1", "not a reverberant room"),
+                     ("large", "not room=seconds"), ("large=x", "not room=seconds"),
+                     ("large=20", "outside")):
+        with pytest.raises(ValueError, match=why):
+            room_tail.parse_rt60(bad)
