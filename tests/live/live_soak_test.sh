@@ -11,9 +11,11 @@
 #     callback (187.5 callbacks/s at 256 frames: 12 KiB/s) crosses it after 11 s, and
 #     in ten minutes one of 2 bytes per callback does.
 # Xruns: at 256-frame periods (5.3 ms, what a live user sets), earflow's count is
-# printed beside that of the trivial client tests/jack_pass run on the same server for
-# as long just after it, fed by the same looping jack_feed and spinning for earflow's
-# mean callback time. Not judged here: two back-to-back minutes are one sample each of
+# printed; with EF_SOAK_REFERENCE=1 (the benchmark live_soak_10min sets it) beside that
+# of the trivial client tests/jack_pass run on the same server for as long just after
+# it, fed by the same looping jack_feed and spinning for earflow's mean callback time
+# (left out of the test to keep CI's time: a minute for a figure nothing judges). Not
+# judged here: two back-to-back minutes are one sample each of
 # this VM's xrun bursts (CI here once had 79 against 27 with nothing of earflow's
 # changed); live_xruns judges earflow's xruns round by round. One run, no retry.
 # Skipped under sanitizers (a timing test).
@@ -41,8 +43,12 @@ soak_once() {
     wait_port efs:in || { echo "FAIL - earflow live did not register its ports: $(cat "$d/live.err")"; return; }
     "$JACK_FEED" --name feed --play "$T/in.wav" --to efs:in --loop $((SOAK + 5)) >"$d/feed.out" 2>&1 &
     local feed=$! start=$SECONDS base= max_growth=0 samples=() t rss
+    # $pid is timeout's; the memory measured is its child's, earflow live's own
+    local efl
+    efl=$(pgrep -P $pid | head -1)
+    [ -n "$efl" ] || { echo "FAIL - no earflow live process under timeout ($pid)"; return; }
     while kill -0 $pid 2>/dev/null; do
-        rss=$(rss_kb $pid)
+        rss=$(rss_kb $efl)
         t=$((SECONDS - start))
         if [ -n "$rss" ]; then
             samples+=("${t}s:${rss}")
@@ -71,17 +77,20 @@ rc=$(awk '/^EXIT/ {print $2}' "$T/result") E=$(awk '/^XRUNS/ {print $2}' "$T/res
 growth=$(awk '/^RSS_GROWTH/ {print $2}' "$T/result") base=$(awk '/^RSS_BASE/ {print $2}' "$T/result")
 # The reference, with the same feed playing into it: the feed is a client too, and a
 # stall inside its callback is counted by every client's xrun callback.
-busy=$(busy_of "$T/run1/live.err")
-timeout -s KILL $((SOAK + 60)) "$EF_JACK_PASS" --name pass --duration "$SOAK" --busy "$busy" >"$T/pass.out" 2>&1 &
-pass_pid=$! feed_pid=
-if wait_port pass:in; then
-    "$JACK_FEED" --name feed --play "$T/in.wav" --to pass:in --loop $((SOAK + 5)) >"$T/feed_pass.out" 2>&1 &
-    feed_pid=$!
+P=
+if [ "${EF_SOAK_REFERENCE:-0}" = 1 ]; then
+    busy=$(busy_of "$T/run1/live.err")
+    timeout -s KILL $((SOAK + 60)) "$EF_JACK_PASS" --name pass --duration "$SOAK" --busy "$busy" >"$T/pass.out" 2>&1 &
+    pass_pid=$! feed_pid=
+    if wait_port pass:in; then
+        "$JACK_FEED" --name feed --play "$T/in.wav" --to pass:in --loop $((SOAK + 5)) >"$T/feed_pass.out" 2>&1 &
+        feed_pid=$!
 fi
 wait $pass_pid || bad "jack_pass: $(cat "$T/pass.out")"
 [ -n "$feed_pid" ] && kill $feed_pid 2>/dev/null && wait $feed_pid 2>/dev/null
 P=$(summary_field xruns "$T/pass.out")
 echo "# jack_pass: ${P:=0} xruns in $SOAK s after the soak, fed the same way, spinning for $busy of each period"
+fi
 if grep -q '^FAIL' "$T/result"; then
     bad "$(grep '^FAIL' "$T/result" | head -1)"
 elif [ "$rc" != 0 ]; then
@@ -92,8 +101,13 @@ else
     else
         bad "VmRSS grew by ${growth:-?} kB after the warm-up (from ${base:-?} kB; bound $RSS_BOUND kB)"
     fi
-    echo "# xruns (not judged here, see above): earflow ${E:-0}, jack_pass $P, each in $SOAK s" \
-        "at $PERIOD-frame periods (P(>= ${E:-0} of $((${E:-0} + P)) | equal rates) =" \
-        "$(xrun_tail "${E:-0}" "$P"))"
+    if [ -n "$P" ]; then
+        echo "# xruns (not judged here, see above): earflow ${E:-0}, jack_pass $P, each in $SOAK s" \
+            "at $PERIOD-frame periods (P(>= ${E:-0} of $((${E:-0} + P)) | equal rates) =" \
+            "$(xrun_tail "${E:-0}" "$P"))"
+    else
+        echo "# xruns (not judged here, see above): earflow ${E:-0} in $SOAK s at $PERIOD-frame periods" \
+            "(the jack_pass reference: EF_SOAK_REFERENCE=1)"
+    fi
 fi
 finish
