@@ -9,13 +9,12 @@ the room tail's design tables included).
 """
 
 import argparse
-import glob
 import json
 import os
 
 import numpy as np
 
-from earflow_train import binsim
+from earflow_train import binsim, layout
 
 
 def floor_table(rt60_by_room):
@@ -42,8 +41,8 @@ def main():
     ap.add_argument("--split", default="trainset")
     a = ap.parse_args()
     rt60 = {}
-    for f in sorted(glob.glob(os.path.join(a.data, a.split, "*", "meta.json"))):
-        with open(f) as fh:
+    for seq in layout.find_sequences(os.path.join(a.data, a.split)):
+        with open(os.path.join(seq, "meta.json")) as fh:
             m = json.load(fh)
         rt60.setdefault(m["room"], []).append(m["rt60"])
     if not rt60:

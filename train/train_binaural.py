@@ -109,7 +109,8 @@ class Binaural:
         """The conditioning must move the blocks from the first step (with PyTorch's
         default init the per-block offsets are ~1e-2 of the normalized features and the
         network learned to ignore the position); the output starts at the prior."""
-        room_tail.fill(model)                # fixed tables (an --init file's replace them)
+        # fixed tables (an --init file's replace them; setup puts --tail-rt60's back)
+        room_tail.fill(model, room_tail.parse_rt60(a.tail_rt60))
         model.out_conv.weight.zero_()
         model.out_conv.bias.zero_()
         if model.head == "mask":       # the mask 1 + 0j: the prior itself
