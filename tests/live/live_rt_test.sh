@@ -112,8 +112,11 @@ check_run() {
 
 # guarded NAME KIND SECONDS [live args...]: earflow live under the guard for about
 # SECONDS (wall), fed command lines on stdin from 1 s, UDP from 1.2 s; then gain -90,
-# and quit half a second later. (--duration is only a backstop: the ALSA null device
-# runs faster than real time.)
+# and quit once the output recording has grown by 0.8 s of audio (stereo float at
+# 48 kHz) since, or after 15 s: a device may deliver callbacks in bursts (PortAudio's
+# ALSA null device once gave 0.5 s of audio in 6 s), and the silence is checked on
+# what was processed after the command, not on wall time. (--duration is only a
+# backstop: the ALSA null device runs faster than real time.)
 guarded() {
     local name=$1 kind=$2 seconds=$3; shift 3
     local d=$T/$name port=$((20000 + ($$ + RANDOM) % 20000))
@@ -122,7 +125,15 @@ guarded() {
         sleep 1
         command_lines "$kind" | while read -r line; do echo "$line"; sleep 0.05; done
         sleep "$(awk -v s="$seconds" 'BEGIN{print s - 3.5}')"
-        echo "gain -90"; sleep 0.5; echo quit
+        echo "gain -90"
+        local size0 size i
+        size0=$(stat -c %s "$d/rout.wav" 2>/dev/null || echo 0)
+        for ((i = 0; i < 150; i++)); do
+            sleep 0.1
+            size=$(stat -c %s "$d/rout.wav" 2>/dev/null || echo 0)
+            [ $((size - size0)) -ge $((8 * 48000 * 8 / 10)) ] && break
+        done
+        echo quit
     } | EARFLOW_RT_GUARD=1 LD_PRELOAD="$EF_RT_GUARD_LIB" "$EARFLOW" live -q \
         --duration $((seconds * 20 + 60)) --udp "$port" \
         --record-input "$d/rin.wav" --record-output "$d/rout.wav" "$@" \
