@@ -72,8 +72,13 @@ int ef_cmd_info(int argc, char **argv)
                    : strcmp(prior, "spherical_head") == 0
                        ? "spherical head (direct sound only)"
                        : "spherical head + room tail (the late reverberation of each room)");
-        for (int i = 0; i < ef_model_rooms(m); i++)
+        /* with a room tail, each room's decay time: what --decay 0 gives there */
+        for (int i = 0; i < ef_model_rooms(m); i++) {
+            const double rt60 = ef_model_room_rt60(m, i);
             printf("%s%s", i ? ", " : "rooms:           ", ef_model_room_name(m, i));
+            if (rt60 > 0)
+                printf(" (RT60 %.2f s)", rt60);
+        }
         for (int i = 0; i < ef_model_labels(m); i++)
             printf("%s%s%s", i ? ", " : "labels:          ", ef_model_label_name(m, i),
                    ef_model_label_trained(m, i) ? "" : " (not trained: refused)");

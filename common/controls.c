@@ -150,6 +150,15 @@ static void list_names(const ef_model *m, int rooms, char *buf, size_t len)
                      rooms ? ef_model_room_name(m, i) : ef_model_label_name(m, i));
 }
 
+/* Whether any room of the model has a tail for the decay control to set. */
+static int has_room_tail(const ef_model *m)
+{
+    for (int i = 0; i < ef_model_rooms(m); i++)
+        if (ef_model_room_rt60(m, i) > 0)
+            return 1;
+    return 0;
+}
+
 int ef_control_parse(int control, const char *text, const ef_model *m, double current,
                      double *value, char *why, size_t why_len)
 {
@@ -175,6 +184,11 @@ int ef_control_parse(int control, const char *text, const ef_model *m, double cu
             snprintf(why, why_len, "expected a %s in %g..%g%s%s",
                      r->type == EF_CONTROL_INTEGER ? "whole number" : "number", r->min, r->max,
                      r->unit[0] ? " " : "", r->unit);
+            return -1;
+        }
+        if (control == EF_CONTROL_DECAY && m && v > 0 && !has_room_tail(m)) {
+            snprintf(why, why_len, "this model has no room tail (earflow info: prior %s), so "
+                     "there is no decay to set", ef_model_prior(m));
             return -1;
         }
         *value = v;
@@ -330,8 +344,9 @@ int ef_controls_resolve(ef_controls *c, const char *cmd, const ef_model *m)
                     "plugins); %s output stays deterministic without it\n", cmd, r->name, cmd);
             return -1;
         }
-        /* Rooms and labels were left for the model; the rest was parsed as given. */
-        if ((r->type == EF_CONTROL_ROOMS || r->type == EF_CONTROL_LABELS) &&
+        /* Rooms and labels were left for the model, and the decay is checked against
+         * it; the rest was parsed as given. */
+        if ((r->type == EF_CONTROL_ROOMS || r->type == EF_CONTROL_LABELS || i == EF_CONTROL_DECAY) &&
             ef_control_parse(i, c->text[i], m, 0, &c->value[i], why, sizeof why)) {
             fprintf(stderr, "earflow %s: --%s %s: %s\n", cmd, r->name, c->text[i], why);
             return -1;

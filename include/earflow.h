@@ -110,6 +110,10 @@ EF_API const char *ef_model_kernel_name(const ef_model *model);
 /* What a binaural model's flow starts from and adds to (spec section 4): "mono",
  * "spherical_head" or "spherical_head+room_tail"; NULL for the other kinds. */
 EF_API const char *ef_model_prior(const ef_model *model);
+/* The mid-band RT60 in seconds of a room's tail (conditioning.room_tail): what the
+ * decay control's 0 gives in that room. 0 for a room without a tail, an index out of
+ * range, and models without room tails. */
+EF_API double ef_model_room_rt60(const ef_model *model, int index);
 
 /* sample_rate: the host's, 8000..192000 Hz (whole numbers); other rates than the
  * model's are resampled inside. max_block: the largest n given to process,
@@ -209,6 +213,7 @@ typedef enum ef_control {
     EF_CONTROL_MIX,
     EF_CONTROL_GAIN,
     EF_CONTROL_GOVERNOR,  /* % of the period; 0 = off */
+    EF_CONTROL_DECAY,     /* s, the room tail's mid-band RT60; 0 = each room's own */
     EF_CONTROL_COUNT
 } ef_control;
 

@@ -53,6 +53,9 @@ static const ef_control_info table[EF_CONTROL_COUNT] = {
         "Live use: when processing takes more than this share of the audio period, the "
         "steps are halved (down to 1) and raised again when there is room; 0 = off.",
         {"off"}, EF_CONTROL_LIVE_ONLY},
+    [EF_CONTROL_DECAY] = {"decay", "Decay time", BIN, EF_CONTROL_REAL, 0, 4, 0, "s",
+        "Reverberation time (RT60, mid band) of the room; 0 = the room's own. Only for models "
+        "with a room tail (earflow info: prior ... + room tail).", {"room's own"}, 0},
 };
 
 const ef_control_info *ef_control_get(int control)

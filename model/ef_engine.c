@@ -45,6 +45,7 @@ struct ef_engine {
     ef_room_tail *tail;   /* room tail models: the late tail added to the prior */
     float *tail_frame;    /* per ear, interleaved complex [F]: the tail heard this frame */
     float *tail_c;        /* [re F][im F]: one ear's tail, compressed */
+    double decay_s;       /* EF_CONTROL_DECAY: the tail's RT60, 0 = each room's own */
     ef_conditioning conditioning;
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
     ef_noise noise;
@@ -604,6 +605,11 @@ int ef_engine_set_control(ef_engine *e, ef_control control, double v)
     case EF_CONTROL_GOVERNOR: ef_governor_set_share(&e->governor, fmin(1e6, v) / 100.0); break;
     case EF_CONTROL_MIX: ef_engine_set_mix(e, (float)v); break;
     case EF_CONTROL_GAIN: ef_engine_set_output_gain(e, (float)fmax(-1e6, fmin(1e6, v))); break;
+    case EF_CONTROL_DECAY:
+        e->decay_s = fmin(ef_control_get(EF_CONTROL_DECAY)->max, fmax(0.0, v));
+        if (e->tail)
+            ef_room_tail_set_rt60(e->tail, e->decay_s);
+        break;
     case EF_CONTROL_COUNT: break;
     }
     return 0;
@@ -628,6 +634,7 @@ double ef_engine_get_control(const ef_engine *e, ef_control control)
     case EF_CONTROL_GOVERNOR: return 100.0 * e->governor.share;
     case EF_CONTROL_MIX: return e->mix;
     case EF_CONTROL_GAIN: return e->gain_db;
+    case EF_CONTROL_DECAY: return e->decay_s;
     case EF_CONTROL_COUNT: break;
     }
     return NAN;

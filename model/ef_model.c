@@ -375,7 +375,8 @@ static ef_model *model_from_file(ef_st_file *file, ef_error *err)
     else if (parse_config(m, cfg, &uc, err) == 0 &&
              ef_unet_bind(&m->net, &uc, m->file, 2 * EF_MAX_STEPS, used, err) == 0 &&
              (!m->room_tail ||
-              ef_room_tail_bind(&m->tail_tables, m->file, m->n_rooms, uc.n_bins, used, err) == 0))
+              ef_room_tail_bind(&m->tail_tables, m->file, m->n_rooms, uc.n_bins, m->hop,
+                                m->sample_rate, used, err) == 0))
         rc = 0;
     for (int i = 0; rc == 0 && i < file->n_tensors; i++)
         if (!used[i]) {
@@ -447,6 +448,12 @@ const char *ef_model_prior(const ef_model *model)
     if (model->kind != EF_KIND_BINAURAL)
         return NULL;
     return model->room_tail ? "spherical_head+room_tail" : model->head_prior ? "spherical_head" : "mono";
+}
+double ef_model_room_rt60(const ef_model *model, int index)
+{
+    return model->room_tail && index >= 0 && index < model->n_rooms
+               ? ef_room_tail_table_rt60(&model->tail_tables, index)
+               : 0.0;
 }
 int ef_model_hop(const ef_model *model) { return model->hop; }
 int ef_model_in_channels(const ef_model *model) { return model->in_channels; }

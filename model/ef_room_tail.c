@@ -14,6 +14,8 @@
 
 struct ef_room_tail {
     ef_room_tail_tables tables;
+    float *decay;              /* [rooms][F] the decay in use: the table's, or rescaled */
+    double rt60_want, rt60_now; /* the decay control (0: the tables), set and applied */
     float *a, *b;              /* states, interleaved complex [F] each */
     unsigned *draw;            /* [2F] this frame's phase indices: A's bins, then B's */
     float phase_re[PHASES], phase_im[PHASES];
@@ -36,7 +38,7 @@ static const ef_st_tensor *bind_one(const ef_st_file *file, const char *name, lo
 }
 
 int ef_room_tail_bind(ef_room_tail_tables *t, const ef_st_file *file, int n_rooms, int F,
-                      int *used, ef_error *err)
+                      int hop, int sample_rate, int *used, ef_error *err)
 {
     /* decay < 1 for every room, and the room weights are a convex blend, so the
      * states cannot grow without bound */
@@ -53,7 +55,46 @@ int ef_room_tail_bind(ef_room_tail_tables *t, const ef_st_file *file, int n_room
     t->mix = mix->data;
     t->n_rooms = n_rooms;
     t->F = F;
+    t->hop = hop;
+    t->sample_rate = sample_rate;
     return 0;
+}
+
+double ef_room_tail_table_rt60(const ef_room_tail_tables *t, int room)
+{
+    long k = lround(EF_ROOM_TAIL_MID_HZ * 2.0 * t->F / t->sample_rate);
+    k = k < 1 ? 1 : k > t->F - 1 ? t->F - 1 : k;
+    const double d = t->decay[(size_t)room * (size_t)t->F + (size_t)k];
+    /* the amplitude falls by 60 dB (10^-3) in -3 / log10(d) frames */
+    return d > 0.0 && d < 1.0 ? -3.0 * t->hop / ((double)t->sample_rate * log10(d)) : 0.0;
+}
+
+void ef_room_tail_set_rt60(ef_room_tail *t, double seconds)
+{
+    t->rt60_want = seconds > 0.0 ? fmax(seconds, EF_ROOM_TAIL_MIN_RT60) : 0.0;
+}
+
+/* The decay in use for rt60_want (the twin: train/earflow_train/dsp.py
+ * room_tail_decay, in double as here). */
+static void apply_rt60(ef_room_tail *t)
+{
+    const ef_room_tail_tables *tb = &t->tables;
+    const size_t F = (size_t)tb->F;
+    for (int r = 0; r < tb->n_rooms; r++) {
+        const float *table = tb->decay + (size_t)r * F;
+        float *d = t->decay + (size_t)r * F;
+        const double own = ef_room_tail_table_rt60(tb, r);
+        if (t->rt60_want <= 0.0 || own <= 0.0) {
+            memcpy(d, table, F * sizeof(float));
+            continue;
+        }
+        const double ratio = own / t->rt60_want;
+        for (size_t k = 0; k < F; k++)
+            d[k] = table[k] > 0.0f ? (float)fmin(exp(log((double)table[k]) * ratio),
+                                                 (double)EF_ROOM_TAIL_MAX_DECAY)
+                                   : 0.0f;
+    }
+    t->rt60_now = t->rt60_want;
 }
 
 ef_room_tail *ef_room_tail_new(const ef_room_tail_tables *tables)
@@ -66,11 +107,13 @@ ef_room_tail *ef_room_tail_new(const ef_room_tail_tables *tables)
     t->a = calloc(2 * F, sizeof(float));
     t->b = calloc(2 * F, sizeof(float));
     t->draw = calloc(2 * F, sizeof(unsigned));
-    if (!t->a || !t->b || !t->draw) {
+    t->decay = calloc((size_t)tables->n_rooms * F, sizeof(float));
+    if (!t->a || !t->b || !t->draw || !t->decay) {
         ef_room_tail_free(t);
         return NULL;
     }
-    t->bytes = sizeof *t + 4 * F * sizeof(float) + 2 * F * sizeof(unsigned);
+    t->bytes = sizeof *t + (4 + (size_t)tables->n_rooms) * F * sizeof(float) + 2 * F * sizeof(unsigned);
+    apply_rt60(t); /* rt60_want 0: the tables */
     for (int j = 0; j < PHASES; j++) {
         t->phase_re[j] = (float)cos(2.0 * M_PI * j / PHASES);
         t->phase_im[j] = (float)sin(2.0 * M_PI * j / PHASES);
@@ -86,6 +129,7 @@ void ef_room_tail_free(ef_room_tail *t)
     free(t->a);
     free(t->b);
     free(t->draw);
+    free(t->decay);
     free(t);
 }
 
@@ -111,13 +155,15 @@ void ef_room_tail_frame(ef_room_tail *t, const float *in, const float *room_weig
 {
     const ef_room_tail_tables *tb = &t->tables;
     const int F = tb->F;
+    if (t->rt60_want != t->rt60_now)
+        apply_rt60(t);
     for (int i = 0; i < 2 * F; i++)
         t->draw[i] = ef_noise_u32(&t->rng) >> 22;
     int finite = 1;
     for (int k = 0; k < F; k++) {
         float d = 0.0f, g = 0.0f;
         for (int r = 0; r < tb->n_rooms; r++) {
-            d += room_weights[r] * tb->decay[(size_t)r * (size_t)F + (size_t)k];
+            d += room_weights[r] * t->decay[(size_t)r * (size_t)F + (size_t)k];
             g += room_weights[r] * tb->send[(size_t)r * (size_t)F + (size_t)k];
         }
         float *a = t->a + 2 * k, *b = t->b + 2 * k;

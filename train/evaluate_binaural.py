@@ -325,6 +325,16 @@ def dsp_room_render(seq, mono):
 IR_SECONDS = 0.1        # silence before the impulse in the rendered impulse response
 
 
+def decay_args(a, seq):
+    """earflow render's --decay for a sequence: --decay's seconds, or with --decay truth
+    the RT60 its room was simulated with (meta.json); none for an anechoic one."""
+    if not a.decay or seq.room == "anechoic":
+        return []
+    if a.decay == "truth":
+        return ["--decay", "%.4f" % float(json.load(open(os.path.join(seq.folder, "meta.json")))["rt60"])]
+    return ["--decay", a.decay]
+
+
 def impulse_responses(a, seqs, systems, work):
     """Per reverberant sequence: the room's impulse response at the sequence's first
     pose (head still), from the truth (the simulator with the sequence's own room,
@@ -362,7 +372,7 @@ def impulse_responses(a, seqs, systems, work):
                 o = os.path.join(work, "ir_%s_%s.wav" % (key, os.path.basename(seq.folder)))
                 y = render(a.earflow, a.model if kind == "model" else a.prior_file, imp, o, sched,
                            ["--room", seq.room, "--azimuth", "%.3f" % az, "--elevation", "%.3f" % el,
-                            "--distance", "%.3f" % max(d, 0.3)])
+                            "--distance", "%.3f" % max(d, 0.3)] + decay_args(a, seq))
                 y = np.asarray(y, np.float64)[:, int(IR_SECONDS * SR) - 480:]
             elif kind == "dsp":
                 y, _ = simulator().direct(x[int(IR_SECONDS * SR) - 480:].astype(np.float32),
@@ -635,6 +645,9 @@ def main(argv=None):
     ap.add_argument("--baselines-only", action="store_true", help="only the DSP and mono-copy rows (cached)")
     ap.add_argument("--plots", action="store_true")
     ap.add_argument("--no-impulse", action="store_true", help="no impulse-response table (decay, DRR)")
+    ap.add_argument("--decay", default="",
+                    help="the model's and the prior's decay control in reverberant rooms: seconds, or "
+                         "'truth' (each sequence's simulated RT60); default: none (each room's own)")
     ap.add_argument("--no-travel-time", action="store_true",
                     help="score the model's output as rendered (no travel time added)")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
@@ -688,7 +701,7 @@ def main(argv=None):
                 o = os.path.join(rdir, key, name + ".wav")
                 os.makedirs(os.path.dirname(o), exist_ok=True)
                 render(a.earflow, a.model if kind == "model" else a.prior_file, mono_path, o, s,
-                       ["--trajectory", traj, "--room", seq.room])
+                       ["--trajectory", traj, "--room", seq.room] + decay_args(a, seq))
                 y = read64(o)
                 if not a.no_travel_time:
                     y = add_travel_time(seq, y)
@@ -729,8 +742,11 @@ def main(argv=None):
                "the direct sound 1 ms before to 2.5 ms after the peak (capped at 60 dB).\n\n")
         md += ir_table(irs, [r for r in rooms if r != "anechoic"])
     head = ("Held-out `%s` of `%s`: %d sequences, %.1f min; outputs of C `earflow render`; "
-            "model `%s`.\n\n" % (a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
-                                 os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model))
+            "model `%s`%s.\n\n" % (a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
+                                   os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model,
+                                   "" if not a.decay else
+                                   "; the model's and the prior's decay control at each sequence's RT60"
+                                   if a.decay == "truth" else "; the decay control at %s s" % a.decay))
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(head + md)
     with open(os.path.join(a.out, "results.json"), "w") as f:

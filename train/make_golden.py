@@ -25,6 +25,7 @@ from earflow_train.model import EarflowUNet, init_random_, render  # noqa: E402
 SR = 48000
 N_SAMPLES = 24000
 SEED = 1234
+DECAY_CASE = 0.6        # s: the decay control in binaural_tail_decay
 
 CASES = [
     {"name": "euler_1_t0", "solver": "euler", "steps": 1, "t0": 0.0},
@@ -155,23 +156,30 @@ def main():
         model_name = "%s_tiny.safetensors" % tag
         export(model, config, os.path.join(out_dir, model_name), config["provenance"])
         print("wrote %s (%d tensors)" % (model_name, len(model.state_dict())))
-        for mi, moving in enumerate([False, True] if head == "velocity" else [True]):
+        # (moving, decay control): the tail's model also with the decay set (DECAY_CASE s,
+        # longer than two rooms' tables and shorter than the third's), on the moving input
+        runs = [(0, False, 0.0), (1, True, 0.0)] if head == "velocity" else [(0, True, 0.0)]
+        if tail:
+            runs.append((0, True, DECAY_CASE))
+        for mi, moving, decay in runs:
             wave = make_input(seed=10 * ki + mi + 1)
             n = len(wave)
             frames = dsp.num_frames(n, config["n_fft"], config["hop"])
             params = make_params(kind, moving, frames)
             noise = dsp.frame_noise(SEED, frames, model.c_out, config["n_fft"] // 2)
             tensors = {"input": wave, "params": params, "noise": noise}
-            name = "%s_%s" % (tag, "moving" if moving else "static")
+            name = "%s_%s" % (tag, "decay" if decay else "moving" if moving else "static")
             for case in CASES:
                 out, _ = render(model, config, wave, params, noise=noise,
-                                solver=case["solver"], steps=case["steps"], t0=case["t0"])
+                                solver=case["solver"], steps=case["steps"], t0=case["t0"], decay=decay)
                 tensors["out." + case["name"]] = out
                 print("  %-16s %-16s out rms %.4f max %.4f | in rms %.4f | ratio %.3f" % (
                     name, case["name"], rms(out), float(np.max(np.abs(out))), rms(wave),
                     rms(out) / rms(wave)))
             meta = {"model": model_name, "seed": SEED, "n": n, "frames": frames,
                     "cases": CASES, "moving": moving}
+            if decay:
+                meta["decay"] = decay
             path = os.path.join(out_dir, name + ".safetensors")
             write_safetensors(path, tensors, {"golden": json.dumps(meta)})
             print("wrote %s (%.0f kB)" % (os.path.basename(path), os.path.getsize(path) / 1e3))

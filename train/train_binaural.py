@@ -16,6 +16,7 @@ the last sample of the hop, features and smoothing from earflow_train/dsp.py,
 smoothing restarted at the crop start (as after an engine reset).
 """
 
+import json
 import math
 import os
 import sys
@@ -69,6 +70,10 @@ class Binaural:
                        help="room=seconds,...: the room tail's tables made for these mid-band RT60s "
                             "instead of the design rooms' (e.g. a label's typical RT60 in the data); "
                             "they replace an --init file's tables")
+        g.add_argument("--decay-truth", type=float, default=0.0,
+                       help="share of reverberant crops whose tail is set, as the decay control "
+                            "sets it, to the sequence's own RT60 (meta.json); the rest keep the "
+                            "room's (0: all keep it)")
         g.add_argument("--out-gain", action="store_true",
                        help="arch.out_gain: a per-bin gain on the mask from the embedding (mask head)")
         g.add_argument("--align", type=int, default=1,
@@ -93,8 +98,10 @@ class Binaural:
             if a.prior != "spherical_head":
                 raise SystemExit("--room-tail needs --prior spherical_head")
             c["room_tail"] = True
-        elif a.tail_rt60:
-            raise SystemExit("--tail-rt60 needs --room-tail")
+        elif a.tail_rt60 or a.decay_truth:
+            raise SystemExit("--tail-rt60 and --decay-truth need --room-tail")
+        if not 0 <= a.decay_truth <= 1:
+            raise SystemExit("--decay-truth is a share, 0 to 1")
         try:
             room_tail.parse_rt60(a.tail_rt60)
         except ValueError as e:
@@ -170,6 +177,10 @@ class Binaural:
         per-bin phase rotation."""
         c = ds[i]
         seq, start = ds.locate(i)
+        c["rt60"] = 0.0               # the decay control: each room's own
+        if self.tail_tables is not None and self.a.decay_truth > 0 and \
+                np.random.default_rng([self.a.seed, i, start]).random() < self.a.decay_truth:
+            c["rt60"] = sequence_rt60(seq)
         if self.tail_tables is not None:
             n = int(round(TAIL_PREROLL * SR / self.cfg["hop"])) * self.cfg["hop"]
             pre = np.asarray(seq.mono[max(0, start - n):start], dtype=np.float32) * audio.scale(seq.mono)
@@ -205,16 +216,19 @@ class Binaural:
             b["prior"] = prior_from(cond, gains)
         if self.tail_tables is not None:
             pre = torch.from_numpy(np.stack([c["pre"] for c in crops])).to(dev)
-            b["prior"] = self.with_tail(b["prior"], torch.cat([pre, mono], dim=1), np.stack(cs), epoch)
+            b["prior"] = self.with_tail(b["prior"], torch.cat([pre, mono], dim=1), np.stack(cs), epoch,
+                                        [c["rt60"] for c in crops])
         b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else b["prior"]
         return b
 
-    def with_tail(self, prior, mono, cs, epoch):
+    def with_tail(self, prior, mono, cs, epoch, rt60):
         """conditioning.room_tail's prior (room_tail.add_to_prior over the pre-roll and
-        the crop; phases drawn per batch, where the engine's are one fixed sequence)."""
+        the crop; phases drawn per batch, where the engine's are one fixed sequence);
+        rt60 [B] the decay control per crop (0: the room's own)."""
         draws = np.random.default_rng([self.a.seed, epoch]).integers(
             0, dsp.ROOM_TAIL_PHASES, (mono.shape[0], mono.shape[1] // self.cfg["hop"], 2, self.fe.F))
-        return room_tail.add_to_prior(self.fe, self.cfg, prior, mono, cs, self.tail_tables, draws)
+        return room_tail.add_to_prior(self.fe, self.cfg, prior, mono, cs, self.tail_tables, draws,
+                                      rt60 if any(rt60) else None)
 
     def batch(self, step):
         return self.make_batch(self.train, step, self.a.batch)
@@ -257,6 +271,18 @@ class Binaural:
 
     def describe(self):
         return "train %d sequences, crops %d samples x %d" % (len(self.train.seqs), self.train.segment, self.a.batch)
+
+
+def sequence_rt60(seq):
+    """The mid-band RT60 a simulated sequence's room was made with (meta.json; 0 for an
+    anechoic one or one without it: the decay control left at the room's own)."""
+    if seq.room == "anechoic":
+        return 0.0
+    try:
+        with open(os.path.join(seq.folder, "meta.json")) as f:
+            return float(json.load(f).get("rt60", 0.0))
+    except (OSError, ValueError):
+        return 0.0
 
 
 if __name__ == "__main__":

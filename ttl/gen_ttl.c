@@ -69,7 +69,8 @@ static void scale_point(FILE *f, int first, const char *label, int value)
 static const char *unit_uri(const ef_control_info *r)
 {
     return !strcmp(r->unit, "deg") ? "units:degree" : !strcmp(r->unit, "m") ? "units:m"
-         : !strcmp(r->unit, "dB") ? "units:db" : r->type == EF_CONTROL_REAL ? "units:coef" : NULL;
+         : !strcmp(r->unit, "dB") ? "units:db" : !strcmp(r->unit, "s") ? "units:s"
+         : r->type == EF_CONTROL_REAL ? "units:coef" : NULL;
 }
 
 static void control_port(FILE *f, int index, const ef_control_info *r, int control,

@@ -91,6 +91,9 @@ static double run_case(const golden_case *g, const cJSON *sched, const float *re
                            cJSON_GetObjectItem(sched, "steps")->valueint,
                            (float)cJSON_GetObjectItem(sched, "t0")->valuedouble);
     ef_engine_set_seed(e, (unsigned long long)cJSON_GetObjectItem(g->meta, "seed")->valuedouble);
+    const cJSON *decay = cJSON_GetObjectItem(g->meta, "decay"); /* the decay control, if set */
+    if (cJSON_IsNumber(decay))
+        ef_engine_set_control(e, EF_CONTROL_DECAY, decay->valuedouble);
     ef_engine_reset(e);
     const int latency = ef_engine_latency(e), hop = ef_model_hop(g->model);
     const int co = ef_model_out_channels(g->model);
@@ -190,6 +193,8 @@ static void binaural_gain_moving(void **state) { (void)state; check_case_file("b
 /* conditioning.room_tail: a late tail per ear added to the prior; the case switches
  * rooms every 50 frames (anechoic, small, large) and moves the source 0.5 to 3 m */
 static void binaural_tail_moving(void **state) { (void)state; check_case_file("binaural_tail_moving.safetensors"); }
+/* the same with the decay control at 0.6 s (the tables: 0.30, 0.55 and 1.30 s) */
+static void binaural_tail_decay(void **state) { (void)state; check_case_file("binaural_tail_decay.safetensors"); }
 
 /* Extreme and invalid control values are clamped or ignored: the output stays
  * finite and nothing is replaced as non-finite. */
@@ -254,6 +259,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_prior_moving),
         cmocka_unit_test(binaural_gain_moving),
         cmocka_unit_test(binaural_tail_moving),
+        cmocka_unit_test(binaural_tail_decay),
         cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

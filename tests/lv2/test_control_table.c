@@ -35,7 +35,7 @@ typedef struct model_case {
 } model_case;
 
 static model_case models[] = {
-    {EF_KIND_BINAURAL, "binaural_tiny.safetensors", NULL},
+    {EF_KIND_BINAURAL, "binaural_tail_tiny.safetensors", NULL}, /* a room tail: decay applies */
     {EF_KIND_SEPARATE, "separate_tiny.safetensors", NULL},
 };
 
@@ -294,6 +294,27 @@ static void test_program_and_live(void **state)
            "from the engine; out-of-range values refused\n", EF_CONTROL_COUNT, checked);
 }
 
+/* The decay control on a binaural model without a room tail: 0 is taken, a decay
+ * time is refused by the options and live alike (there is no reverberation to set). */
+static void test_decay_needs_a_room_tail(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/binaural_tiny.safetensors", golden_dir);
+    ef_error err = {{0}};
+    model_case dry = {EF_KIND_BINAURAL, "binaural_tiny.safetensors", ef_model_load(path, &err)};
+    assert_non_null(dry.model);
+    assert_true(ef_model_room_rt60(dry.model, 1) == 0.0);
+    assert_true(ef_model_room_rt60(models[0].model, 1) > 0.0); /* the tail model's small room */
+    const value_case zero = {"0", 0.0};
+    program_takes(EF_CONTROL_DECAY, &dry, &zero);
+    live_takes(EF_CONTROL_DECAY, &dry, &zero, 0);
+    program_refuses(EF_CONTROL_DECAY, &dry, "0.8");
+    live_refuses(EF_CONTROL_DECAY, &dry, "0.8");
+    ef_model_free(dry.model);
+    printf("ok - decay 0.8 refused without a room tail, 0 taken\n");
+}
+
 /* Every --NAME in the help of both subcommands. */
 static void test_help_lists_every_control(void **state)
 {
@@ -400,6 +421,7 @@ int main(int argc, char **argv)
     golden_dir = argv[2];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_program_and_live),
+        cmocka_unit_test(test_decay_needs_a_room_tail),
         cmocka_unit_test(test_help_lists_every_control),
         cmocka_unit_test(test_lv2_ports),
     };

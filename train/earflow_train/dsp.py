@@ -341,6 +341,39 @@ def apply_prior(cond, gains):
 
 ROOM_TAIL_SEED, ROOM_TAIL_SEQUENCE = 0, 55   # the flow's noise is sequence 54
 ROOM_TAIL_PHASES = 1024                       # a draw's top 10 bits pick a rotation
+ROOM_TAIL_MAX_DECAY = np.float32(0.9999)      # EF_ROOM_TAIL_MAX_DECAY
+ROOM_TAIL_MID_HZ = 707.1067811865476          # EF_ROOM_TAIL_MID_HZ: the mid band's centre
+ROOM_TAIL_MIN_RT60 = 0.05                     # EF_ROOM_TAIL_MIN_RT60
+
+
+def room_tail_table_rt60(decay, config):
+    """[R] mid-band RT60 (s) of each room's decay table, read at the bin nearest
+    ROOM_TAIL_MID_HZ (0: no mid-band tail), as the engine's ef_room_tail_table_rt60."""
+    decay = np.asarray(decay, np.float32)
+    F = decay.shape[-1]
+    k = int(min(max(math.floor(ROOM_TAIL_MID_HZ * 2.0 * F / config["sample_rate"] + 0.5), 1), F - 1))
+    d = decay[..., k].astype(np.float64)
+    ok = (d > 0) & (d < 1)
+    return np.where(ok, -3.0 * config["hop"] / (config["sample_rate"] * np.log10(np.where(ok, d, 0.5))), 0.0)
+
+
+def room_tail_decay(decay, rt60, config):
+    """The decay control (EF_CONTROL_DECAY, spec section 4): the tables [R, F] rescaled
+    so that each room's mid-band RT60 is rt60 s, d' = d ^ (own RT60 / rt60), in double as
+    the engine; rt60 <= 0 (or a room without a mid-band tail): the table as it is."""
+    decay = np.asarray(decay, np.float32)
+    if rt60 <= 0:
+        return decay.copy()
+    rt60 = max(float(rt60), ROOM_TAIL_MIN_RT60)
+    out = decay.copy()
+    for r, own in enumerate(room_tail_table_rt60(decay, config)):
+        if own <= 0:
+            continue
+        d = decay[r].astype(np.float64)
+        with np.errstate(divide="ignore"):
+            v = np.exp(np.log(d) * (own / rt60))
+        out[r] = np.where(d > 0, np.minimum(v, np.float64(ROOM_TAIL_MAX_DECAY)), 0.0).astype(np.float32)
+    return out
 
 
 def direct_gain(c_s, config):
@@ -368,8 +401,9 @@ def room_tail(X, weights, decay, send, mix, draws):
     """The late tail of spec section 4, in float32 as the engine computes it.
 
     X [..., M, F] complex (the input STFT, float32 parts), weights [..., M, R] (the
-    smoothed room features), decay and send [R, F], mix [2, F], draws [..., M, 2, F]
-    phase indices. Returns the tail heard at each frame, complex64 [..., 2 ears, M, F]."""
+    smoothed room features), decay [R, F] or one table per item [..., R, F] (the decay
+    control's, room_tail_decay), send [R, F], mix [2, F], draws [..., M, 2, F] phase
+    indices. Returns the tail heard at each frame, complex64 [..., 2 ears, M, F]."""
     f32 = np.float32
     X = np.asarray(X).astype(np.complex64)
     xr, xi = X.real.astype(f32), X.imag.astype(f32)
@@ -384,9 +418,9 @@ def room_tail(X, weights, decay, send, mix, draws):
     for m in range(M):
         d = np.zeros(lead + (F,), f32)
         g = np.zeros(lead + (F,), f32)
-        for r in range(decay.shape[0]):
+        for r in range(send.shape[0]):
             wr = w[..., m, r][..., None]
-            d = d + wr * decay[r]
+            d = d + wr * decay[..., r, :]
             g = g + wr * send[r]
         out[..., 0, m, :] = (c1 * a[..., 0, :] + c2 * b[..., 0, :]) + 1j * (c1 * a[..., 1, :] + c2 * b[..., 1, :])
         out[..., 1, m, :] = (c1 * a[..., 0, :] - c2 * b[..., 0, :]) + 1j * (c1 * a[..., 1, :] - c2 * b[..., 1, :])

@@ -285,12 +285,13 @@ def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=N
 
 @torch.no_grad()
 def render(model, config, wave, params, seed=1234, noise=None, solver=None, steps=None,
-           t0=None, sigma=None):
+           t0=None, sigma=None, decay=0.0):
     """Mono waveform + per-frame raw params -> output waveform(s), the reference the C
     runtime must match.
 
     wave: [n]; params: [M, 4] raw per-frame targets (M = dsp.num_frames(n, ...));
-    solver/steps/t0/sigma default to config["flow"]. Returns (out [C_out, n] float32,
+    solver/steps/t0/sigma default to config["flow"]; decay: the decay control (s, 0 =
+    each room's own; models with a room tail). Returns (out [C_out, n] float32,
     noise [M, 2*C_out, F] float32).
 
     Path: pad (N - hop front, N tail) -> STFT -> drop Nyquist -> compress -> solve ->
@@ -326,8 +327,9 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
     if model.room_tail is not None:
         prior = prior * dsp.direct_gain(c_s, config)[None, :, None]
         R = len(config["conditioning"]["rooms"])
-        tail = dsp.room_tail(X[:, :F], c_s[:, 5:5 + R], *model.room_tail.tables(),
-                             dsp.room_tail_draws(M, F))                      # [2, M, F]
+        table, send, mix = model.room_tail.tables()
+        tail = dsp.room_tail(X[:, :F], c_s[:, 5:5 + R], dsp.room_tail_decay(table, decay, config),
+                             send, mix, dsp.room_tail_draws(M, F))           # [2, M, F]
         prior = prior + dsp.compress_real_layout(dsp.complex_to_real_layout(tail), alpha, beta)
     if noise is None:
         noise = dsp.frame_noise(seed, M, model.c_out, F)

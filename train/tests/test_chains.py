@@ -83,7 +83,7 @@ def test_binaural_chain(sim, tmp_path):
            "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2", "--log-every", "2",
            "--val-every", "4", "--save-every", "2", "--seed", "5", "--out-gain", "--ild-weight", "0.002",
            "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
-    cmd += ["--room-tail", "--tail-rt60", "large=1.0"]
+    cmd += ["--room-tail", "--tail-rt60", "large=1.0", "--decay-truth", "0.5"]
     run(cmd + ["--steps", "4"])
     log = log_of(runs)
     assert [r["step"] for r in log] == [0, 2, 4]      # 0: the start's score, the run's baseline
