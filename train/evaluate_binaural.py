@@ -308,15 +308,22 @@ def prior_model(model_path, out_path):
 
 
 
-def dsp_room_render(seq, mono):
+def sequence_rt60(seq):
+    """The mid-band RT60 the sequence's room was simulated with (meta.json)."""
+    return float(json.load(open(os.path.join(seq.folder, "meta.json")))["rt60"])
+
+
+def dsp_room_render(seq, mono, true_rt60=False):
     """The DSP room renderer: the simulator's direct path, early reflections and
-    decorrelated tail for the room *label* (design shoebox and RT60, listener at its
-    centre, head still), along the ground-truth head-relative trajectory; what a
-    binaural reverb with a room preset gives. Anechoic: the DSP HRTF panner."""
+    decorrelated tail for the room *label* (design shoebox and RT60, or with true_rt60
+    the sequence's own RT60; listener at its centre, head still), along the
+    ground-truth head-relative trajectory; what a binaural reverb with a room preset
+    (and its decay set) gives. Anechoic: the DSP HRTF panner."""
     nom = binsim.nominal_room(seq.room)
     if nom is None:
         return dsp_render(seq, mono)
     dims, lis, rt = nom
+    rt = sequence_rt60(seq) if true_rt60 else rt
     scene = binsim.Scene(seq.room, tuple(dims), rt, lis, binsim.inside(lis, head_path(seq, len(mono)), dims))
     y, _ = simulator().render(mono.astype(np.float32), scene, np.random.default_rng(7))
     return y.astype(np.float64)
@@ -331,7 +338,7 @@ def decay_args(a, seq):
     if not a.decay or seq.room == "anechoic":
         return []
     if a.decay == "truth":
-        return ["--decay", "%.4f" % float(json.load(open(os.path.join(seq.folder, "meta.json")))["rt60"])]
+        return ["--decay", "%.4f" % sequence_rt60(seq)]
     return ["--decay", a.decay]
 
 
@@ -377,8 +384,9 @@ def impulse_responses(a, seqs, systems, work):
             elif kind == "dsp":
                 y, _ = simulator().direct(x[int(IR_SECONDS * SR) - 480:].astype(np.float32),
                                           binsim.Scene("anechoic", src=src - lis))
-            elif kind == "dsp_room":
+            elif kind in ("dsp_room", "dsp_room_rt"):
                 dn, ln, rt = binsim.nominal_room(seq.room)
+                rt = float(meta["rt60"]) if kind == "dsp_room_rt" else rt
                 y = simulator().brir(binsim.Scene(seq.room, tuple(dn), rt, ln, binsim.inside(ln, src - lis, dn)),
                                      n, np.random.default_rng(13))
             else:
@@ -676,6 +684,8 @@ def main(argv=None):
             systems["prior alone"] = ("prior", default, "prior")
         systems["DSP HRTF (anechoic, no room)"] = ("dsp", None, "dsp")
         systems["DSP room (room label)"] = ("dsp_room", None, "dsp_room")
+        if a.decay == "truth":          # the same renderer told what the model is told
+            systems["DSP room (room label, the sequence's RT60)"] = ("dsp_room_rt", None, "dsp_room_rt")
         systems["mono copy"] = ("mono", None, None)
     per = {k: {} for k in systems}
     by_el = {k: {} for k in systems}     # the same items, by elevation bin
@@ -705,12 +715,13 @@ def main(argv=None):
                 y = read64(o)
                 if not a.no_travel_time:
                     y = add_travel_time(seq, y)
-            elif kind in ("dsp", "dsp_room"):
+            elif kind in ("dsp", "dsp_room", "dsp_room_rt"):
                 o = os.path.join(rdir, key, name + ".wav")
                 if os.path.exists(o):
                     y = read64(o)
                 else:
-                    y = (dsp_render if kind == "dsp" else dsp_room_render)(seq, mono)
+                    y = dsp_render(seq, mono) if kind == "dsp" else \
+                        dsp_room_render(seq, mono, true_rt60=kind == "dsp_room_rt")
                     os.makedirs(os.path.dirname(o), exist_ok=True)
                     audio.write_wav(o, y)
             else:

@@ -116,9 +116,10 @@ def test_binaural_chain(sim, tmp_path):
     check_init_and_refusal(cmd, runs, model, tmp_path)
     ev = str(tmp_path / "eval")
     run(["train/evaluate_binaural.py", "--data", data, "--split", "testset", "--model", model,
-         "--earflow", EARFLOW, "--out", ev, "--settings", "default,euler:1:0", "--plots"])
+         "--earflow", EARFLOW, "--out", ev, "--settings", "default,euler:1:0", "--plots", "--decay", "truth"])
     table = open(os.path.join(ev, "table.md")).read()
-    for row in ("DSP HRTF", "DSP room", "prior alone", "mono copy", "| all |", "T20 truth"):
+    for row in ("DSP HRTF", "DSP room", "prior alone", "mono copy", "| all |", "T20 truth",
+                "the sequence's RT60", "decay control at each sequence's RT60"):
         assert row in table, row
     full = json.load(open(os.path.join(ev, "results.json")))
     res = full["results"]
@@ -130,7 +131,8 @@ def test_binaural_chain(sim, tmp_path):
     reverberant = sum(1 for d in layout.find_sequences(os.path.join(data, "testset"))
                       if layout.Sequence(d).room != "anechoic")
     irs = full["impulse_responses"]
-    assert reverberant == 0 or set(irs) >= {"prior alone", "DSP room (room label)"}
+    assert reverberant == 0 or set(irs) >= {"prior alone", "DSP room (room label)",
+                                            "DSP room (room label, the sequence's RT60)"}
     for name, rooms in irs.items():
         assert sum(len(v) for v in rooms.values()) == reverberant, name
         assert all(np.isfinite(x) for v in rooms.values() for r in v for x in r), name

@@ -71,9 +71,10 @@ def test_training_path_equals_golden(name):
     if cfg["conditioning"].get("prior") == "spherical_head":
         gains = dsp.head_prior_gains(c[0].numpy(), cfg)
         prior = torch.from_numpy(dsp.apply_prior(cond[0].numpy(), gains))[None]
-    if model.room_tail is not None:       # the engine's phases, no pre-roll
+    if model.room_tail is not None:       # the engine's phases, no pre-roll; the decay control
         prior = room_tail.add_to_prior(fe, cfg, prior, x[:, 0], c.numpy(), model.room_tail.tables(),
-                                       dsp.room_tail_draws(M, fe.F)[None])
+                                       dsp.room_tail_draws(M, fe.F)[None],
+                                       [gm["decay"]] if gm.get("decay") else None)
     z = torch.cat([cond] * model.c_out, 1) if prior is None else prior
     eps = torch.from_numpy(noise).permute(1, 0, 2)[None]
 
