@@ -313,17 +313,17 @@ def sequence_rt60(seq):
     return float(json.load(open(os.path.join(seq.folder, "meta.json")))["rt60"])
 
 
-def dsp_room_render(seq, mono, true_rt60=False):
+def dsp_room_render(seq, mono, rt60=None):
     """The DSP room renderer: the simulator's direct path, early reflections and
-    decorrelated tail for the room *label* (design shoebox and RT60, or with true_rt60
-    the sequence's own RT60; listener at its centre, head still), along the
-    ground-truth head-relative trajectory; what a binaural reverb with a room preset
-    (and its decay set) gives. Anechoic: the DSP HRTF panner."""
+    decorrelated tail for the room *label* (design shoebox and RT60, or rt60 s: told
+    the room's decay time; listener at its centre, head still), along the ground-truth
+    head-relative trajectory; what a binaural reverb with a room preset (and its decay
+    set) gives. Anechoic: the DSP HRTF panner."""
     nom = binsim.nominal_room(seq.room)
     if nom is None:
         return dsp_render(seq, mono)
     dims, lis, rt = nom
-    rt = sequence_rt60(seq) if true_rt60 else rt
+    rt = rt if rt60 is None else rt60
     scene = binsim.Scene(seq.room, tuple(dims), rt, lis, binsim.inside(lis, head_path(seq, len(mono)), dims))
     y, _ = simulator().render(mono.astype(np.float32), scene, np.random.default_rng(7))
     return y.astype(np.float64)
@@ -332,14 +332,49 @@ def dsp_room_render(seq, mono, true_rt60=False):
 IR_SECONDS = 0.1        # silence before the impulse in the rendered impulse response
 
 
+_TRUTH_IRS = {}
+
+
+def truth_ir(seq):
+    """The truth's impulse response of a reverberant sequence's room at its first pose
+    (head still; the simulator with the sequence's own room, meta.json), with the
+    source position in the room and its (azimuth, elevation, distance) from the head;
+    computed once per sequence."""
+    if seq.folder not in _TRUTH_IRS:
+        meta = json.load(open(os.path.join(seq.folder, "meta.json")))
+        dims, lis = np.array(meta["dims"]), np.array(meta["listener"])
+        az, el, d = seq.pose_at(np.array([0]))
+        az, el, d = np.radians(az[0]), np.radians(el[0]), d[0]
+        v = d * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+        src = binsim.inside(lis, v, dims)
+        az, el, d = binsim.sph((src - lis)[None])
+        n = int(SR * (1.4 * float(meta["rt60"]) * max(binsim.BAND_RT) + 0.2))
+        truth = simulator().brir(binsim.Scene(seq.room, tuple(dims), float(meta["rt60"]), lis, src),
+                                 n, np.random.default_rng(11)).astype(np.float64)
+        _TRUTH_IRS[seq.folder] = (truth, src, (float(az[0]), float(el[0]), float(d[0])))
+    return _TRUTH_IRS[seq.folder]
+
+
 def decay_args(a, seq):
-    """earflow render's --decay for a sequence: --decay's seconds, or with --decay truth
-    the RT60 its room was simulated with (meta.json); none for an anechoic one."""
+    """earflow render's --decay for a sequence: --decay's seconds; with --decay truth the
+    RT60 its room was simulated with (meta.json); with --decay measured the T20 of the
+    truth's impulse response at its first pose (what a user measures in the room; the
+    simulator's early reflections make it differ from the nominal RT60); none for an
+    anechoic one."""
+    v = decay_value(a, seq)
+    return [] if v is None else ["--decay", "%.4f" % v]
+
+
+def decay_value(a, seq):
+    """The decay time (s) --decay tells the model, the prior and the DSP room renderer
+    told the RT60 for this sequence; None: not told."""
     if not a.decay or seq.room == "anechoic":
-        return []
+        return None
     if a.decay == "truth":
-        return ["--decay", "%.4f" % sequence_rt60(seq)]
-    return ["--decay", a.decay]
+        return sequence_rt60(seq)
+    if a.decay == "measured":
+        return float(realism.decay_time(truth_ir(seq)[0]))
+    return float(a.decay)
 
 
 def impulse_responses(a, seqs, systems, work):
@@ -355,16 +390,8 @@ def impulse_responses(a, seqs, systems, work):
         if seq.room == "anechoic":
             continue
         meta = json.load(open(os.path.join(seq.folder, "meta.json")))
-        dims, lis = np.array(meta["dims"]), np.array(meta["listener"])
-        az, el, d = seq.pose_at(np.array([0]))
-        az, el, d = np.radians(az[0]), np.radians(el[0]), d[0]
-        v = d * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-        src = binsim.inside(lis, v, dims)
-        az, el, d = binsim.sph((src - lis)[None])
-        az, el, d = float(az[0]), float(el[0]), float(d[0])
-        n = int(SR * (1.4 * float(meta["rt60"]) * max(binsim.BAND_RT) + 0.2))
-        truth = simulator().brir(binsim.Scene(seq.room, tuple(dims), float(meta["rt60"]), lis, src),
-                                 n, np.random.default_rng(11)).astype(np.float64)
+        truth, src, (az, el, d) = truth_ir(seq)
+        lis, n = np.array(meta["listener"]), truth.shape[-1]
         t_truth, d_truth = realism.decay_time(truth), realism.drr_db(truth)
         keep = seq.room not in curves            # the first sequence of each room is drawn
         if keep:
@@ -386,7 +413,7 @@ def impulse_responses(a, seqs, systems, work):
                                           binsim.Scene("anechoic", src=src - lis))
             elif kind in ("dsp_room", "dsp_room_rt"):
                 dn, ln, rt = binsim.nominal_room(seq.room)
-                rt = float(meta["rt60"]) if kind == "dsp_room_rt" else rt
+                rt = decay_value(a, seq) if kind == "dsp_room_rt" else rt
                 y = simulator().brir(binsim.Scene(seq.room, tuple(dn), rt, ln, binsim.inside(ln, src - lis, dn)),
                                      n, np.random.default_rng(13))
             else:
@@ -654,8 +681,9 @@ def main(argv=None):
     ap.add_argument("--plots", action="store_true")
     ap.add_argument("--no-impulse", action="store_true", help="no impulse-response table (decay, DRR)")
     ap.add_argument("--decay", default="",
-                    help="the model's and the prior's decay control in reverberant rooms: seconds, or "
-                         "'truth' (each sequence's simulated RT60); default: none (each room's own)")
+                    help="the model's and the prior's decay control in reverberant rooms: seconds, "
+                         "'truth' (each sequence's simulated RT60) or 'measured' (the T20 of its "
+                         "true impulse response); default: none (each room's own)")
     ap.add_argument("--no-travel-time", action="store_true",
                     help="score the model's output as rendered (no travel time added)")
     ap.add_argument("--example", default=None, help="sequence folder for the spectrogram plot")
@@ -684,8 +712,9 @@ def main(argv=None):
             systems["prior alone"] = ("prior", default, "prior")
         systems["DSP HRTF (anechoic, no room)"] = ("dsp", None, "dsp")
         systems["DSP room (room label)"] = ("dsp_room", None, "dsp_room")
-        if a.decay == "truth":          # the same renderer told what the model is told
-            systems["DSP room (room label, the sequence's RT60)"] = ("dsp_room_rt", None, "dsp_room_rt")
+        if a.decay in ("truth", "measured"):   # the renderer told the room's RT60 too
+            told = "the sequence's RT60" if a.decay == "truth" else "the measured T20"
+            systems["DSP room (room label, %s)" % told] = ("dsp_room_rt", None, "dsp_room_" + a.decay)
         systems["mono copy"] = ("mono", None, None)
     per = {k: {} for k in systems}
     by_el = {k: {} for k in systems}     # the same items, by elevation bin
@@ -701,7 +730,7 @@ def main(argv=None):
         for label, (kind, s, key) in systems.items():
             cache = None
             if kind not in ("model", "prior"):   # the DSP baselines do not depend on the model: cached
-                cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, kind, name + ".json")
+                cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, key or kind, name + ".json")
                 met = json.load(open(cache)) if os.path.exists(cache) else {}
                 if "itd_all" in met:          # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
@@ -721,7 +750,7 @@ def main(argv=None):
                     y = read64(o)
                 else:
                     y = dsp_render(seq, mono) if kind == "dsp" else \
-                        dsp_room_render(seq, mono, true_rt60=kind == "dsp_room_rt")
+                        dsp_room_render(seq, mono, decay_value(a, seq) if kind == "dsp_room_rt" else None)
                     os.makedirs(os.path.dirname(o), exist_ok=True)
                     audio.write_wav(o, y)
             else:
@@ -757,7 +786,10 @@ def main(argv=None):
                                    os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model,
                                    "" if not a.decay else
                                    "; the model's and the prior's decay control at each sequence's RT60"
-                                   if a.decay == "truth" else "; the decay control at %s s" % a.decay))
+                                   if a.decay == "truth" else
+                                   "; the model's and the prior's decay control at the T20 measured on "
+                                   "each sequence's true impulse response" if a.decay == "measured"
+                                   else "; the decay control at %s s" % a.decay))
     with open(os.path.join(a.out, "table.md"), "w") as f:
         f.write(head + md)
     with open(os.path.join(a.out, "results.json"), "w") as f:
