@@ -308,11 +308,6 @@ def prior_model(model_path, out_path):
 
 
 
-def sequence_rt60(seq):
-    """The mid-band RT60 the sequence's room was simulated with (meta.json)."""
-    return float(json.load(open(os.path.join(seq.folder, "meta.json")))["rt60"])
-
-
 def dsp_room_render(seq, mono, rt60=None):
     """The DSP room renderer: the simulator's direct path, early reflections and
     decorrelated tail for the room *label* (design shoebox and RT60, or rt60 s: told
@@ -341,7 +336,7 @@ def truth_ir(seq):
     source position in the room and its (azimuth, elevation, distance) from the head;
     computed once per sequence."""
     if seq.folder not in _TRUTH_IRS:
-        meta = json.load(open(os.path.join(seq.folder, "meta.json")))
+        meta = seq.meta()
         dims, lis = np.array(meta["dims"]), np.array(meta["listener"])
         az, el, d = seq.pose_at(np.array([0]))
         az, el, d = np.radians(az[0]), np.radians(el[0]), d[0]
@@ -371,7 +366,7 @@ def decay_value(a, seq):
     if not a.decay or seq.room == "anechoic":
         return None
     if a.decay == "truth":
-        return sequence_rt60(seq)
+        return seq.rt60()
     if a.decay == "measured":
         return float(realism.decay_time(truth_ir(seq)[0]))
     return float(a.decay)
@@ -389,7 +384,7 @@ def impulse_responses(a, seqs, systems, work):
     for seq in seqs:
         if seq.room == "anechoic":
             continue
-        meta = json.load(open(os.path.join(seq.folder, "meta.json")))
+        meta = seq.meta()
         truth, src, (az, el, d) = truth_ir(seq)
         lis, n = np.array(meta["listener"]), truth.shape[-1]
         t_truth, d_truth = realism.decay_time(truth), realism.drr_db(truth)
@@ -566,8 +561,7 @@ def plots(a, cfg, seqs, outdir, earflow):
     # a dry test source: the first speech sequence's mono (else the first), 2 s
     pick = None
     for s in seqs:
-        mp = os.path.join(s.folder, "meta.json")
-        if os.path.exists(mp) and json.load(open(mp)).get("kind") == "speech":
+        if s.meta().get("kind") == "speech":
             pick = s
             break
     pick = pick or seqs[0]

@@ -9,7 +9,6 @@ the room tail's design tables included).
 """
 
 import argparse
-import json
 import os
 
 import numpy as np
@@ -42,8 +41,7 @@ def main():
     a = ap.parse_args()
     rt60 = {}
     for seq in layout.find_sequences(os.path.join(a.data, a.split)):
-        with open(os.path.join(seq, "meta.json")) as fh:
-            m = json.load(fh)
+        m = layout.read_meta(seq)
         rt60.setdefault(m["room"], []).append(m["rt60"])
     if not rt60:
         raise SystemExit(f"no sequences in {os.path.join(a.data, a.split)}")

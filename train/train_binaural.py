@@ -16,7 +16,6 @@ the last sample of the hop, features and smoothing from earflow_train/dsp.py,
 smoothing restarted at the crop start (as after an engine reset).
 """
 
-import json
 import math
 import os
 import sys
@@ -180,7 +179,7 @@ class Binaural:
         c["rt60"] = 0.0               # the decay control: each room's own
         if self.tail_tables is not None and self.a.decay_truth > 0 and \
                 np.random.default_rng([self.a.seed, i, start]).random() < self.a.decay_truth:
-            c["rt60"] = sequence_rt60(seq)
+            c["rt60"] = seq.rt60()
         if self.tail_tables is not None:
             n = int(round(TAIL_PREROLL * SR / self.cfg["hop"])) * self.cfg["hop"]
             pre = np.asarray(seq.mono[max(0, start - n):start], dtype=np.float32) * audio.scale(seq.mono)
@@ -271,18 +270,6 @@ class Binaural:
 
     def describe(self):
         return "train %d sequences, crops %d samples x %d" % (len(self.train.seqs), self.train.segment, self.a.batch)
-
-
-def sequence_rt60(seq):
-    """The mid-band RT60 a simulated sequence's room was made with (meta.json; 0 for an
-    anechoic one or one without it: the decay control left at the room's own)."""
-    if seq.room == "anechoic":
-        return 0.0
-    try:
-        with open(os.path.join(seq.folder, "meta.json")) as f:
-            return float(json.load(f).get("rt60", 0.0))
-    except (OSError, ValueError):
-        return 0.0
 
 
 if __name__ == "__main__":

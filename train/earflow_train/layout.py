@@ -74,6 +74,15 @@ def write_sequence(folder, mono, binaural, rel_rows, room, meta=None):
     os.replace(tmp, folder)
 
 
+def read_meta(folder):
+    """A sequence folder's meta.json as a dict ({} when it has none)."""
+    path = os.path.join(folder, "meta.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 class Sequence:
     """One sequence folder, memory-mapped."""
 
@@ -105,6 +114,15 @@ class Sequence:
         self.room = name
         self.room_index = rooms.index(name)
         self.az, self.el, self.dist = file_to_sph(rows[:, :3])   # per row
+
+    def meta(self):
+        """meta.json (how a simulated sequence was made), {} where there is none."""
+        return read_meta(self.folder)
+
+    def rt60(self):
+        """The mid-band RT60 the sequence's room was simulated with (meta.json); 0 for
+        an anechoic sequence or one without it (a recording)."""
+        return 0.0 if self.room == "anechoic" else float(self.meta().get("rt60", 0.0))
 
     def pose_at(self, samples):
         """(az, el, dist) at sample indices: xyz interpolated linearly between rows
