@@ -18,6 +18,12 @@ Time-step sampling for training (--t-sampling):
   uniform      t ~ U[0, 1)
   logitnormal  t = sigmoid(N(0, 1)): more weight mid-path (rectified-flow practice)
   mix          a share (--t-zero-frac) of the batch at t = 0, the rest uniform
+  grid         the times an Euler schedule evaluates at: per batch a step count N from
+               GRID_STEPS and t = k / N, k uniform in 1..N-1 (t = 0 is the anchor's).
+               A time embedding with frequencies up to 32 cycles per unit of t lets
+               the network's function of t vary fast, so uniform t trains the exact
+               times a schedule uses (1/2, 1/4, ...) only through their neighbours;
+               the grid trains them themselves
 
 Training states (--states):
   target  x_t = t y + (1 - t) x_0, the straight path to the target (rectified flow).
@@ -32,13 +38,17 @@ Training states (--states):
           learns to improve on the first from what the solver will show it, and the
           answer is never in the input. N Euler steps end at the N-th evaluation's
           estimate; midpoint's end point 2 a_mid - a_0 extrapolates past it.
+  solver  (needs --t-sampling grid) x_t is the state N-step Euler reaches at t = k / N
+          from x_0, run by the network itself without gradient: exactly what the k-th
+          evaluation of that schedule sees (self is the same for k = 1 and for N = 2).
 """
 
 import numpy as np
 import torch
 
-T_MODES = ("zero", "uniform", "logitnormal", "mix")
-STATE_MODES = ("target", "self")
+T_MODES = ("zero", "uniform", "logitnormal", "mix", "grid")
+STATE_MODES = ("target", "self", "solver")
+GRID_STEPS = (2, 4, 8)
 
 
 def start(prior, sigma, eps):
@@ -48,8 +58,18 @@ def start(prior, sigma, eps):
     return prior + sigma * eps
 
 
+def sample_grid(batch, gen, device):
+    """--t-sampling grid: (t [batch], N) with one Euler step count N and one k per
+    batch, t = k / N."""
+    n = GRID_STEPS[int(torch.randint(len(GRID_STEPS), (1,), generator=gen))]
+    k = int(torch.randint(1, n, (1,), generator=gen))
+    return torch.full((batch,), k / n, device=device), n
+
+
 def sample_t(mode, batch, gen, device, zero_frac=0.5):
     """[batch] training times in [0, 1) drawn from the CPU generator `gen`."""
+    if mode == "grid":
+        return sample_grid(batch, gen, device)[0]
     if mode == "zero":
         return torch.zeros(batch, device=device)
     if mode == "uniform":
@@ -67,6 +87,18 @@ def interpolate(x0, y, t):
     """x_t = t y + (1 - t) x_0, t [B]."""
     tt = t[:, None, None, None]
     return tt * y + (1 - tt) * x0
+
+
+def euler_states(velocity, x0, v0, n, t):
+    """The state N-step Euler reaches at time t (a multiple of 1 / N, [B] all equal)
+    from x0, whose first velocity v0 is given: x_{j+1} = x_j + v_j / N, v_j =
+    velocity(x_j, t_j [B])."""
+    k = int(round(float(t[0]) * n))
+    x, h = x0, 1.0 / n
+    for j in range(k):
+        v = v0 if j == 0 else velocity(x, torch.full_like(t, j * h))
+        x = x + h * v
+    return x
 
 
 def estimate(x, v, t):

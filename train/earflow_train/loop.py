@@ -122,7 +122,8 @@ def add_common_args(ap, defaults):
     g.add_argument("--t-zero-frac", type=float, default=0.5, help="--t-sampling mix: the share at t = 0")
     g.add_argument("--states", choices=flow.STATE_MODES, default="target",
                    help="training states x_t on the path from x_0 to the target (target) or to the "
-                        "network's own one-step estimate, held fixed (self: the states an Euler solver meets)")
+                        "network's own one-step estimate, held fixed (self: the states an Euler solver meets), "
+                        "or the Euler schedule's own states (solver; needs --t-sampling grid)")
     g.add_argument("--l1-weight", type=float, default=1.0, help="L1 on the compressed end-point estimate")
     g.add_argument("--mrstft-weight", type=float, default=0.0, help="multi-resolution STFT loss on its waveform")
     g.add_argument("--anchor-weight", type=float, default=0.0,
@@ -167,7 +168,8 @@ def step_losses(task, model, b, a, gen):
     """The flow-matching step on batch b (dict: cond, c, z the prior, prior the mask
     head's prior or None, y the target): the task's losses on the end-point estimate
     from x_t, plus the anchor's from x_0 at t = 0. With --states self, x_t lies on the
-    path to the anchor's estimate (no gradient through it), not to the target."""
+    path to the anchor's estimate (no gradient through it), not to the target; with
+    --states solver it is the Euler schedule's own state at t (flow.euler_states)."""
     B = b["y"].shape[0]
     dev = b["y"].device
     eps = torch.randn(b["z"].shape, generator=gen).to(dev) if a.sigma > 0 else None
@@ -176,13 +178,23 @@ def step_losses(task, model, b, a, gen):
     def U(x, t):
         return model.velocity(x, b["cond"], t, b["c"], b["prior"])
 
-    t = flow.sample_t(a.t_sampling, B, gen, dev, a.t_zero_frac)
-    first = None
-    if a.anchor_weight > 0 or a.states == "self":
+    if a.t_sampling == "grid":
+        t, n = flow.sample_grid(B, gen, dev)
+    else:
+        t, n = flow.sample_t(a.t_sampling, B, gen, dev, a.t_zero_frac), 0
+    first = v0 = None
+    if a.anchor_weight > 0 or a.states != "target":
         t0 = torch.zeros(B, device=dev)
         with torch.set_grad_enabled(a.anchor_weight > 0):     # only the anchor's loss needs it
-            first = flow.estimate(x0, U(x0, t0), t0)
-    xt = flow.interpolate(x0, b["y"] if a.states == "target" else first.detach(), t)
+            v0 = U(x0, t0)
+            first = flow.estimate(x0, v0, t0)
+    if a.states == "solver":
+        if not n:
+            raise ValueError("--states solver needs --t-sampling grid")
+        with torch.no_grad():
+            xt = flow.euler_states(U, x0, v0.detach(), n, t)
+    else:
+        xt = flow.interpolate(x0, b["y"] if a.states == "target" else first.detach(), t)
     out = task.losses(flow.estimate(xt, U(xt, t), t), b)
     if a.anchor_weight > 0:
         anchor = task.losses(first, b)

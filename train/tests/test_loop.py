@@ -79,3 +79,59 @@ def test_self_states_never_hold_the_target():
     assert torch.equal(_states_seen("self", 1.0), _states_seen("self", 3.0))
     assert torch.equal(_states_seen("self", 1.0, anchor=0.0), _states_seen("self", 3.0, anchor=0.0))
     assert not torch.allclose(_states_seen("target", 1.0), _states_seen("target", 3.0))
+
+
+def _tiny_velocity():
+    import torch
+    from earflow_train.model import EarflowUNet
+    cfg = loop.make_config(argparse.Namespace(widths="8,8", dil_mid="1", dil_dec="", groups=4, emb_dim=8,
+                                              no_freq_emb=True, head="velocity", n_fft=32, hop=16, alpha=0.5,
+                                              beta=0.1, sigma=0.0, solver="euler", default_steps=1, t0=0.0),
+                           "separate", {"smoothing_ms": 20, "labels": ["a"], "remove": "subtract"})
+    torch.manual_seed(4)
+    model = EarflowUNet(cfg)
+    loop.set_time_frequencies(model)
+    g = torch.Generator().manual_seed(6)
+    cond = torch.randn(1, 2, 6, 16, generator=g)
+    c = torch.zeros(1, 6, 2)
+
+    def U(x, t):
+        return model.velocity(x, cond, t, c)
+    return U, cond
+
+
+def test_solver_states_are_the_euler_schedules_own():
+    """--states solver: the state at t = k / N is what N-step Euler (flow.solve, as the
+    engine runs it) holds after k steps; at N steps it is the schedule's end state, and
+    after one step it is --states self's x_t (the blend with the first estimate)."""
+    import torch
+    from earflow_train import flow
+    U, x0 = _tiny_velocity()
+    t0 = torch.zeros(1)
+    with torch.no_grad():
+        v0 = U(x0, t0)
+        for n in flow.GRID_STEPS:
+            end = flow.euler_states(U, x0, v0, n, torch.ones(1))
+            ref = flow.solve(lambda x, t, k: U(x, torch.full((1,), t)), x0, "euler", n, 0.0)
+            assert torch.allclose(end, ref, atol=1e-6), n
+        half = flow.euler_states(U, x0, v0, 4, torch.full((1,), 0.25))
+        blend = flow.interpolate(x0, flow.estimate(x0, v0, t0), torch.full((1,), 0.25))
+        assert torch.allclose(half, blend, atol=1e-6)
+        two = flow.euler_states(U, x0, v0, 4, torch.full((1,), 0.5))
+        assert not torch.allclose(two, flow.interpolate(x0, flow.estimate(x0, v0, t0), torch.full((1,), 0.5)),
+                                  atol=1e-4)    # a second evaluation moved it
+
+
+def test_grid_times_are_a_schedules_times():
+    """--t-sampling grid: every time is k / N for an N of GRID_STEPS and 0 < k < N."""
+    import torch
+    from earflow_train import flow
+    gen = torch.Generator().manual_seed(2)
+    seen = set()
+    for _ in range(300):
+        t, n = flow.sample_grid(3, gen, "cpu")
+        k = float(t[0]) * n
+        assert n in flow.GRID_STEPS and abs(k - round(k)) < 1e-6 and 0 < round(k) < n
+        assert torch.all(t == t[0])
+        seen.add((n, round(k)))
+    assert len(seen) == sum(n - 1 for n in flow.GRID_STEPS)
