@@ -45,6 +45,8 @@ struct ef_engine {
     ef_room_tail *tail;   /* room tail models: the late tail added to the prior */
     float *tail_frame;    /* per ear, interleaved complex [F]: the tail heard this frame */
     float *tail_c;        /* [re F][im F]: one ear's tail, compressed */
+    float *direct;        /* arch.tail_gain: per ear the prior's direct sound, [re F][im F] */
+    float *tail_prior;    /* arch.tail_gain: per ear the compressed tail, [re F][im F] */
     double decay_s;       /* EF_CONTROL_DECAY: the tail's RT60, 0 = each room's own */
     ef_conditioning conditioning;
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
@@ -129,19 +131,35 @@ static void apply_pending_schedule(ef_engine *e)
 
 /* A mask head's output o is a complex mask on the input spectrum: the predicted end
  * point is x1 = o * cond per output channel and bin, and the velocity that reaches it
- * from x at time t is (x1 - x) / (1 - t). The solver's t is always < 1 (t0 <= 0.99). */
+ * from x at time t is (x1 - x) / (1 - t). The solver's t is always < 1 (t0 <= 0.99).
+ * With arch.tail_gain the mask is on the prior's direct sound only and the room tail
+ * is added with the network's own gain, x1 = o * direct + exp(g) * tail: a mask on
+ * their sum would scale both alike, leaving the direct-to-reverberant ratio of a
+ * frame as the prior made it. */
 static void mask_to_velocity(const ef_engine *e, const float *x, double t, float *v)
 {
-    const int F = e->F;
+    const int F = e->F, co = e->model->out_channels;
     const float inv = (float)(1.0 / (1.0 - (double)(float)t)); /* the net sees float t */
-    for (int ch = 0; ch < e->model->out_channels; ch++) {
+    const float *gains = v + (size_t)2 * (size_t)co * (size_t)F; /* tail_gain: [co][F] */
+    for (int ch = 0; ch < co; ch++) {
         const size_t o = (size_t)ch * 2 * (size_t)F;
-        const float *base = e->model->head_prior ? e->prior + o : e->cond; /* the prior */
+        const float *base = e->direct ? e->direct + o : e->model->head_prior ? e->prior + o : e->cond;
         const float *cr = base, *ci = base + F;
+        if (!e->direct) {
+            for (int k = 0; k < F; k++) {
+                const float mr = v[o + k], mi = v[o + F + k];
+                v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
+                v[o + F + k] = (mr * ci[k] + mi * cr[k] - x[o + F + k]) * inv;
+            }
+            continue;
+        }
+        const float *tr = e->tail_prior + o, *ti = tr + F;
+        const float *g = gains + (size_t)ch * (size_t)F;
         for (int k = 0; k < F; k++) {
             const float mr = v[o + k], mi = v[o + F + k];
-            v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
-            v[o + F + k] = (mr * ci[k] + mi * cr[k] - x[o + F + k]) * inv;
+            const float s = expf(fminf(fmaxf(g[k], -EF_UNET_OUT_GAIN_MAX_LOG), EF_UNET_OUT_GAIN_MAX_LOG));
+            v[o + k] = (mr * cr[k] - mi * ci[k] + s * tr[k] - x[o + k]) * inv;
+            v[o + F + k] = (mr * ci[k] + mi * cr[k] + s * ti[k] - x[o + F + k]) * inv;
         }
     }
 }
@@ -186,6 +204,10 @@ static void make_prior(ef_engine *e, const float *c)
     for (int ch = 0; ch < m->out_channels; ch++) {
         float *p = e->prior + (size_t)ch * 2 * (size_t)F;
         compress(m, e->tail_frame + (size_t)ch * 2 * (size_t)F, F, e->tail_c, e->tail_c + F);
+        if (e->direct) { /* tail_gain: the mask's and the gain's parts kept apart */
+            memcpy(e->direct + (size_t)ch * 2 * (size_t)F, p, sizeof(float) * 2 * (size_t)F);
+            memcpy(e->tail_prior + (size_t)ch * 2 * (size_t)F, e->tail_c, sizeof(float) * 2 * (size_t)F);
+        }
         for (int k = 0; k < 2 * F; k++)
             p[k] += e->tail_c[k];
     }
@@ -336,11 +358,14 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     }
     if (ok && model->kind != EF_KIND_IDENTITY) {
         size_t xs = (size_t)2 * (size_t)model->out_channels * (size_t)e->F;
+        const int tail_gain = model->net.cfg.tail_gain;
         e->net_state = ef_unet_state_new(&model->net, 2 * EF_MAX_STEPS, err);
         ok &= e->net_state != NULL;
         ok = ok && (e->cond = engine_floats(e, 2 * (size_t)e->F)) && (e->x = engine_floats(e, xs)) &&
-             (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, xs)) &&
+             (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, tail_gain ? xs + xs / 2 : xs)) &&
              (e->eps = engine_floats(e, xs));
+        if (ok && tail_gain)
+            ok = (e->direct = engine_floats(e, xs)) && (e->tail_prior = engine_floats(e, xs));
         if (ok && model->head_prior)
             ok = (e->prior = engine_floats(e, xs)) &&
                  (e->prior_gain = engine_floats(e, 4 * (size_t)e->F));
@@ -413,6 +438,8 @@ void ef_engine_free(ef_engine *e)
     ef_room_tail_free(e->tail);
     free(e->tail_frame);
     free(e->tail_c);
+    free(e->direct);
+    free(e->tail_prior);
     free(e);
 }
 

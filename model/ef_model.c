@@ -259,6 +259,19 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         ef_error_set(err, "config: arch.out_gain needs arch.head \"mask\"");
         return -1;
     }
+    /* optional (absent = false): per ear and bin a gain on the room tail, beside the
+     * mask on the direct sound (spec section 4); needs conditioning.room_tail, checked
+     * below */
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(arch, "tail_gain");
+    if (tg && !cJSON_IsBool(tg)) {
+        ef_error_set(err, "config: arch.tail_gain must be true or false");
+        return -1;
+    }
+    uc->tail_gain = tg && cJSON_IsTrue(tg);
+    if (uc->tail_gain && !m->mask_head) {
+        ef_error_set(err, "config: arch.tail_gain needs arch.head \"mask\"");
+        return -1;
+    }
     uc->levels = n_widths - 1;
     uc->c_out = m->out_channels;
     uc->c_cond = 1;
@@ -323,6 +336,10 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
                 return -1;
             }
         }
+    }
+    if (uc->tail_gain && !m->room_tail) {
+        ef_error_set(err, "config: arch.tail_gain needs conditioning.room_tail");
+        return -1;
     }
     if (uc->cond_dim > EF_COND_MAX) {
         ef_error_set(err, "config: too many rooms or labels");

@@ -196,7 +196,8 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
             return -1;
     }
     if (bind_norm(&net->out_norm, file, "out_norm", cfg->widths[0], cfg->groups, used, err) ||
-        bind_conv(&net->out_conv, file, "out_conv", 2 * cfg->c_out, cfg->widths[0], 1, 1, 1, used, err))
+        bind_conv(&net->out_conv, file, "out_conv", (cfg->tail_gain ? 3 : 2) * cfg->c_out, cfg->widths[0], 1,
+                  1, 1, used, err))
         return -1;
     if (cfg->out_gain &&
         bind_linear(&net->out_gain, file, "out_gain", cfg->c_out * cfg->n_bins, E, used, err))

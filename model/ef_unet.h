@@ -10,8 +10,8 @@
 
 #define EF_UNET_MAX_LEVELS 6
 #define EF_UNET_MAX_MID 8
-/* arch.out_gain's log gain is clamped to +-this (natural log: x 4.5e-5 .. x 22026)
- * so that no weights can make it overflow. */
+/* arch.out_gain's and arch.tail_gain's log gains are clamped to +-this (natural log:
+ * x 4.5e-5 .. x 22026) so that no weights can make them overflow. */
 #define EF_UNET_OUT_GAIN_MAX_LOG 10.0f
 
 typedef struct ef_unet_config {
@@ -23,6 +23,7 @@ typedef struct ef_unet_config {
     int n_mid;
     int freq_emb;         /* a learned [w0][F] frequency embedding after in_conv */
     int out_gain;         /* a per-bin, per-output-channel gain from the embedding */
+    int tail_gain;        /* c_out more output channels: per ear a log gain on the room tail */
     int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
 } ef_unet_config;
 
@@ -88,7 +89,8 @@ void ef_unet_state_reset(ef_unet_state *st);
 void ef_unet_state_carry(ef_unet_state *st, const int *from, int n);
 
 /* Real-time safe. x: [2 c_out][F] state, cond: [2 c_cond][F], c: [cond_dim];
- * v: [2 c_out][F] velocity. `evaluation` picks the history set. */
+ * v: [2 c_out][F] the network's output (a velocity or a mask), then with tail_gain
+ * [c_out][F] log gains on the room tail. `evaluation` picks the history set. */
 void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const float *x,
                   const float *cond, float t, const float *c, float *v);
 

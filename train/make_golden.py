@@ -111,11 +111,13 @@ def rms(a):
     return float(np.sqrt(np.mean(np.square(np.asarray(a, dtype=np.float64)))))
 
 
-def build_model(kind, seed, head="velocity", prior="mono", out_gain=False, room_tail=False):
+def build_model(kind, seed, head="velocity", prior="mono", out_gain=False, room_tail=False, tail_gain=False):
     torch.manual_seed(seed)
     config = config_for(kind, head, prior, out_gain)
     if room_tail:
         config["conditioning"]["room_tail"] = True
+    if tail_gain:
+        config["arch"]["tail_gain"] = True
     model = EarflowUNet(config)
     init_random_(model, seed, weight_gain=1.0, bias_std=0.1, out_gain=0.4, freq_scale=2.0)
     room_tail_tables.fill(model)
@@ -136,16 +138,18 @@ def main():
     variants = [("binaural", "velocity", "mono"), ("separate", "velocity", "mono"),
                 ("binaural", "mask", "mono"), ("separate", "mask", "mono"),
                 ("binaural", "mask", "spherical_head"), ("binaural", "mask", "spherical_head", True),
-                ("binaural", "mask", "spherical_head", True, True)]
+                ("binaural", "mask", "spherical_head", True, True),
+                ("binaural", "mask", "spherical_head", True, True, True)]
     for vi, (kind, head, prior, *extra) in enumerate(variants):
         out_gain = bool(extra and extra[0])
         tail = bool(len(extra) > 1 and extra[1])
+        tail_gain = bool(len(extra) > 2 and extra[2])
         ki = 0 if out_gain else vi % 2
         model, config = build_model(kind, seed=100 + vi, head=head, prior=prior, out_gain=out_gain,
-                                    room_tail=tail)
+                                    room_tail=tail, tail_gain=tail_gain)
         if head == "mask":
             with torch.no_grad():   # a mask near 1 + 0j, as a trained one starts
-                model.out_conv.bias[0::2] += 1.0
+                model.out_conv.bias[0:2 * model.c_out:2] += 1.0
         tag = kind if head == "velocity" else "%s_mask" % kind
         if prior != "mono":
             tag = "%s_prior" % kind
@@ -153,13 +157,15 @@ def main():
             tag = "%s_gain" % kind
         if tail:          # the design rooms' tables; the moving case switches rooms
             tag = "%s_tail" % kind
+        if tail_gain:     # the mask on the direct sound, random log gains (about +-1) on the tail
+            tag = "%s_tailgain" % kind
         model_name = "%s_tiny.safetensors" % tag
         export(model, config, os.path.join(out_dir, model_name), config["provenance"])
         print("wrote %s (%d tensors)" % (model_name, len(model.state_dict())))
         # (moving, decay control): the tail's model also with the decay set (DECAY_CASE s,
         # longer than two rooms' tables and shorter than the third's), on the moving input
         runs = [(0, False, 0.0), (1, True, 0.0)] if head == "velocity" else [(0, True, 0.0)]
-        if tail:
+        if tail and not tail_gain:
             runs.append((0, True, DECAY_CASE))
         for mi, moving, decay in runs:
             wave = make_input(seed=10 * ki + mi + 1)

@@ -75,6 +75,10 @@ class Binaural:
                             "room's (0: all keep it)")
         g.add_argument("--out-gain", action="store_true",
                        help="arch.out_gain: a per-bin gain on the mask from the embedding (mask head)")
+        g.add_argument("--tail-gain", action="store_true",
+                       help="arch.tail_gain (with --room-tail): the mask on the direct sound only and a "
+                            "gain per ear and bin on the room tail, so that the network sets the "
+                            "direct-to-reverberant ratio; an --init file without it starts at gain 1")
         g.add_argument("--align", type=int, default=1,
                        help="1: remove the propagation delay r/c (+ the nearer ear's onset) from the targets")
         g.add_argument("--mag-weight", type=float, default=0.0, help="L1 on compressed magnitudes")
@@ -108,7 +112,21 @@ class Binaural:
         return c
 
     def arch(self, a):
-        return {"out_gain": True} if a.out_gain else {}
+        if a.tail_gain and not a.room_tail:
+            raise SystemExit("--tail-gain needs --room-tail")
+        return dict({"out_gain": True} if a.out_gain else {}, **({"tail_gain": True} if a.tail_gain else {}))
+
+    @staticmethod
+    def adapt_init(state, model):
+        """--init from a file without arch.tail_gain: its output layer's mask channels,
+        and zero weights for the tail gain's (gain 1: the tail as the prior has it)."""
+        w = state.get("out_conv.weight")
+        C = model.c_out
+        if model.tail_gain and w is not None and w.shape[0] == 2 * C:
+            state["out_conv.weight"] = torch.cat([w, w.new_zeros((C,) + tuple(w.shape[1:]))])
+            b = state["out_conv.bias"]
+            state["out_conv.bias"] = torch.cat([b, b.new_zeros(C)])
+        return state
 
     @torch.no_grad()
     def init_weights(self, model, a):
@@ -119,8 +137,8 @@ class Binaural:
         room_tail.fill(model, room_tail.parse_rt60(a.tail_rt60))
         model.out_conv.weight.zero_()
         model.out_conv.bias.zero_()
-        if model.head == "mask":       # the mask 1 + 0j: the prior itself
-            model.out_conv.bias[0::2] = 1.0
+        if model.head == "mask":       # the mask 1 + 0j (and tail gain 1): the prior itself
+            model.out_conv.bias[0:2 * model.c_out:2] = 1.0
         if model.freq_emb is not None and a.freq_emb_init > 0:
             model.freq_emb.normal_(0.0, a.freq_emb_init)
         if a.cond_gain <= 0:
@@ -144,6 +162,7 @@ class Binaural:
             if a.tail_rt60:
                 room_tail.fill(model, room_tail.parse_rt60(a.tail_rt60))
             self.tail_tables = model.room_tail.tables()
+        self.tail_gain = model.tail_gain
         self.hrtf = None
         if a.align:
             try:
@@ -217,7 +236,10 @@ class Binaural:
             pre = torch.from_numpy(np.stack([c["pre"] for c in crops])).to(dev)
             b["prior"] = self.with_tail(b["prior"], torch.cat([pre, mono], dim=1), np.stack(cs), epoch,
                                         [c["rt60"] for c in crops])
-        b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else b["prior"]
+            if self.tail_gain:       # the mask's part and the gain's, the flow starts at their sum
+                b["prior"], b["tail"] = b["prior"]
+        b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else \
+            b["prior"] + b["tail"] if "tail" in b else b["prior"]
         return b
 
     def with_tail(self, prior, mono, cs, epoch, rt60):
@@ -227,7 +249,7 @@ class Binaural:
         draws = np.random.default_rng([self.a.seed, epoch]).integers(
             0, dsp.ROOM_TAIL_PHASES, (mono.shape[0], mono.shape[1] // self.cfg["hop"], 2, self.fe.F))
         return room_tail.add_to_prior(self.fe, self.cfg, prior, mono, cs, self.tail_tables, draws,
-                                      rt60 if any(rt60) else None)
+                                      rt60 if any(rt60) else None, split=self.tail_gain)
 
     def batch(self, step):
         return self.make_batch(self.train, step, self.a.batch)

@@ -195,6 +195,12 @@ static void binaural_gain_moving(void **state) { (void)state; check_case_file("b
 static void binaural_tail_moving(void **state) { (void)state; check_case_file("binaural_tail_moving.safetensors"); }
 /* the same with the decay control at 0.6 s (the tables: 0.30, 0.55 and 1.30 s) */
 static void binaural_tail_decay(void **state) { (void)state; check_case_file("binaural_tail_decay.safetensors"); }
+/* arch.tail_gain: the mask on the direct sound only, the network's gain on the tail */
+static void binaural_tailgain_moving(void **state)
+{
+    (void)state;
+    check_case_file("binaural_tailgain_moving.safetensors");
+}
 
 /* Extreme and invalid control values are clamped or ignored: the output stays
  * finite and nothing is replaced as non-finite. */
@@ -260,6 +266,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_gain_moving),
         cmocka_unit_test(binaural_tail_moving),
         cmocka_unit_test(binaural_tail_decay),
+        cmocka_unit_test(binaural_tailgain_moving),
         cmocka_unit_test(extreme_controls_stay_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

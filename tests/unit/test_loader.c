@@ -438,6 +438,9 @@ static void config_values(void **state)
         {"arch", "out_gain", "1", "true or false"},
         {"arch", "out_gain", "true", "needs arch.head"},          /* a velocity is no gain */
         {"arch", "head", "\"mask\"", ""}, {"arch", "out_gain", "true", "'out_gain.weight' is missing"},
+        {"arch", "tail_gain", "1", "true or false"},
+        {"arch", "tail_gain", "true", "needs arch.head"},         /* a gain beside a mask only */
+        {"arch", "head", "\"mask\"", ""}, {"arch", "tail_gain", "true", "needs conditioning.room_tail"},
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},
@@ -449,6 +452,7 @@ static void config_values(void **state)
         /* the binaural prior's keys on a separation model: refused, not ignored */
         {"conditioning", "room_tail", "false", "conditioning.room_tail is for binaural"},
         {"conditioning", "prior", "\"mono\"", "conditioning.prior is for binaural"},
+        {"arch", "head", "\"mask\"", ""}, {"arch", "tail_gain", "true", "needs conditioning.room_tail"},
         {"conditioning", "labels", "[\"speech\",\"music\"]", "has shape"},
         {"flow", "t0", "1.5", "t0"}, {"arch", "freq_emb", "true", "'freq_emb' is missing"},
         {NULL, "n_fft", "516", ""},

@@ -165,8 +165,8 @@ def lr_at(step, total, a):
 
 
 def step_losses(task, model, b, a, gen):
-    """The flow-matching step on batch b (dict: cond, c, z the prior, prior the mask
-    head's prior or None, y the target): the task's losses on the end-point estimate
+    """The flow-matching step on batch b (dict: cond, c, z the flow's start, prior the
+    mask head's prior or None, tail arch.tail_gain's room tail (optional), y the target): the task's losses on the end-point estimate
     from x_t, plus the anchor's from x_0 at t = 0. With --states self, x_t lies on the
     path to the anchor's estimate (no gradient through it), not to the target; with
     --states solver it is the Euler schedule's own state at t (flow.euler_states)."""
@@ -176,7 +176,7 @@ def step_losses(task, model, b, a, gen):
     x0 = flow.start(b["z"], a.sigma, eps)
 
     def U(x, t):
-        return model.velocity(x, b["cond"], t, b["c"], b["prior"])
+        return model.velocity(x, b["cond"], t, b["c"], b["prior"], b.get("tail"))
 
     if a.t_sampling == "grid":
         t, n = flow.sample_grid(B, gen, dev)
@@ -220,7 +220,8 @@ def validate(task, model, vb, schedules, sigma):
 def solve_batch(model, b, x0, schedule):
     """Schedule (solver, steps, t0) run from x0 on batch b (cond, c, prior): the end state."""
     def U(x, t, k):
-        return model.velocity(x, b["cond"], torch.full((x.shape[0],), t, device=x.device), b["c"], b["prior"])
+        return model.velocity(x, b["cond"], torch.full((x.shape[0],), t, device=x.device), b["c"], b["prior"],
+                              b.get("tail"))
     return flow.solve(U, x0, *schedule)
 
 
@@ -256,6 +257,8 @@ def load_init(task, model, a, cfg, device):
     """--init: the weights of a checkpoint or model file; layers the source lacks keep
     their neutral init only where the task names them (task.new_layers)."""
     state = export.init_state(a.init, cfg, device, task.cond_keys)
+    if hasattr(task, "adapt_init"):      # a kind's own widening of an earlier stage
+        state = task.adapt_init(state, model)
     missing, unexpected = model.load_state_dict(state, strict=False)
     bad = [k for k in missing if not k.startswith(task.new_layers)]
     if unexpected or bad:

@@ -137,13 +137,18 @@ class EarflowUNet(nn.Module):
         self.up = nn.ModuleList([conv_kt1(widths[l + 1], widths[l]) for l in range(L)])
         self.dec = nn.ModuleList(
             [ResBlock(widths[l], E, kt, arch["dil_dec"][l], g) for l in range(L)])
-        self.out_norm = FrameGroupNorm(g, widths[0], eps=1e-5)
-        self.out_conv = conv_kt1(widths[0], 2 * self.c_out)
         # what the output means (spec section 4): a velocity, or a complex mask on the
         # conditioning spectrum whose product is the predicted end point
         self.head = arch.get("head", "velocity")
         if self.head not in ("velocity", "mask"):
             raise ValueError("arch.head must be 'velocity' or 'mask'")
+        # optional (mask head with a room tail): per ear and bin a log gain on the tail,
+        # c_out more output channels; the mask is then on the direct sound only
+        self.tail_gain = bool(arch.get("tail_gain", False))
+        if self.tail_gain and (self.head != "mask" or not config["conditioning"].get("room_tail", False)):
+            raise ValueError("arch.tail_gain needs arch.head 'mask' and conditioning.room_tail")
+        self.out_norm = FrameGroupNorm(g, widths[0], eps=1e-5)
+        self.out_conv = conv_kt1(widths[0], (3 if self.tail_gain else 2) * self.c_out)
         # optional: a real gain per output channel and bin, exp(clamp(W e + b, +-10)),
         # on the mask, straight from the embedding (what an HRTF's magnitude is);
         # zero at init, so that a warm start from a model without it is unchanged
@@ -187,27 +192,37 @@ class EarflowUNet(nn.Module):
             h = self.up[l](h) + skips[l]
             h = self.dec[l](h, e)
         o = self.out_conv(Fn.silu(self.out_norm(h)))
-        if self.out_gain is not None:
+        if self.out_gain is not None:     # on the mask's channels (not tail_gain's)
             g = self.out_gain(e).clamp(-OUT_GAIN_MAX_LOG, OUT_GAIN_MAX_LOG)   # [B, T, C_out F]
             g = g.reshape(b, g.shape[1], self.c_out, -1).permute(0, 2, 1, 3)  # [B, C_out, T, F]
-            o = o * torch.exp(g).repeat_interleave(2, dim=1)
+            m = o[:, :2 * self.c_out] * torch.exp(g).repeat_interleave(2, dim=1)
+            o = torch.cat([m, o[:, 2 * self.c_out:]], dim=1) if self.tail_gain else m
         return o
 
 
-    def endpoint(self, state, cond, t, c, prior=None):
+    def endpoint(self, state, cond, t, c, prior=None, tail=None):
         """Mask head only: the predicted end point x1 = mask * prior (complex, per
         output channel). state, prior [B, 2C_out, T, F], cond [B, 2C_cond, T, F];
-        prior None: the conditioning spectrum on every output channel."""
+        prior None: the conditioning spectrum on every output channel. With
+        arch.tail_gain, prior is the direct sound and tail [B, 2C_out, T, F] the
+        compressed room tail: x1 = mask * prior + exp(gain) * tail."""
         o = self(torch.cat([state, cond], 1), t, c)
-        mr, mi = o[:, 0::2], o[:, 1::2]                 # [B, C_out, T, F]
+        C = self.c_out
+        mr, mi = o[:, 0:2 * C:2], o[:, 1:2 * C:2]      # [B, C_out, T, F]
         if prior is None:
             pr, pi = cond[:, 0:1], cond[:, 1:2]
         else:
             pr, pi = prior[:, 0::2], prior[:, 1::2]
-        x1 = torch.stack([mr * pr - mi * pi, mr * pi + mi * pr], dim=2)
-        return x1.reshape(o.shape)                       # re/im interleaved per channel
+        re, im = mr * pr - mi * pi, mr * pi + mi * pr
+        if self.tail_gain:
+            if tail is None:
+                raise ValueError("arch.tail_gain: the endpoint needs the room tail")
+            s = torch.exp(o[:, 2 * C:].clamp(-OUT_GAIN_MAX_LOG, OUT_GAIN_MAX_LOG))
+            re, im = re + s * tail[:, 0::2], im + s * tail[:, 1::2]
+        x1 = torch.stack([re, im], dim=2)
+        return x1.reshape(state.shape)                   # re/im interleaved per channel
 
-    def velocity(self, state, cond, t, c, prior=None):
+    def velocity(self, state, cond, t, c, prior=None, tail=None):
         """U(x, t, c) as a velocity whatever the head: a mask head's end point x1 is
         reached from x at t by (x1 - x) / (1 - t)."""
         if self.head == "velocity":
@@ -217,7 +232,7 @@ class EarflowUNet(nn.Module):
         if t.dim() == 0:
             t = t.expand(b)
         inv = (1.0 / (1.0 - t.double())).to(state.dtype)[:, None, None, None]
-        return (self.endpoint(state, cond, t, c, prior) - state) * inv
+        return (self.endpoint(state, cond, t, c, prior, tail) - state) * inv
 
 
 # ----------------------------------------------------------------- random init
@@ -257,12 +272,15 @@ def _as_t(a):
 
 
 @torch.no_grad()
-def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=None):
+def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=None, tail=None):
     """Run the flow offline over a whole sequence.
 
     cond_spec:  [2*C_cond, T, F] compressed conditioning spectrum, real layout
     c_smoothed: [T, D_c] smoothed conditioning
     noise:      [T, 2*C_out, F] eps (spec section 5 order)
+    prior:      [2*C_out, T, F] conditioning.prior's (None: the mono copy)
+    tail:       [2*C_out, T, F] arch.tail_gain's compressed room tail: prior is then
+                the direct sound alone and the flow starts from prior + tail
     Returns the final state, compressed domain, real layout, float32 tensor
     [2*C_out, T, F].
     """
@@ -273,11 +291,15 @@ def solve(model, cond_spec, c_smoothed, noise, sigma, solver, steps, t0, prior=N
         z = torch.cat([cond] * model.c_out, dim=0)
     else:                                                       # conditioning.prior
         z = _as_t(prior).float()
-    x = flow.start(z, torch.tensor(sigma, dtype=torch.float32), eps)
     pb = None if prior is None else z[None]
+    tb = None
+    if tail is not None:                                        # arch.tail_gain
+        tb = _as_t(tail).float()[None]
+        z = z + tb[0]
+    x = flow.start(z, torch.tensor(sigma, dtype=torch.float32), eps)
 
     def U(state, t, k):
-        return model.velocity(state, cond[None], torch.tensor([t], dtype=torch.float32), c, pb)
+        return model.velocity(state, cond[None], torch.tensor([t], dtype=torch.float32), c, pb, tb)
 
     x = flow.solve(U, x[None], solver, steps, t0)[0]
     return x
@@ -330,10 +352,14 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
         table, send, mix = model.room_tail.tables()
         tail = dsp.room_tail(X[:, :F], c_s[:, 5:5 + R], dsp.room_tail_decay(table, decay, config),
                              send, mix, dsp.room_tail_draws(M, F))           # [2, M, F]
-        prior = prior + dsp.compress_real_layout(dsp.complex_to_real_layout(tail), alpha, beta)
+        tail = dsp.compress_real_layout(dsp.complex_to_real_layout(tail), alpha, beta)
+        if not model.tail_gain:
+            prior, tail = prior + tail, None
+    else:
+        tail = None
     if noise is None:
         noise = dsp.frame_noise(seed, M, model.c_out, F)
-    x = solve(model, cond, c_s, noise, sigma, solver, steps, t0, prior).numpy()
+    x = solve(model, cond, c_s, noise, sigma, solver, steps, t0, prior, tail).numpy()
     Y = dsp.decompress_real_layout(x, alpha, beta)                   # [2C_out, M, F]
     Yc = dsp.real_layout_to_complex(Y)                               # [C_out, M, F]
     if r_sub is not None:                    # remove = mixture - keep, blended by r

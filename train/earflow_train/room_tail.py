@@ -149,14 +149,15 @@ def fill(model, rt60=None):
         buf.copy_(torch.from_numpy(table))
 
 
-def add_to_prior(fe, config, prior, mono, c_s, tables, draws, rt60=None):
+def add_to_prior(fe, config, prior, mono, c_s, tables, draws, rt60=None, split=False):
     """The training path of conditioning.room_tail, as the engine's (spec section 4):
     the spherical-head prior [B, 4, T, F] (torch) -> the direct sound at 1 / distance
     plus the compressed tail. mono [B, (P + T) hop] (torch): P frames of pre-roll (the
     tail's history; the crop's first room features hold for them) then the crop;
     c_s [B, T, D_c] smoothed features (numpy); tables (decay, send, mix); draws
     [B, P + T, 2, F] phase indices (the engine's: dsp.room_tail_draws); rt60 [B] the
-    decay control per crop (s; 0 or None: each room's own)."""
+    decay control per crop (s; 0 or None: each room's own). split (arch.tail_gain):
+    return (the direct sound, the compressed tail) instead of their sum."""
     T, R = c_s.shape[1], len(config["conditioning"]["rooms"])
     X = fe.stft(mono).cpu().numpy()                               # [B, P + T, F]
     w = c_s[..., 5:5 + R]
@@ -166,4 +167,6 @@ def add_to_prior(fe, config, prior, mono, c_s, tables, draws, rt60=None):
         decay = np.stack([dsp.room_tail_decay(decay, s, config) for s in rt60])   # [B, R, F]
     tail = torch.from_numpy(dsp.room_tail(X, w, decay, send, mix, draws)[:, :, -T:]).to(prior.device)
     direct = torch.from_numpy(dsp.direct_gain(c_s, config)).to(prior.device)[:, None, :, None]
+    if split:
+        return prior * direct, fe.compress(tail)
     return prior * direct + fe.compress(tail)

@@ -71,15 +71,18 @@ def test_training_path_equals_golden(name):
     if cfg["conditioning"].get("prior") == "spherical_head":
         gains = dsp.head_prior_gains(c[0].numpy(), cfg)
         prior = torch.from_numpy(dsp.apply_prior(cond[0].numpy(), gains))[None]
+    tail = None
     if model.room_tail is not None:       # the engine's phases, no pre-roll; the decay control
         prior = room_tail.add_to_prior(fe, cfg, prior, x[:, 0], c.numpy(), model.room_tail.tables(),
                                        dsp.room_tail_draws(M, fe.F)[None],
-                                       [gm["decay"]] if gm.get("decay") else None)
-    z = torch.cat([cond] * model.c_out, 1) if prior is None else prior
+                                       [gm["decay"]] if gm.get("decay") else None, split=model.tail_gain)
+        if model.tail_gain:               # the mask on the direct sound, a gain on the tail
+            prior, tail = prior
+    z = torch.cat([cond] * model.c_out, 1) if prior is None else prior if tail is None else prior + tail
     eps = torch.from_numpy(noise).permute(1, 0, 2)[None]
 
     def U(s, t, k):
-        return model.velocity(s, cond, torch.full((1,), t), c, prior)
+        return model.velocity(s, cond, torch.full((1,), t), c, prior, tail)
 
     for case in gm["cases"]:
         with torch.no_grad():
@@ -130,3 +133,34 @@ def test_solver_is_exact_on_a_straight_path():
         assert torch.allclose(x, y, atol=1e-6)
     assert flow.evaluations("midpoint", 2) == 4 and flow.evaluations("euler", 3) == 3
     assert flow.parse_schedules("euler:1:0,midpoint:2:0.5,euler:1:0") == [("euler", 1, 0.0), ("midpoint", 2, 0.5)]
+
+
+def test_tail_gain_starts_from_a_file_without_it():
+    """train_binaural --tail-gain --init FILE (a model without arch.tail_gain): the new
+    output channels start at gain 1, so the end point is the old mask on the direct
+    sound plus the tail as the prior has it."""
+    import copy
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from train_binaural import Binaural
+    from earflow_train.model import EarflowUNet
+    old, cfg = load_model(os.path.join(GOLDEN, "binaural_tail_tiny.safetensors"))
+    cfg2 = copy.deepcopy(cfg)
+    cfg2["arch"]["tail_gain"] = True
+    new = EarflowUNet(cfg2)
+    state = Binaural.adapt_init({k: v.clone() for k, v in old.state_dict().items()}, new)
+    new.load_state_dict(state)
+    g = torch.Generator().manual_seed(4)
+    T, F = 5, cfg["n_fft"] // 2
+    x, cond = torch.randn(1, 4, T, F, generator=g), torch.randn(1, 2, T, F, generator=g)
+    D, tail = torch.randn(1, 4, T, F, generator=g), torch.randn(1, 4, T, F, generator=g)
+    c = torch.rand(1, T, 5 + len(cfg["conditioning"]["rooms"]), generator=g)
+    t = torch.full((1,), 0.25)
+    with torch.no_grad():
+        want = old.endpoint(x, cond, t, c, D) + tail
+        got = new.endpoint(x, cond, t, c, D, tail)
+        assert torch.allclose(got, want, atol=1e-5)
+        new.out_conv.bias[4] += 1.0          # the gain is the network's: ear 0's tail x e
+        got = new.endpoint(x, cond, t, c, D, tail)
+    assert torch.allclose(got[:, 0:2], (old.endpoint(x, cond, t, c, D) + np.e * tail)[:, 0:2], atol=1e-4)
+    assert torch.allclose(got[:, 2:4], want[:, 2:4], atol=1e-5)
