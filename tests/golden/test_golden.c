@@ -207,8 +207,10 @@ static void binaural_tailgain_moving(void **state)
 static void extreme_controls_stay_safe(void **state)
 {
     (void)state;
-    const char *models[] = {"binaural_tiny.safetensors", "separate_tiny.safetensors"};
-    for (int k = 0; k < 2; k++) {
+    /* the tail-gain model too: its room tail and exp(gain) on the audio path */
+    const char *models[] = {"binaural_tiny.safetensors", "separate_tiny.safetensors",
+                            "binaural_tailgain_tiny.safetensors"};
+    for (int k = 0; k < 3; k++) {
         char path[1024];
         ef_error err = {{0}};
         snprintf(path, sizeof path, "%s/%s", golden_dir, models[k]);
