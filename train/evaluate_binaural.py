@@ -513,6 +513,42 @@ def add_travel_time(seq, y):
 # ---------------------------------------------------------------------- tables
 
 
+def per_file_scores(met):
+    """One sequence's headline errors from all_metrics: ILD (dB) and ITD (us) over the
+    counted cells, coherence error averaged over the bands with cells, Amplitude."""
+    ic = np.asarray(met["ic"])
+    ok = ic[:, 3] > 0
+    return {"ild_db": met["ild"][0] / met["ild"][1] if met["ild"][1] else float("nan"),
+            "itd_us": met["itd"][0] / met["itd"][1] if met["itd"][1] else float("nan"),
+            "ic_err": float(np.mean(ic[ok, 0] / ic[ok, 3])) if ok.any() else float("nan"),
+            "amp": met["amp"]}
+
+
+def paired_table(per_seq, base, labels, room_of):
+    """Markdown: each label's per-sequence difference from `base` (the same sequences,
+    label minus base), mean and 95 % t interval, anechoic and all rooms. per_seq
+    {label: {sequence: per_file_scores}}."""
+    from scipy import stats
+    keys = (("ild_db", "ILD err (dB)", "%+.3f"), ("itd_us", "ITD err (us)", "%+.1f"),
+            ("ic_err", "coherence err", "%+.4f"), ("amp", "Amplitude", "%+.4f"))
+    out = "| %s | rooms | n | %s |\n|---|---|---|%s\n" % (
+        "minus " + base, " | ".join(k[1] for k in keys), "---|" * len(keys))
+    for label in labels:
+        for rooms_name, pick in (("anechoic", lambda r: r == "anechoic"), ("all", lambda r: True)):
+            names = [n for n in per_seq[base] if n in per_seq[label] and pick(room_of[n])]
+            cells = []
+            for k, _, fmt in keys:
+                d = np.array([per_seq[label][n][k] - per_seq[base][n][k] for n in names], np.float64)
+                d = d[np.isfinite(d)]
+                if len(d) < 2:
+                    cells.append("-")
+                    continue
+                half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+                cells.append((fmt + " ± " + fmt.replace("+", "")) % (d.mean(), half))
+            out += "| %s | %s | %d | %s |\n" % (label, rooms_name, len(names), " | ".join(cells))
+    return out
+
+
 EL_BINS = ((-40, -10), (-10, 10), (10, 40), (40, 91))    # degrees, a sequence's mean elevation
 
 
@@ -711,6 +747,7 @@ def main(argv=None):
             systems["DSP room (room label, %s)" % told] = ("dsp_room_rt", None, "dsp_room_" + a.decay)
         systems["mono copy"] = ("mono", None, None)
     per = {k: {} for k in systems}
+    per_seq = {k: {} for k in systems}   # the same items by sequence, for paired differences
     by_el = {k: {} for k in systems}     # the same items, by elevation bin
     el_of = {s.folder: elevation_bin(s) for s in seqs}
     for i, seq in enumerate(seqs):
@@ -728,6 +765,7 @@ def main(argv=None):
                 met = json.load(open(cache)) if os.path.exists(cache) else {}
                 if "itd_all" in met:          # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
+                    per_seq[label][name] = per_file_scores(met)
                     by_el[label].setdefault(el_of[seq.folder], []).append(met)
                     continue
             if kind in ("model", "prior"):
@@ -755,6 +793,7 @@ def main(argv=None):
                 with open(cache, "w") as f:
                     json.dump(met, f)
             per[label].setdefault(seq.room, []).append(met)
+            per_seq[label][name] = per_file_scores(met)
             by_el[label].setdefault(el_of[seq.folder], []).append(met)
         print("evaluate: %d/%d %s (%s), %.0f s" % (i + 1, len(seqs), name, seq.room, time.time() - t_start),
               flush=True)
@@ -767,6 +806,12 @@ def main(argv=None):
     results_el = {label: {b: pool(by_el[label].get(b, [])) for b in bins} for label in systems}
     md += ("\nBy the sequence's mean source elevation (degrees), all rooms:\n\n"
            + table(results_el, list(systems), bins, first="elevation", with_all=False))
+    models = [label for label, v in systems.items() if v[0] == "model"]
+    if len(models) > 1:      # what more evaluations buy, paired on the same sequences
+        room_of = {os.path.basename(s.folder): s.room for s in seqs}
+        md += ("\nEach schedule against the first, paired by sequence (its error minus the "
+               "first's; mean and 95 %% t interval over the sequences; negative is better):\n\n"
+               + paired_table(per_seq, models[0], models[1:], room_of))
     irs, curves = {}, {}
     if not a.no_impulse:
         irs, curves = impulse_responses(a, seqs, {k: v for k, v in systems.items() if v[0] != "mono"},
@@ -790,7 +835,7 @@ def main(argv=None):
         json.dump({"results": results, "settings": [list(s) for s in settings], "config_flow": cfg["flow"],
                    "provenance": cfg.get("provenance"), "split": a.split, "data": a.data,
                    "impulse_responses": irs, "by_elevation": results_el,
-                   "files": [s.folder for s in seqs]}, f, indent=1)
+                   "files": [s.folder for s in seqs], "per_sequence": per_seq}, f, indent=1)
     print(head + md, flush=True)
     if a.plots:
         plots(a, cfg, seqs, a.out, a.earflow)

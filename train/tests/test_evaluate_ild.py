@@ -75,3 +75,22 @@ def test_itd_frames_of_rounding_noise_are_left_out():
     assert 0 < gated[1] < all_frames[1] * 0.6, (gated, all_frames)
     assert gated[0] / gated[1] < 2.0, gated                  # us
     assert all_frames[0] / all_frames[1] > 20.0, all_frames
+
+
+def test_paired_table_is_label_minus_base_per_sequence():
+    """The evaluator's paired table: per-sequence differences (label minus base) with a
+    95 % t interval, anechoic and all rooms apart."""
+    def s(ild):
+        return {"ild_db": ild, "itd_us": 10.0, "ic_err": 0.1, "amp": 0.01}
+    base = {"a1": s(1.0), "a2": s(2.0), "r1": s(3.0), "r2": s(3.0)}
+    worse = {"a1": s(1.5), "a2": s(2.7), "r1": s(3.1), "r2": s(3.3)}
+    room_of = {"a1": "anechoic", "a2": "anechoic", "r1": "small", "r2": "large"}
+    md = evaluate.paired_table({"base": base, "worse": worse}, "base", ["worse"], room_of)
+    rows = [r for r in md.splitlines() if r.startswith("| worse")]
+    assert len(rows) == 2
+    an, al = (r.split(" | ") for r in rows)
+    assert an[1] == "anechoic" and an[2] == "2" and an[3].startswith("+0.600 ± ")
+    # 12.706 (t, 1 degree of freedom) x 0.1414 / sqrt(2) = 1.271
+    assert an[3] == "+0.600 ± 1.271"
+    assert al[1] == "all" and al[2] == "4" and al[3].startswith("+0.400 ± ")
+    assert an[4] == "+0.0 ± 0.0"
