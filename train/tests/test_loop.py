@@ -48,17 +48,23 @@ class _L1Task:
         return {"l1": l1, "total": l1}
 
 
-def _states_seen(states, y_scale, anchor=1.0):
-    """The network inputs of one training step's evaluation at t > 0, for a target y
-    scaled by y_scale (same model, mixture, noise and t)."""
+def _tiny_model(seed):
+    """The smallest separation network (velocity head), seeded."""
     import torch
     from earflow_train.model import EarflowUNet
     cfg = loop.make_config(argparse.Namespace(widths="8,8", dil_mid="1", dil_dec="", groups=4, emb_dim=8,
                                               no_freq_emb=True, head="velocity", n_fft=32, hop=16, alpha=0.5,
                                               beta=0.1, sigma=0.0, solver="euler", default_steps=1, t0=0.0),
                            "separate", {"smoothing_ms": 20, "labels": ["a"], "remove": "subtract"})
-    torch.manual_seed(3)
-    model = EarflowUNet(cfg)
+    torch.manual_seed(seed)
+    return EarflowUNet(cfg)
+
+
+def _states_seen(states, y_scale, anchor=1.0):
+    """The network inputs of one training step's evaluation at t > 0, for a target y
+    scaled by y_scale (same model, mixture, noise and t)."""
+    import torch
+    model = _tiny_model(3)
     g = torch.Generator().manual_seed(5)
     mix = torch.randn(2, 2, 6, 16, generator=g)
     b = {"cond": mix, "z": mix, "prior": None, "y": y_scale * torch.randn(2, 2, 6, 16, generator=g),
@@ -83,13 +89,7 @@ def test_self_states_never_hold_the_target():
 
 def _tiny_velocity():
     import torch
-    from earflow_train.model import EarflowUNet
-    cfg = loop.make_config(argparse.Namespace(widths="8,8", dil_mid="1", dil_dec="", groups=4, emb_dim=8,
-                                              no_freq_emb=True, head="velocity", n_fft=32, hop=16, alpha=0.5,
-                                              beta=0.1, sigma=0.0, solver="euler", default_steps=1, t0=0.0),
-                           "separate", {"smoothing_ms": 20, "labels": ["a"], "remove": "subtract"})
-    torch.manual_seed(4)
-    model = EarflowUNet(cfg)
+    model = _tiny_model(4)
     loop.set_time_frequencies(model)
     g = torch.Generator().manual_seed(6)
     cond = torch.randn(1, 2, 6, 16, generator=g)
