@@ -45,6 +45,18 @@ static const cJSON *member(const cJSON *obj, const char *key, const char *where,
     return v;
 }
 
+/* An optional true/false member: absent is false. */
+static int get_opt_bool(const cJSON *obj, const char *key, const char *where, int *out, ef_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v && !cJSON_IsBool(v)) {
+        ef_error_set(err, "config: %s%s must be true or false", where, key);
+        return -1;
+    }
+    *out = v && cJSON_IsTrue(v);
+    return 0;
+}
+
 static int get_num(const cJSON *obj, const char *key, const char *where, double lo, double hi,
                    double *out, ef_error *err)
 {
@@ -231,12 +243,8 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         return -1;
     }
     /* optional (absent = false): a learned [w0][F] frequency embedding */
-    const cJSON *fe = cJSON_GetObjectItemCaseSensitive(arch, "freq_emb");
-    if (fe && !cJSON_IsBool(fe)) {
-        ef_error_set(err, "config: arch.freq_emb must be true or false");
+    if (get_opt_bool(arch, "freq_emb", "arch.", &uc->freq_emb, err))
         return -1;
-    }
-    uc->freq_emb = fe && cJSON_IsTrue(fe);
     /* optional (absent = "velocity"): what the network's output means (spec section 4) */
     const cJSON *head = cJSON_GetObjectItemCaseSensitive(arch, "head");
     if (head) {
@@ -249,12 +257,8 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
     }
     /* optional (absent = false): a per-bin, per-output-channel gain on the mask,
      * straight from the embedding (spec section 3); only a mask is a gain */
-    const cJSON *og = cJSON_GetObjectItemCaseSensitive(arch, "out_gain");
-    if (og && !cJSON_IsBool(og)) {
-        ef_error_set(err, "config: arch.out_gain must be true or false");
+    if (get_opt_bool(arch, "out_gain", "arch.", &uc->out_gain, err))
         return -1;
-    }
-    uc->out_gain = og && cJSON_IsTrue(og);
     if (uc->out_gain && !m->mask_head) {
         ef_error_set(err, "config: arch.out_gain needs arch.head \"mask\"");
         return -1;
@@ -262,12 +266,8 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
     /* optional (absent = false): per ear and bin a gain on the room tail, beside the
      * mask on the direct sound (spec section 4); needs conditioning.room_tail, checked
      * below */
-    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(arch, "tail_gain");
-    if (tg && !cJSON_IsBool(tg)) {
-        ef_error_set(err, "config: arch.tail_gain must be true or false");
+    if (get_opt_bool(arch, "tail_gain", "arch.", &uc->tail_gain, err))
         return -1;
-    }
-    uc->tail_gain = tg && cJSON_IsTrue(tg);
     if (uc->tail_gain && !m->mask_head) {
         ef_error_set(err, "config: arch.tail_gain needs arch.head \"mask\"");
         return -1;
@@ -300,12 +300,8 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
             }
         }
         /* optional (absent = false): a late tail per ear added to the prior (spec section 4) */
-        const cJSON *rt = cJSON_GetObjectItemCaseSensitive(cond, "room_tail");
-        if (rt && !cJSON_IsBool(rt)) {
-            ef_error_set(err, "config: conditioning.room_tail must be true or false");
+        if (get_opt_bool(cond, "room_tail", "conditioning.", &m->room_tail, err))
             return -1;
-        }
-        m->room_tail = rt && cJSON_IsTrue(rt);
         if (m->room_tail && !m->head_prior) {
             ef_error_set(err, "config: conditioning.room_tail needs conditioning.prior \"spherical_head\"");
             return -1;
