@@ -810,7 +810,7 @@ def main(argv=None):
     if len(models) > 1:      # what more evaluations buy, paired on the same sequences
         room_of = {os.path.basename(s.folder): s.room for s in seqs}
         md += ("\nEach schedule against the first, paired by sequence (its error minus the "
-               "first's; mean and 95 %% t interval over the sequences; negative is better):\n\n"
+               "first's; mean and 95 % t interval over the sequences; negative is better):\n\n"
                + paired_table(per_seq, models[0], models[1:], room_of))
     irs, curves = {}, {}
     if not a.no_impulse:
