@@ -293,8 +293,9 @@ def prior_model(model_path, out_path):
     cfg = json.loads(meta["earflow"])
     tensors["out_conv.weight"] = np.zeros_like(tensors["out_conv.weight"])
     bias = np.zeros_like(tensors["out_conv.bias"])
-    if cfg["arch"].get("head") == "mask":
-        bias[0::2] = 1.0                        # re 1, im 0 on every output channel
+    if cfg["arch"].get("head") == "mask":       # re 1, im 0 on every output channel; with
+        c_out = 2 if cfg["kind"] == "binaural" else 1      # arch.tail_gain the tail's log
+        bias[0:2 * c_out:2] = 1.0               # gains stay 0: the tail as the prior has it
     tensors["out_conv.bias"] = bias
     for k in ("out_gain.weight", "out_gain.bias"):
         if k in tensors:

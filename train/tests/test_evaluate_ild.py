@@ -94,3 +94,16 @@ def test_paired_table_is_label_minus_base_per_sequence():
     assert an[3] == "+0.600 ± 1.271"
     assert al[1] == "all" and al[2] == "4" and al[3].startswith("+0.400 ± ")
     assert an[4] == "+0.0 ± 0.0"
+
+
+def test_prior_model_is_the_prior_with_a_tail_gain_too(tmp_path):
+    """The evaluator's "prior alone" model: the mask 1 + 0j on each ear and, with
+    arch.tail_gain, the tail's log gains 0 (gain 1), not 1 (a tail e times too loud)."""
+    from earflow_train.export import read_safetensors
+    golden = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "golden")
+    for name, want in (("binaural_tail_tiny.safetensors", [1, 0, 1, 0]),
+                       ("binaural_tailgain_tiny.safetensors", [1, 0, 1, 0, 0, 0])):
+        out = evaluate.prior_model(os.path.join(golden, name), str(tmp_path / name))
+        t, _ = read_safetensors(out)
+        assert t["out_conv.bias"].tolist() == want
+        assert not t["out_conv.weight"].any()
