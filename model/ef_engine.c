@@ -45,8 +45,8 @@ struct ef_engine {
     ef_room_tail *tail;   /* room tail models: the late tail added to the prior */
     float *tail_frame;    /* per ear, interleaved complex [F]: the tail heard this frame */
     float *tail_c;        /* [re F][im F]: one ear's tail, compressed */
-    float *direct;        /* arch.tail_gain: per ear the prior's direct sound, [re F][im F] */
-    float *tail_prior;    /* arch.tail_gain: per ear the compressed tail, [re F][im F] */
+    float *tail_prior;    /* arch.tail_gain: per ear the compressed tail, [re F][im F], kept
+                           * apart from prior (then the direct sound alone) */
     double decay_s;       /* EF_CONTROL_DECAY: the tail's RT60, 0 = each room's own */
     ef_conditioning conditioning;
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
@@ -143,9 +143,9 @@ static void mask_to_velocity(const ef_engine *e, const float *x, double t, float
     const float *gains = v + (size_t)2 * (size_t)co * (size_t)F; /* tail_gain: [co][F] */
     for (int ch = 0; ch < co; ch++) {
         const size_t o = (size_t)ch * 2 * (size_t)F;
-        const float *base = e->direct ? e->direct + o : e->model->head_prior ? e->prior + o : e->cond;
+        const float *base = e->model->head_prior ? e->prior + o : e->cond;
         const float *cr = base, *ci = base + F;
-        if (!e->direct) {
+        if (!e->tail_prior) {
             for (int k = 0; k < F; k++) {
                 const float mr = v[o + k], mi = v[o + F + k];
                 v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
@@ -204,12 +204,11 @@ static void make_prior(ef_engine *e, const float *c)
     for (int ch = 0; ch < m->out_channels; ch++) {
         float *p = e->prior + (size_t)ch * 2 * (size_t)F;
         compress(m, e->tail_frame + (size_t)ch * 2 * (size_t)F, F, e->tail_c, e->tail_c + F);
-        if (e->direct) { /* tail_gain: the mask's and the gain's parts kept apart */
-            memcpy(e->direct + (size_t)ch * 2 * (size_t)F, p, sizeof(float) * 2 * (size_t)F);
+        if (e->tail_prior) /* tail_gain: the mask's part and the gain's kept apart */
             memcpy(e->tail_prior + (size_t)ch * 2 * (size_t)F, e->tail_c, sizeof(float) * 2 * (size_t)F);
-        }
-        for (int k = 0; k < 2 * F; k++)
-            p[k] += e->tail_c[k];
+        else
+            for (int k = 0; k < 2 * F; k++)
+                p[k] += e->tail_c[k];
     }
 }
 
@@ -234,9 +233,10 @@ static void flow_frame(ef_engine *e)
         make_prior(e, c);
     for (int ch = 0; ch < co; ch++) {
         const float *z = m->head_prior ? e->prior + (size_t)ch * 2 * (size_t)F : e->cond;
-        for (int k = 0; k < 2 * F; k++)
+        const float *tail = e->tail_prior ? e->tail_prior + (size_t)ch * 2 * (size_t)F : NULL;
+        for (int k = 0; k < 2 * F; k++) /* tail_gain: the flow still starts at direct + tail */
             e->x[(size_t)ch * 2 * (size_t)F + (size_t)k] =
-                z[k] + m->sigma * e->eps[(size_t)ch * 2 * (size_t)F + (size_t)k];
+                (tail ? z[k] + tail[k] : z[k]) + m->sigma * e->eps[(size_t)ch * 2 * (size_t)F + (size_t)k];
     }
     const double h = (1.0 - (double)e->t0) / e->steps;
     const float h32 = (float)h, half = (float)(h / 2.0);
@@ -365,7 +365,7 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
              (e->x_mid = engine_floats(e, xs)) && (e->v = engine_floats(e, tail_gain ? xs + xs / 2 : xs)) &&
              (e->eps = engine_floats(e, xs));
         if (ok && tail_gain)
-            ok = (e->direct = engine_floats(e, xs)) && (e->tail_prior = engine_floats(e, xs));
+            ok = (e->tail_prior = engine_floats(e, xs)) != NULL;
         if (ok && model->head_prior)
             ok = (e->prior = engine_floats(e, xs)) &&
                  (e->prior_gain = engine_floats(e, 4 * (size_t)e->F));
@@ -438,7 +438,6 @@ void ef_engine_free(ef_engine *e)
     ef_room_tail_free(e->tail);
     free(e->tail_frame);
     free(e->tail_c);
-    free(e->direct);
     free(e->tail_prior);
     free(e);
 }

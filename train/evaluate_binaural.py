@@ -47,6 +47,7 @@ from earflow_train import acoustics  # noqa: E402
 from earflow_train import binsim  # noqa: E402
 from earflow_train import audio, export, flow, layout, losses, realism  # noqa: E402
 from earflow_train.evaluation import mean_ci, model_config, render  # noqa: E402
+from earflow_train.model import c_out_of  # noqa: E402
 
 SR = 48000
 METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "itd_all_us", "ild_db", "ild_all_db", "ic_err",
@@ -294,8 +295,7 @@ def prior_model(model_path, out_path):
     tensors["out_conv.weight"] = np.zeros_like(tensors["out_conv.weight"])
     bias = np.zeros_like(tensors["out_conv.bias"])
     if cfg["arch"].get("head") == "mask":       # re 1, im 0 on every output channel; with
-        c_out = 2 if cfg["kind"] == "binaural" else 1      # arch.tail_gain the tail's log
-        bias[0:2 * c_out:2] = 1.0               # gains stay 0: the tail as the prior has it
+        bias[0:2 * c_out_of(cfg["kind"]):2] = 1.0    # arch.tail_gain the tail's log gains stay 0
     tensors["out_conv.bias"] = bias
     for k in ("out_gain.weight", "out_gain.bias"):
         if k in tensors:
