@@ -85,6 +85,9 @@ class Binaural:
         g.add_argument("--linmag-weight", type=float, default=0.0, help="L1 on linear magnitudes")
         g.add_argument("--ild-weight", type=float, default=0.0, help="octave-band ILD error (dB)")
         g.add_argument("--ipd-weight", type=float, default=0.0, help="interaural phase error below 1.5 kHz")
+        g.add_argument("--level-weight", type=float, default=0.0,
+                       help="each ear's octave-band level error (dB) over 43-ms windows: holds a room tail's "
+                            "energy, which the per-bin losses pull down")
         g.add_argument("--ild-rooms", default="anechoic",
                        help="rooms whose crops the ILD and IPD losses see (comma list; empty: all)")
         g.add_argument("--coherence-weight", type=float, default=0.0,
@@ -273,6 +276,7 @@ class Binaural:
                  "ild": (a.ild_weight, lambda: losses.ild(fe, yhat, y, self.ild_items(b))),
                  "ipd": (a.ipd_weight, lambda: losses.ipd(fe, yhat, y, self.ild_items(b))),
                  "coherence": (a.coherence_weight, lambda: losses.coherence(fe, yhat, y)),
+                 "level": (a.level_weight, lambda: losses.band_level(fe, yhat, y)),
                  "mrstft": (a.mrstft_weight, lambda: losses.mrstft(fe.decode(yhat), fe.decode(y)).mean())}
         out = {k: f() for k, (w, f) in terms.items() if w > 0}
         out["total"] = sum(terms[k][0] * v for k, v in out.items())

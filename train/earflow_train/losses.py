@@ -105,6 +105,17 @@ def ild(fe, yhat, y, items=None, pool=8):
     return _masked_mean((lev(sp) - lev(st)).abs(), _cells(fe, st, items))
 
 
+def band_level(fe, yhat, y, items=None, pool=8):
+    """Mean |level(estimate) - level(target)| (dB) of each ear per octave band and
+    window of `pool` frames (43 ms at hop 256), over the cells that count. What a
+    room tail can be held to: its energy over tens of ms. The per-bin losses score
+    a tail whose fine structure no input determines, and cost least when it is
+    quieter; this one costs the same whatever the tail's phases."""
+    sp, st = _ear_stats(fe, yhat, pool), _ear_stats(fe, y, pool)
+    db = lambda p, t: (10.0 * torch.log10((p + 1e-10) / (t + 1e-10))).abs()  # noqa: E731
+    return _masked_mean(0.5 * (db(sp[0], st[0]) + db(sp[1], st[1])), _cells(fe, st, items))
+
+
 def coherence(fe, yhat, y, items=None, pool=16):
     """Mean |IC(estimate) - IC(target)| over the cells that count, IC being the
     interaural coherence |sum L R*| / sqrt(sum |L|^2 sum |R|^2) per band and window:
