@@ -145,21 +145,18 @@ static void mask_to_velocity(const ef_engine *e, const float *x, double t, float
         const size_t o = (size_t)ch * 2 * (size_t)F;
         const float *base = e->model->head_prior ? e->prior + o : e->cond;
         const float *cr = base, *ci = base + F;
-        if (!e->tail_prior) {
-            for (int k = 0; k < F; k++) {
-                const float mr = v[o + k], mi = v[o + F + k];
-                v[o + k] = (mr * cr[k] - mi * ci[k] - x[o + k]) * inv;
-                v[o + F + k] = (mr * ci[k] + mi * cr[k] - x[o + F + k]) * inv;
-            }
-            continue;
-        }
-        const float *tr = e->tail_prior + o, *ti = tr + F;
-        const float *g = gains + (size_t)ch * (size_t)F;
+        const float *tr = e->tail_prior ? e->tail_prior + o : NULL, *ti = tr ? tr + F : NULL;
+        const float *g = tr ? gains + (size_t)ch * (size_t)F : NULL;
         for (int k = 0; k < F; k++) {
             const float mr = v[o + k], mi = v[o + F + k];
-            const float s = expf(fminf(fmaxf(g[k], -EF_UNET_OUT_GAIN_MAX_LOG), EF_UNET_OUT_GAIN_MAX_LOG));
-            v[o + k] = (mr * cr[k] - mi * ci[k] + s * tr[k] - x[o + k]) * inv;
-            v[o + F + k] = (mr * ci[k] + mi * cr[k] + s * ti[k] - x[o + F + k]) * inv;
+            float re = mr * cr[k] - mi * ci[k], im = mr * ci[k] + mi * cr[k];
+            if (tr) {
+                const float s = expf(fminf(fmaxf(g[k], -EF_UNET_OUT_GAIN_MAX_LOG), EF_UNET_OUT_GAIN_MAX_LOG));
+                re += s * tr[k];
+                im += s * ti[k];
+            }
+            v[o + k] = (re - x[o + k]) * inv;
+            v[o + F + k] = (im - x[o + F + k]) * inv;
         }
     }
 }
