@@ -241,8 +241,8 @@ class Binaural:
                                         [c["rt60"] for c in crops])
             if self.tail_gain:       # the mask's part and the gain's, the flow starts at their sum
                 b["prior"], b["tail"] = b["prior"]
-        b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else \
-            b["prior"] + b["tail"] if "tail" in b else b["prior"]
+        # where the flow's end point is reached from: the prior (its two parts summed)
+        b["z"] = torch.cat([cond, cond], dim=1) if b["prior"] is None else b["prior"] + b.get("tail", 0.0)
         return b
 
     def with_tail(self, prior, mono, cs, epoch, rt60):

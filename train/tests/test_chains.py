@@ -68,8 +68,8 @@ def check_provenance(model, tmp_path):
 
 
 def test_binaural_chain(sim, tmp_path):
-    """The chain with the room tail (the non-tail prior is the golden vectors' and
-    test_twin's; one chain keeps CI short)."""
+    """The chain with the room tail and its gain (the other priors are the golden
+    vectors' and test_twin's; one chain keeps CI short)."""
     if not os.path.exists(EARFLOW):
         pytest.skip("earflow not built at %s" % EARFLOW)
     data = str(tmp_path / "data")
@@ -83,7 +83,7 @@ def test_binaural_chain(sim, tmp_path):
            "--dil-mid", "2", "--batch", "2", "--segment", "0.25", "--val-items", "2", "--log-every", "2",
            "--val-every", "4", "--save-every", "2", "--seed", "5", "--out-gain", "--ild-weight", "0.002",
            "--ild-rooms", "", "--coherence-weight", "0.1", "--solver", "midpoint", "--default-steps", "1"] + FLOW
-    cmd += ["--room-tail", "--tail-rt60", "large=1.0", "--decay-truth", "0.5"]
+    cmd += ["--room-tail", "--tail-rt60", "large=1.0", "--decay-truth", "0.5", "--tail-gain", "--level-weight", "0.01"]
     run(cmd + ["--steps", "4"])
     log = log_of(runs)
     assert [r["step"] for r in log] == [0, 2, 4]      # 0: the start's score, the run's baseline
@@ -91,12 +91,13 @@ def test_binaural_chain(sim, tmp_path):
     val = log[-1]["valid"]
     assert set(val) == {"euler:1:0", "midpoint:1:0", "midpoint:2:0"}
     assert all(np.isfinite(v) for s in val.values() for v in s.values())
-    assert np.isfinite(log[-1]["train_anchor"]) and np.isfinite(log[-1]["train_coherence"])
+    assert all(np.isfinite(log[-1]["train_" + k]) for k in ("anchor", "coherence", "level"))
     model = str(tmp_path / "tiny.safetensors")
     out = run(cmd + ["--steps", "6", "--export", model]).stdout
     assert "resumed" in out and log_of(runs)[-1]["step"] == 6
     cfg = config_of(model)
     assert cfg["flow"] == {"sigma": 0.3, "solver": "midpoint", "steps": 1, "t0": 0.0}
+    assert cfg["arch"]["tail_gain"] is True
     assert cfg["arch"]["dil_dec"] == list(reversed(cfg["arch"]["dil_enc"]))
     assert cfg["arch"]["head"] == "mask" and cfg["conditioning"]["prior"] == "spherical_head"
     assert cfg["conditioning"].get("room_tail") is True
