@@ -23,7 +23,10 @@ Metrics (docs: /work/shared/reference/metrics.md), per file, averaged weighted b
 per room, overall and by the sequence's mean elevation: Wave L2 (x1e3), Amplitude,
 Phase, MRSTFT, ITD error (us), ILD error (dB: cells where the target's ILD is above its
 16-bit rounding noise; another column counts every cell within 30 dB of its band's
-loudest frame, noise too), interaural coherence error (realism.coherence: per octave
+loudest frame, noise too; ITD and ILD errors once more over the frames and cells that
+the target's direct sound dominates, where a reverberant target's lag and level
+difference are its direct sound's: the DSP HRTF render is exactly the target's direct
+path, so the target minus it is its reverberation), interaural coherence error (realism.coherence: per octave
 band and 0.5 s window, averaged over the bands; the render's own coherence beside the
 truth's). And per reverberant sequence, the impulse response of its room at its first
 pose from the truth and from each system: decay time T20 (500 Hz-1 kHz) and
@@ -50,11 +53,12 @@ from earflow_train.evaluation import mean_ci, model_config, render  # noqa: E402
 from earflow_train.model import c_out_of  # noqa: E402
 
 SR = 48000
-METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "itd_all_us", "ild_db", "ild_all_db", "ic_err",
-           "ic_out"]
+METRICS = ["wave_l2e3", "amp", "phase", "mrstft", "itd_us", "itd_all_us", "itd_direct_us", "ild_db", "ild_all_db",
+           "ild_direct_db", "ic_err", "ic_out"]
 HEAD = {"wave_l2e3": "Wave L2 x1e3", "amp": "Amplitude", "phase": "Phase", "mrstft": "MRSTFT",
         "itd_us": "ITD err (us)", "itd_all_us": "ITD err, noise frames in (us)", "ild_db": "ILD err (dB)",
-        "ild_all_db": "ILD err, noise cells in (dB)",
+        "ild_all_db": "ILD err, noise cells in (dB)", "itd_direct_us": "ITD err, direct-sound frames (us)",
+        "ild_direct_db": "ILD err, direct-sound cells (dB)",
         "ic_err": "coherence err", "ic_out": "coherence (truth)"}
 
 
@@ -125,7 +129,17 @@ def _frames(x):
 QUANT_DB = 20.0     # an ITD frame or ILD cell also needs each target ear 20 dB above 16-bit rounding noise
 
 
-def itd_err(p, g):
+def direct_dominated(g, direct, energy):
+    """Which frames (or cells) the direct sound dominates: energy(x) the per-frame
+    energy of a signal [2, n] (both ears summed); the target's reverberant part is
+    g - direct, direct the simulator's direct path along the trajectory (the DSP HRTF
+    render: the target's own direct sound, see the module doc). None: every one."""
+    if direct is None:
+        return True
+    return energy(direct) >= energy(g - direct)
+
+
+def itd_err(p, g, direct=None):
     """Mean |ITD(pred) - ITD(target)| in us over 40 ms frames (hop 20 ms) whose target
     energy (both ears) is within 30 dB of the loudest frame; GCC-PHAT, +-1 ms lag
     bound, 1/8-sample grid + parabolic fit, PHAT band limited to 1.5 kHz (acoustics.itd_gcc_phat, as the simulator's
@@ -134,7 +148,12 @@ def itd_err(p, g):
     frames) over every frame of the 30 dB rule): a distant, quiet source's 16-bit
     target holds rounding noise below 1.5 kHz in its quieter frames, whose GCC-PHAT
     lag is noise (the DSP panner, the anechoic truth itself up to that rounding, read
-    58 us on binaural set 2's valid split with those frames in)."""
+    58 us on binaural set 2's valid split with those frames in). A third (sum, frames):
+    the first's frames where the target's direct sound (direct [2, n]) holds at least
+    as much energy below 1.5 kHz as its reverberation: a reverberant target's other
+    frames read the lag of its reflections, which a renderer with a room of its own
+    draws differently (a dry panner, reading the direct sound's lag, scores better
+    there than a room renderer does: the direct sound is what localizes)."""
     Pf, Gf = _frames(p), _frames(g)
     e = np.sum(Gf ** 2, axis=(0, 2))
     ep = np.sum(Pf ** 2, axis=(0, 2))
@@ -150,12 +169,15 @@ def itd_err(p, g):
     band = np.sum(np.abs(np.fft.rfft(Gf[:, ok] * w, axis=-1)[..., low]) ** 2, axis=-1)   # [2, frames]
     floor = acoustics.rounding_noise_per_bin(w) * int(low.sum()) * 10 ** (QUANT_DB / 10)
     keep = np.all(band > floor, axis=0)
-    return (float(np.sum(err[keep])), int(keep.sum())), (float(np.sum(err)), int(ok.sum()))
+    low_energy = lambda x: np.sum(np.abs(np.fft.rfft(_frames(x)[:, ok] * w, axis=-1)[..., low]) ** 2, axis=(0, 2))  # noqa: E731
+    dk = keep & direct_dominated(g, direct, low_energy)
+    return ((float(np.sum(err[keep])), int(keep.sum())), (float(np.sum(err)), int(ok.sum())),
+            (float(np.sum(err[dk])), int(np.sum(dk))))
 
 
 
 
-def ild_err(p, g):
+def ild_err(p, g, direct=None):
     """Mean |ILD(pred) - ILD(target)| in dB over 40 ms frames (hop 20 ms) and octave bands
     250 Hz..16 kHz (FFT band energies, Hann window), over the (frame, band) cells where
     the target's ILD is measurable: its energy (both ears) within 30 dB of that band's
@@ -163,13 +185,17 @@ def ild_err(p, g):
     rounding noise (the targets are 16-bit files; below that, the target's own ILD is
     the ILD of its rounding noise, about 0 dB, whatever the source's direction: a
     band-limited G.722 prompt has nothing but that noise in the 16 kHz octave).
-    Returns ((sum, cells), (sum, cells) over every cell of the 30 dB rule alone)."""
+    Returns ((sum, cells), (sum, cells) over every cell of the 30 dB rule alone, (sum,
+    cells) over the first's cells where the target's direct sound holds at least as
+    much of the band's energy as its reverberation (itd_err))."""
     w = np.hanning(FRAME)
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     Pp = np.abs(np.fft.rfft(_frames(p) * w, axis=-1)) ** 2      # [2, m, K]
     Pg = np.abs(np.fft.rfft(_frames(g) * w, axis=-1)) ** 2
+    Pd = None if direct is None else np.abs(np.fft.rfft(_frames(direct) * w, axis=-1)) ** 2
+    Pr = None if direct is None else np.abs(np.fft.rfft(_frames(g - direct) * w, axis=-1)) ** 2
     noise_bin = acoustics.rounding_noise_per_bin(w)  # rounding noise per bin
-    tot, cnt, tot_all, cnt_all = 0.0, 0, 0.0, 0
+    tot, cnt, tot_all, cnt_all, tot_d, cnt_d = 0.0, 0, 0.0, 0, 0.0, 0
     for fc in ILD_BANDS:
         sel = (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
         bp = Pp[..., sel].sum(-1) + 1e-20
@@ -185,18 +211,27 @@ def ild_err(p, g):
         ok &= (bg[0] > floor) & (bg[1] > floor)
         tot += float(np.sum(err[ok]))
         cnt += int(ok.sum())
-    return (tot, cnt), (tot_all, cnt_all)
+        if Pd is not None:
+            ok &= Pd[..., sel].sum((0, 2)) >= Pr[..., sel].sum((0, 2))
+        tot_d += float(np.sum(err[ok]))
+        cnt_d += int(ok.sum())
+    return (tot, cnt), (tot_all, cnt_all), (tot_d, cnt_d)
 
 
-def all_metrics(p, g):
-    """p, g [2, n] float64 -> dict (ITD/ILD as (sum, count) pairs for pooling)."""
+def all_metrics(p, g, direct=None):
+    """p, g [2, n] float64 -> dict (ITD/ILD as (sum, count) pairs for pooling); direct
+    [2, n] the target's direct sound (None: the target is all direct sound)."""
     n = min(p.shape[1], g.shape[1])
+    if direct is not None:
+        n = min(n, direct.shape[1])
+        direct = direct[:, :n]
     p, g = p[:, :n], g[:, :n]
     amp, ph = amp_phase(p, g)
-    ild = ild_err(p, g)
-    itd = itd_err(p, g)
+    ild = ild_err(p, g, direct)
+    itd = itd_err(p, g, direct)
     return {"wave_l2e3": wave_l2(p, g) * 1e3, "amp": amp, "phase": ph, "mrstft": mrstft(p, g),
-            "itd": itd[0], "itd_all": itd[1], "ild": ild[0], "ild_all": ild[1],
+            "itd": itd[0], "itd_all": itd[1], "itd_direct": itd[2], "ild": ild[0], "ild_all": ild[1],
+            "ild_direct": ild[2],
             "ic": realism.coherence(p, g).tolist(), "n": n}
 
 
@@ -217,6 +252,10 @@ def pool(items):
     s = sum(it["itd_all"][0] for it in items)      # rounding-noise frames in
     c = sum(it["itd_all"][1] for it in items)
     out["itd_all_us"] = s / c if c else float("nan")
+    for k in ("itd_direct", "ild_direct"):      # frames / cells the target's direct sound dominates
+        s = sum(it[k][0] for it in items)
+        c = sum(it[k][1] for it in items)
+        out[k + ("_us" if k == "itd_direct" else "_db")] = s / c if c else float("nan")
     s = sum(it["ild"][0] for it in items)
     c = sum(it["ild"][1] for it in items)
     out["ild_db"] = s / c if c else float("nan")
@@ -284,6 +323,17 @@ def dsp_render(seq, mono):
     scene = binsim.Scene("anechoic", src=head_path(seq, len(mono)), listener=(0.0, 0.0, 0.0))
     y, _ = simulator().direct(mono.astype(np.float32), scene)
     return y.astype(np.float64)
+
+
+def direct_sound(seq, mono, path):
+    """The target's own direct sound: the DSP HRTF render (dsp_render), kept at path (the
+    "dsp" system's render) and read from there when it is."""
+    if os.path.exists(path):
+        return read64(path)
+    y = dsp_render(seq, mono)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    audio.write_wav(path, y)
+    return y
 
 
 def prior_model(model_path, out_path):
@@ -580,7 +630,7 @@ def table(results, systems, rooms, first="room", with_all=True):
                     continue
                 v = r[m]
                 vals.append("%.4f" % v if m in ("amp",) else
-                            "%.1f" % v if m in ("itd_us", "itd_all_us") else "%.3f" % v)
+                            "%.1f" % v if m in ("itd_us", "itd_all_us", "itd_direct_us") else "%.3f" % v)
             lines.append("| %s | %s | %s |" % (room, sys_, " | ".join(vals)))
     return "\n".join(lines) + "\n"
 
@@ -759,12 +809,13 @@ def main(argv=None):
         traj = os.path.join(a.out, "work", name + ".traj")
         os.makedirs(os.path.dirname(traj), exist_ok=True)
         write_trajectory(seq, traj)
+        direct = direct_sound(seq, mono, os.path.join(rdir, "dsp", name + ".wav"))
         for label, (kind, s, key) in systems.items():
             cache = None
             if kind not in ("model", "prior"):   # the DSP baselines do not depend on the model: cached
                 cache = os.path.join(a.cache or os.path.join(a.out, "cache"), a.split, key or kind, name + ".json")
                 met = json.load(open(cache)) if os.path.exists(cache) else {}
-                if "itd_all" in met:          # older caches lack it: measured again
+                if "itd_direct" in met:       # older caches lack it: measured again
                     per[label].setdefault(seq.room, []).append(met)
                     per_seq[label][name] = per_file_scores(met)
                     by_el[label].setdefault(el_of[seq.folder], []).append(met)
@@ -788,7 +839,7 @@ def main(argv=None):
                     audio.write_wav(o, y)
             else:
                 y = np.stack([mono, mono])
-            met = all_metrics(y, gt)
+            met = all_metrics(y, gt, direct)
             if cache:
                 os.makedirs(os.path.dirname(cache), exist_ok=True)
                 with open(cache, "w") as f:

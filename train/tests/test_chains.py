@@ -120,7 +120,7 @@ def test_binaural_chain(sim, tmp_path):
          "--earflow", EARFLOW, "--out", ev, "--settings", "default,euler:1:0", "--plots", "--decay", "truth"])
     table = open(os.path.join(ev, "table.md")).read()
     for row in ("DSP HRTF", "DSP room", "prior alone", "mono copy", "| all |", "T20 truth",
-                "the sequence's RT60", "decay control at each sequence's RT60"):
+                "the sequence's RT60", "decay control at each sequence's RT60", "direct-sound frames"):
         assert row in table, row
     full = json.load(open(os.path.join(ev, "results.json")))
     res = full["results"]

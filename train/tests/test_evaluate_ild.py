@@ -35,7 +35,7 @@ def test_exact_ild_scores_zero_and_noise_cells_are_left_out():
     x = band_limited_noise()
     truth = quantize16(np.stack([x, 0.5 * x]))          # 6 dB louder on the left
     pred = np.stack([x, 0.5 * x])                       # the same, not rounded
-    (gated, all_cells) = evaluate.ild_err(pred, truth)
+    (gated, all_cells, _) = evaluate.ild_err(pred, truth)
     err, cells = mean_err(gated)
     err_all, cells_all = mean_err(all_cells)
     assert cells > 0 and cells < cells_all               # the empty octaves are left out
@@ -55,8 +55,29 @@ def test_wrong_level_difference_is_measured():
 def test_full_band_source_keeps_every_octave():
     x = band_limited_noise(cut=24000.0)
     truth = quantize16(np.stack([x, 0.5 * x]))
-    (gated, all_cells) = evaluate.ild_err(np.stack([x, 0.5 * x]), truth)
+    (gated, all_cells, direct) = evaluate.ild_err(np.stack([x, 0.5 * x]), truth)
     assert gated[1] == all_cells[1]                      # nothing is near the noise floor
+    assert direct == gated                               # no direct sound given: all of it is
+
+
+def test_direct_sound_frames_are_those_the_direct_sound_dominates():
+    """A source 6 dB and 0.42 ms (20 samples) to the left in a room: loud for 2 s, then
+    20 dB quieter under a steady reverberation (independent at the two ears). A room
+    renderer (the direct sound + its own reverberation) is scored on its direct sound's
+    ILD and ITD in the frames the target's direct sound dominates; in the others the
+    two reverberations' differences decide."""
+    x = band_limited_noise(seconds=4.0, cut=24000.0)
+    env = np.where(np.arange(len(x)) < 2 * SR, 1.0, 0.1)
+    direct = np.stack([x * env, 0.5 * np.roll(x, 20) * env])
+    room = lambda seed: 0.2 * np.stack([band_limited_noise(4.0, 24000.0, 0.1, seed + k) for k in (0, 1)])  # noqa: E731
+    truth = quantize16(direct + room(10))
+    render = direct + room(20)
+    ild, ild_all, ild_direct = evaluate.ild_err(render, truth, direct)
+    itd, itd_all, itd_direct = evaluate.itd_err(render, truth, direct)
+    assert 0 < ild_direct[1] < 0.7 * ild[1] and 0 < itd_direct[1] < 0.7 * itd[1]   # the quiet half is out
+    assert mean_err(ild_direct)[0] < 0.75 * mean_err(ild)[0]     # 0.68 against 1.13 dB here
+    assert mean_err(itd_direct)[0] < 0.5 * mean_err(itd)[0]      # 15 against 325 us here
+    assert mean_err(itd_direct)[0] < 30.0, itd_direct
 
 
 def test_itd_frames_of_rounding_noise_are_left_out():
@@ -71,7 +92,7 @@ def test_itd_frames_of_rounding_noise_are_left_out():
     X[np.fft.rfftfreq(SR, 1.0 / SR) < 2000] = 0.0
     x[SR:] = np.fft.irfft(X, SR)
     pred = np.stack([x, np.roll(x, 6)])
-    (gated, all_frames) = evaluate.itd_err(pred, quantize16(pred))
+    (gated, all_frames, _) = evaluate.itd_err(pred, quantize16(pred))
     assert 0 < gated[1] < all_frames[1] * 0.6, (gated, all_frames)
     assert gated[0] / gated[1] < 2.0, gated                  # us
     assert all_frames[0] / all_frames[1] > 20.0, all_frames
