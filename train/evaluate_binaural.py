@@ -256,6 +256,7 @@ def pool(items):
         s = sum(it[k][0] for it in items)
         c = sum(it[k][1] for it in items)
         out[k + ("_us" if k == "itd_direct" else "_db")] = s / c if c else float("nan")
+        out[k + "_count"] = c
     s = sum(it["ild"][0] for it in items)
     c = sum(it["ild"][1] for it in items)
     out["ild_db"] = s / c if c else float("nan")
@@ -263,6 +264,7 @@ def pool(items):
     c = sum(it["ild_all"][1] for it in items)
     out["ild_all_db"] = s / c if c else float("nan")
     out["ild_cells"], out["ild_all_cells"] = sum(it["ild"][1] for it in items), c
+    out["itd_frames"] = sum(it["itd"][1] for it in items)
     ic = np.sum([np.asarray(it["ic"]) for it in items], axis=0)      # [bands, 4]
     ok = ic[:, 3] > 0
     cnt = np.maximum(ic[:, 3], 1)
