@@ -568,30 +568,39 @@ def add_travel_time(seq, y):
 
 def per_file_scores(met):
     """One sequence's headline errors from all_metrics: ILD (dB) and ITD (us) over the
-    counted cells, coherence error averaged over the bands with cells, Amplitude."""
+    counted cells (and over the direct-sound ones), coherence error averaged over the
+    bands with cells, Amplitude."""
     ic = np.asarray(met["ic"])
     ok = ic[:, 3] > 0
-    return {"ild_db": met["ild"][0] / met["ild"][1] if met["ild"][1] else float("nan"),
-            "itd_us": met["itd"][0] / met["itd"][1] if met["itd"][1] else float("nan"),
+    mean = lambda k: met[k][0] / met[k][1] if met[k][1] else float("nan")   # noqa: E731
+    return {"ild_db": mean("ild"), "itd_us": mean("itd"),
+            "ild_direct_db": mean("ild_direct"), "itd_direct_us": mean("itd_direct"),
             "ic_err": float(np.mean(ic[ok, 0] / ic[ok, 3])) if ok.any() else float("nan"),
             "amp": met["amp"]}
 
 
-def paired_table(per_seq, base, labels, room_of):
+PAIRED_KEYS = (("ild_db", "ILD err (dB)", "%+.3f"), ("itd_us", "ITD err (us)", "%+.1f"),
+               ("ic_err", "coherence err", "%+.4f"), ("amp", "Amplitude", "%+.4f"))
+DIRECT_KEYS = (("ild_direct_db", "ILD err, direct-sound cells (dB)", "%+.3f"),
+               ("itd_direct_us", "ITD err, direct-sound frames (us)", "%+.1f"))
+
+
+def paired_table(per_seq, base, labels, room_of, rooms=("anechoic", "all"), keys=PAIRED_KEYS):
     """Markdown: each label's per-sequence difference from `base` (the same sequences,
-    label minus base), mean and 95 % t interval, anechoic and all rooms. per_seq
-    {label: {sequence: per_file_scores}}."""
+    label minus base), mean and 95 % t interval, per group of rooms (a room's name,
+    "reverberant" or "all"). per_seq {label: {sequence: per_file_scores}}."""
     from scipy import stats
-    keys = (("ild_db", "ILD err (dB)", "%+.3f"), ("itd_us", "ITD err (us)", "%+.1f"),
-            ("ic_err", "coherence err", "%+.4f"), ("amp", "Amplitude", "%+.4f"))
     out = "| %s | rooms | n | %s |\n|---|---|---|%s\n" % (
         "minus " + base, " | ".join(k[1] for k in keys), "---|" * len(keys))
+    pickers = {"all": lambda r: True, "reverberant": lambda r: r != "anechoic"}
     for label in labels:
-        for rooms_name, pick in (("anechoic", lambda r: r == "anechoic"), ("all", lambda r: True)):
+        for rooms_name in rooms:
+            pick = pickers.get(rooms_name, lambda r, want=rooms_name: r == want)
             names = [n for n in per_seq[base] if n in per_seq[label] and pick(room_of[n])]
             cells = []
             for k, _, fmt in keys:
-                d = np.array([per_seq[label][n][k] - per_seq[base][n][k] for n in names], np.float64)
+                d = np.array([per_seq[label][n].get(k, np.nan) - per_seq[base][n].get(k, np.nan)
+                              for n in names], np.float64)      # (older results lack some keys)
                 d = d[np.isfinite(d)]
                 if len(d) < 2:
                     cells.append("-")
@@ -888,6 +897,7 @@ def main(argv=None):
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"results": results, "settings": [list(s) for s in settings], "config_flow": cfg["flow"],
                    "provenance": cfg.get("provenance"), "split": a.split, "data": a.data,
+                   "model": os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model,
                    "impulse_responses": irs, "by_elevation": results_el,
                    "files": [s.folder for s in seqs], "per_sequence": per_seq}, f, indent=1)
     print(head + md, flush=True)
