@@ -12,7 +12,6 @@ Amplitude, then the ILD and ITD over the frames the target's direct sound domina
     /usr/bin/python3 train/compare_binaural.py /tmp/eval_stage4 /tmp/eval_stage5
 """
 import argparse
-import json
 import os
 import sys
 
@@ -21,11 +20,7 @@ sys.path.insert(0, HERE)
 
 import evaluate_binaural as eb  # noqa: E402
 from earflow_train import binsim, layout  # noqa: E402
-
-
-def load(folder):
-    with open(os.path.join(folder, "results.json")) as fh:
-        return json.load(fh)
+from earflow_train.evaluation import load_results  # noqa: E402
 
 
 def model_row(res, name=None):
@@ -66,7 +61,7 @@ def main(argv=None):
     ap.add_argument("--a", dest="name_a", default=None, help="system row of A (default: its default model)")
     ap.add_argument("--b", dest="name_b", default=None, help="system row of B")
     args = ap.parse_args(argv)
-    a, b = load(args.a), load(args.b)
+    a, b = load_results(args.a), load_results(args.b)
     root = os.path.dirname(HERE)
     room_of = {os.path.basename(f): layout.Sequence(f if os.path.isabs(f) else os.path.join(root, f)).room
                for f in a["files"]}

@@ -11,7 +11,6 @@ that the same mixtures under both models show.
     /usr/bin/python3 train/compare_separate.py /tmp/eval_stage3 /tmp/eval_stage4
 """
 import argparse
-import json
 import os
 import sys
 
@@ -21,12 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import paired_cell  # noqa: E402
-
-
-def load(folder):
-    with open(os.path.join(folder, "results.json")) as fh:
-        return json.load(fh)
+from earflow_train.evaluation import load_results, paired_cell  # noqa: E402
 
 
 def paired_table(a, b):
@@ -62,7 +56,7 @@ def main():
     ap.add_argument("a", help="the baseline's evaluate_separate --out folder")
     ap.add_argument("b", help="the candidate's")
     args = ap.parse_args()
-    a, b = load(args.a), load(args.b)
+    a, b = load_results(args.a), load_results(args.b)
     try:
         table = paired_table(a, b)
     except ValueError as e:

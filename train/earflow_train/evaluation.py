@@ -4,6 +4,7 @@ and the statistics of a table cell (mean and 95 % confidence interval)."""
 
 import json
 import math
+import os
 import subprocess
 
 import numpy as np
@@ -64,3 +65,9 @@ def cell(values, signed=True):
         return "-"
     s = ("%+.1f" if signed else "%.1f") % m
     return s if not np.isfinite(h) else "%s ± %.1f" % (s, h)
+
+
+def load_results(folder):
+    """The results.json an evaluator wrote into its --out folder."""
+    with open(os.path.join(folder, "results.json")) as fh:
+        return json.load(fh)
