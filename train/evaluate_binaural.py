@@ -129,14 +129,31 @@ def _frames(x):
 QUANT_DB = 20.0     # an ITD frame or ILD cell also needs each target ear 20 dB above 16-bit rounding noise
 
 
-def direct_dominated(g, direct, energy):
-    """Which frames (or cells) the direct sound dominates: energy(x) the per-frame
-    energy of a signal [2, n] (both ears summed); the target's reverberant part is
-    g - direct, direct the simulator's direct path along the trajectory (the DSP HRTF
-    render: the target's own direct sound, see the module doc). None: every one."""
-    if direct is None:
-        return True
-    return energy(direct) >= energy(g - direct)
+ITD_FMAX = 1500.0    # Hz: the band GCC-PHAT's ITD is read in
+
+
+def _band_bins(f, fc):
+    """The FFT bins (frequencies f) of the octave band centred at fc."""
+    return (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
+
+
+def direct_masks(g, direct):
+    """Where the target g [2, n] is its direct sound: direct [2, n] is the simulator's
+    direct path along the trajectory (the DSP HRTF render: the target's own direct
+    sound, see the module doc), g - direct its reverberation. Returns {"itd": [m] per
+    40-ms frame, energy below 1.5 kHz; "ild": [bands, m] per octave-band cell}: True
+    where the direct energy (both ears) is at least the reverberant energy. It depends
+    on the target alone, so it is made once per sequence and every system is scored
+    with it (itd_err, ild_err, all_metrics)."""
+    n = min(g.shape[1], direct.shape[1])
+    w = np.hanning(FRAME)
+    f = np.fft.rfftfreq(FRAME, 1.0 / SR)
+    D = np.sum(np.abs(np.fft.rfft(_frames(direct[:, :n]) * w, axis=-1)) ** 2, axis=0)          # [m, K]
+    R = np.sum(np.abs(np.fft.rfft(_frames(g[:, :n] - direct[:, :n]) * w, axis=-1)) ** 2, axis=0)
+    low = (f > 0) & (f <= ITD_FMAX)
+    return {"itd": D[:, low].sum(-1) >= R[:, low].sum(-1),
+            "ild": np.stack([D[:, _band_bins(f, fc)].sum(-1) >= R[:, _band_bins(f, fc)].sum(-1)
+                             for fc in ILD_BANDS])}
 
 
 def itd_err(p, g, direct=None):
@@ -149,8 +166,9 @@ def itd_err(p, g, direct=None):
     target holds rounding noise below 1.5 kHz in its quieter frames, whose GCC-PHAT
     lag is noise (the DSP panner, the anechoic truth itself up to that rounding, read
     58 us on binaural set 2's valid split with those frames in). A third (sum, frames):
-    the first's frames where the target's direct sound (direct [2, n]) holds at least
-    as much energy below 1.5 kHz as its reverberation: a reverberant target's other
+    the first's frames where the target's direct sound holds at least as much energy
+    below 1.5 kHz as its reverberation (direct: direct_masks of the target; None: every
+    frame): a reverberant target's other
     frames read the lag of its reflections, which a renderer with a room of its own
     draws differently (a dry panner, reading the direct sound's lag, scores better
     there than a room renderer does: the direct sound is what localizes)."""
@@ -161,16 +179,15 @@ def itd_err(p, g, direct=None):
     if not ok.any():
         return (0.0, 0), (0.0, 0)
     w = np.hanning(FRAME)
-    ip = np.atleast_1d(acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=1500.0))
-    ig = np.atleast_1d(acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=1500.0))
+    ip = np.atleast_1d(acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=ITD_FMAX))
+    ig = np.atleast_1d(acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=ITD_FMAX))
     err = np.abs(ip - ig) * 1e6
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
-    low = (f > 0) & (f <= 1500.0)
+    low = (f > 0) & (f <= ITD_FMAX)
     band = np.sum(np.abs(np.fft.rfft(Gf[:, ok] * w, axis=-1)[..., low]) ** 2, axis=-1)   # [2, frames]
     floor = acoustics.rounding_noise_per_bin(w) * int(low.sum()) * 10 ** (QUANT_DB / 10)
     keep = np.all(band > floor, axis=0)
-    low_energy = lambda x: np.sum(np.abs(np.fft.rfft(_frames(x)[:, ok] * w, axis=-1)[..., low]) ** 2, axis=(0, 2))  # noqa: E731
-    dk = keep & direct_dominated(g, direct, low_energy)
+    dk = keep if direct is None else keep & direct["itd"][:len(ok)][ok]
     return ((float(np.sum(err[keep])), int(keep.sum())), (float(np.sum(err)), int(ok.sum())),
             (float(np.sum(err[dk])), int(np.sum(dk))))
 
@@ -187,17 +204,16 @@ def ild_err(p, g, direct=None):
     band-limited G.722 prompt has nothing but that noise in the 16 kHz octave).
     Returns ((sum, cells), (sum, cells) over every cell of the 30 dB rule alone, (sum,
     cells) over the first's cells where the target's direct sound holds at least as
-    much of the band's energy as its reverberation (itd_err))."""
+    much of the band's energy as its reverberation (direct: direct_masks of the
+    target; None: every cell))."""
     w = np.hanning(FRAME)
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     Pp = np.abs(np.fft.rfft(_frames(p) * w, axis=-1)) ** 2      # [2, m, K]
     Pg = np.abs(np.fft.rfft(_frames(g) * w, axis=-1)) ** 2
-    Pd = None if direct is None else np.abs(np.fft.rfft(_frames(direct) * w, axis=-1)) ** 2
-    Pr = None if direct is None else np.abs(np.fft.rfft(_frames(g - direct) * w, axis=-1)) ** 2
     noise_bin = acoustics.rounding_noise_per_bin(w)  # rounding noise per bin
     tot, cnt, tot_all, cnt_all, tot_d, cnt_d = 0.0, 0, 0.0, 0, 0.0, 0
-    for fc in ILD_BANDS:
-        sel = (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
+    for b, fc in enumerate(ILD_BANDS):
+        sel = _band_bins(f, fc)
         bp = Pp[..., sel].sum(-1) + 1e-20
         bg = Pg[..., sel].sum(-1) + 1e-20
         eg = bg.sum(0)
@@ -211,20 +227,17 @@ def ild_err(p, g, direct=None):
         ok &= (bg[0] > floor) & (bg[1] > floor)
         tot += float(np.sum(err[ok]))
         cnt += int(ok.sum())
-        if Pd is not None:
-            ok &= Pd[..., sel].sum((0, 2)) >= Pr[..., sel].sum((0, 2))
+        if direct is not None:
+            ok &= direct["ild"][b, :len(ok)]
         tot_d += float(np.sum(err[ok]))
         cnt_d += int(ok.sum())
     return (tot, cnt), (tot_all, cnt_all), (tot_d, cnt_d)
 
 
 def all_metrics(p, g, direct=None):
-    """p, g [2, n] float64 -> dict (ITD/ILD as (sum, count) pairs for pooling); direct
-    [2, n] the target's direct sound (None: the target is all direct sound)."""
+    """p, g [2, n] float64 -> dict (ITD/ILD as (sum, count) pairs for pooling); direct:
+    direct_masks of the target (None: the target is all direct sound)."""
     n = min(p.shape[1], g.shape[1])
-    if direct is not None:
-        n = min(n, direct.shape[1])
-        direct = direct[:, :n]
     p, g = p[:, :n], g[:, :n]
     amp, ph = amp_phase(p, g)
     ild = ild_err(p, g, direct)
@@ -246,25 +259,16 @@ def pool(items):
         v = np.array([it[k] for it in items], dtype=np.float64)
         ok = np.isfinite(v)
         out[k] = float(np.sum(v[ok] * w[ok]) / np.sum(w[ok])) if ok.any() else float("nan")
-    s = sum(it["itd"][0] for it in items)
-    c = sum(it["itd"][1] for it in items)
-    out["itd_us"] = s / c if c else float("nan")
-    s = sum(it["itd_all"][0] for it in items)      # rounding-noise frames in
-    c = sum(it["itd_all"][1] for it in items)
-    out["itd_all_us"] = s / c if c else float("nan")
-    for k in ("itd_direct", "ild_direct"):      # frames / cells the target's direct sound dominates
+    # ITD and ILD: (sum, count) pooled; "_all": rounding-noise frames / cells in,
+    # "_direct": those the target's direct sound dominates
+    for k, unit, count in (("itd", "_us", "itd_frames"), ("itd_all", "_us", None),
+                           ("itd_direct", "_us", "itd_direct_count"), ("ild", "_db", "ild_cells"),
+                           ("ild_all", "_db", "ild_all_cells"), ("ild_direct", "_db", "ild_direct_count")):
         s = sum(it[k][0] for it in items)
         c = sum(it[k][1] for it in items)
-        out[k + ("_us" if k == "itd_direct" else "_db")] = s / c if c else float("nan")
-        out[k + "_count"] = c
-    s = sum(it["ild"][0] for it in items)
-    c = sum(it["ild"][1] for it in items)
-    out["ild_db"] = s / c if c else float("nan")
-    s = sum(it["ild_all"][0] for it in items)      # the 30 dB rule alone (rounding noise in)
-    c = sum(it["ild_all"][1] for it in items)
-    out["ild_all_db"] = s / c if c else float("nan")
-    out["ild_cells"], out["ild_all_cells"] = sum(it["ild"][1] for it in items), c
-    out["itd_frames"] = sum(it["itd"][1] for it in items)
+        out[k + unit] = s / c if c else float("nan")
+        if count:
+            out[count] = c
     ic = np.sum([np.asarray(it["ic"]) for it in items], axis=0)      # [bands, 4]
     ok = ic[:, 3] > 0
     cnt = np.maximum(ic[:, 3], 1)
@@ -820,7 +824,7 @@ def main(argv=None):
         traj = os.path.join(a.out, "work", name + ".traj")
         os.makedirs(os.path.dirname(traj), exist_ok=True)
         write_trajectory(seq, traj)
-        direct = direct_sound(seq, mono, os.path.join(rdir, "dsp", name + ".wav"))
+        direct = direct_masks(gt, direct_sound(seq, mono, os.path.join(rdir, "dsp", name + ".wav")))
         for label, (kind, s, key) in systems.items():
             cache = None
             if kind not in ("model", "prior"):   # the DSP baselines do not depend on the model: cached

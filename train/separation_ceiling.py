@@ -29,8 +29,7 @@ sys.path.insert(0, HERE)
 from earflow_train import dsp, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.evaluation import cell  # noqa: E402
-
-SNRS = (-5, 0, 5, 10, 15)           # evaluate_separate.SNRS
+from evaluate_separate import SNRS  # noqa: E402    (the evaluator's cells)
 MASKS = ("IRM", "PSM", "cIRM <=2")
 
 

@@ -68,14 +68,16 @@ def band_floor(fe, device, dtype):
     return 100.0 * q * band_matrix(fe, device, dtype).sum(0)
 
 
-def _ear_stats(fe, R, pool):
+def _ear_stats(fe, R, pool, cross=True):
     """Band powers of each ear and the cross spectrum L conj(R), per window:
-    (PL, PR, Xre, Xim), each [B, T', bands]."""
+    (PL, PR, Xre, Xim), each [B, T', bands]; (PL, PR) without cross."""
     M = band_matrix(fe, R.device, R.dtype)
     X = fe.decompress(R)                                           # [B, 2, T, F]
     L, Rr = X[:, 0], X[:, 1]
     PL = _windows((L.abs() ** 2) @ M, pool)
     PR = _windows((Rr.abs() ** 2) @ M, pool)
+    if not cross:
+        return PL, PR
     C = L * Rr.conj()
     return PL, PR, _windows(C.real @ M, pool), _windows(C.imag @ M, pool)
 
@@ -100,7 +102,7 @@ def _masked_mean(err, ok):
 def ild(fe, yhat, y, items=None, pool=8):
     """Mean |ILD(estimate) - ILD(target)| (dB) over the cells that count; `items` [B]
     bool: the crops that count (None: all)."""
-    sp, st = _ear_stats(fe, yhat, pool), _ear_stats(fe, y, pool)
+    sp, st = _ear_stats(fe, yhat, pool, cross=False), _ear_stats(fe, y, pool, cross=False)
     lev = lambda s: 10.0 * torch.log10((s[0] + 1e-10) / (s[1] + 1e-10))  # noqa: E731
     return _masked_mean((lev(sp) - lev(st)).abs(), _cells(fe, st, items))
 
@@ -111,7 +113,7 @@ def band_level(fe, yhat, y, items=None, pool=8):
     room tail can be held to: its energy over tens of ms. The per-bin losses score
     a tail whose fine structure no input determines, and cost least when it is
     quieter; this one costs the same whatever the tail's phases."""
-    sp, st = _ear_stats(fe, yhat, pool), _ear_stats(fe, y, pool)
+    sp, st = _ear_stats(fe, yhat, pool, cross=False), _ear_stats(fe, y, pool, cross=False)
     db = lambda p, t: (10.0 * torch.log10((p + 1e-10) / (t + 1e-10))).abs()  # noqa: E731
     return _masked_mean(0.5 * (db(sp[0], st[0]) + db(sp[1], st[1])), _cells(fe, st, items))
 

@@ -72,8 +72,9 @@ def test_direct_sound_frames_are_those_the_direct_sound_dominates():
     room = lambda seed: 0.2 * np.stack([band_limited_noise(4.0, 24000.0, 0.1, seed + k) for k in (0, 1)])  # noqa: E731
     truth = quantize16(direct + room(10))
     render = direct + room(20)
-    ild, ild_all, ild_direct = evaluate.ild_err(render, truth, direct)
-    itd, itd_all, itd_direct = evaluate.itd_err(render, truth, direct)
+    masks = evaluate.direct_masks(truth, direct)      # the target's, once for every render
+    ild, ild_all, ild_direct = evaluate.ild_err(render, truth, masks)
+    itd, itd_all, itd_direct = evaluate.itd_err(render, truth, masks)
     assert 0 < ild_direct[1] < 0.7 * ild[1] and 0 < itd_direct[1] < 0.7 * itd[1]   # the quiet half is out
     assert mean_err(ild_direct)[0] < 0.75 * mean_err(ild)[0]     # 0.68 against 1.13 dB here
     assert mean_err(itd_direct)[0] < 0.5 * mean_err(itd)[0]      # 15 against 325 us here
