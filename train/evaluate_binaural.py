@@ -177,7 +177,7 @@ def itd_err(p, g, direct=None):
     ep = np.sum(Pf ** 2, axis=(0, 2))
     ok = (e > np.max(e) * 10 ** (-ENERGY_DB / 10)) & (ep > 1e-10) & (e > 1e-10)
     if not ok.any():
-        return (0.0, 0), (0.0, 0)
+        return (0.0, 0), (0.0, 0), (0.0, 0)
     w = np.hanning(FRAME)
     ip = np.atleast_1d(acoustics.itd_gcc_phat(Pf[0, ok] * w, Pf[1, ok] * w, up=8, fmax=ITD_FMAX))
     ig = np.atleast_1d(acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=ITD_FMAX))

@@ -129,3 +129,14 @@ def test_prior_model_is_the_prior_with_a_tail_gain_too(tmp_path):
         t, _ = read_safetensors(out)
         assert t["out_conv.bias"].tolist() == want
         assert not t["out_conv.weight"].any()
+
+
+def test_a_silent_render_is_scored_not_a_crash():
+    """No frame to read an ITD from (a silent render): every count is 0, and
+    all_metrics and pool go on (the ITD error is then nan, not an exception)."""
+    x = band_limited_noise(seconds=1.0, cut=24000.0)
+    truth = quantize16(np.stack([x, 0.5 * x]))
+    silent = np.zeros_like(truth)
+    assert evaluate.itd_err(silent, truth) == ((0.0, 0), (0.0, 0), (0.0, 0))
+    pooled = evaluate.pool([evaluate.all_metrics(silent, truth)])
+    assert pooled["itd_frames"] == 0 and np.isnan(pooled["itd_us"]) and np.isnan(pooled["itd_direct_us"])
