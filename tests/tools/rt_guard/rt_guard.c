@@ -14,28 +14,84 @@
 #include <sys/types.h>
 #include <time.h>
 #include <malloc.h>
+#include <execinfo.h>
+#include <string.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
 /* Why initial-exec: a preloaded library lives in the static TLS block, and the
  * general-dynamic model may call malloc on first access (inside malloc itself). */
-static __thread int depth __attribute__((tls_model("initial-exec")));
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+static TLS int depth;
 static atomic_long violations;
 static _Atomic(const char *) last_violation = "";
 
+/* A section's calls are counted when it is left. Why: JACK2 cancels its process thread
+ * asynchronously when a client deactivates, so the thread can die inside the guarded
+ * callback, and its teardown (unwinding, freeing its thread-specific data) frees
+ * memory: that is not the section's work. A section never left counts nothing. */
+#define TRACE_DEPTH 32
+static TLS long pending;
+static TLS const char *pending_first, *pending_last;
+static TLS void *pending_trace[TRACE_DEPTH];
+static TLS int pending_trace_len;
+static TLS int tracing;
+
+/* Where the first counted call came from, printed at exit: a count alone does not say
+ * which library or line made a call that happens once in a thousand runs. */
+static void *first_trace[TRACE_DEPTH];
+static int first_trace_len;
+static const char *first_violation;
+
 static void note(const char *what)
 {
-    if (depth > 0) {
-        atomic_fetch_add(&violations, 1);
-        atomic_store(&last_violation, what);
+    if (depth <= 0 || tracing)
+        return;
+    if (pending++ == 0) {
+        tracing = 1; /* backtrace() may lock: those calls are ours, not the section's */
+        pending_trace_len = backtrace(pending_trace, TRACE_DEPTH);
+        tracing = 0;
+        pending_first = what;
     }
+    pending_last = what;
 }
 
 EXPORT void rt_guard_enter(void) { depth++; }
-EXPORT void rt_guard_leave(void) { depth--; }
+EXPORT void rt_guard_leave(void)
+{
+    if (--depth > 0 || pending == 0)
+        return;
+    if (atomic_fetch_add(&violations, pending) == 0) {
+        memcpy(first_trace, pending_trace, sizeof first_trace);
+        first_trace_len = pending_trace_len;
+        first_violation = pending_first;
+    }
+    atomic_store(&last_violation, pending_last);
+    pending = 0;
+}
 EXPORT long rt_guard_violations(void) { return atomic_load(&violations); }
 EXPORT const char *rt_guard_last_violation(void) { return atomic_load(&last_violation); }
+
+/* backtrace() loads libgcc's unwinder on first use (dlopen, malloc): done at load, so
+ * a guarded section never pays for it. */
+__attribute__((constructor)) static void prime_backtrace(void)
+{
+    void *frame[2];
+    backtrace(frame, 2);
+}
+
+__attribute__((destructor)) static void report_first_violation(void)
+{
+    if (atomic_load(&violations) == 0 || first_trace_len <= 0)
+        return;
+    static const char head[] = "rt_guard: the first forbidden call in a guarded section (";
+    static const char tail[] = ") came from:\n";
+    (void)!write(2, head, sizeof head - 1);
+    (void)!write(2, first_violation, strlen(first_violation));
+    (void)!write(2, tail, sizeof tail - 1);
+    backtrace_symbols_fd(first_trace, first_trace_len, 2);
+}
 
 /* ---------------------------------------------------------------- allocation */
 /* glibc's own entry points: no dlsym at start-up (dlsym itself calls calloc). */

@@ -13,7 +13,11 @@
  *      Only calls made by the calling thread while inside count; other threads (a
  *      worker, the JACK server thread) are free to allocate.
  *   4. g.violations() is the number of counted calls since start; g.last() names the
- *      last offending function ("malloc", "pthread_mutex_lock", ...).
+ *      last offending function ("malloc", "pthread_mutex_lock", ...). A section's calls
+ *      are counted when it is left: a thread cancelled inside one (JACK2 cancels its
+ *      process thread when a client deactivates) counts nothing for it, since its
+ *      teardown frees memory that the section never asked for. At exit the library
+ *      prints the backtrace of the first counted call to stderr.
  * Not usable together with AddressSanitizer (ASan must be the first preloaded
  * library): skip such tests under sanitizers (exit 77 for meson). */
 #ifndef RT_GUARD_H

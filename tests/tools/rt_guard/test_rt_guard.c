@@ -1,10 +1,12 @@
 /* The guard can fail: each kind of forbidden call inside a guarded region is
- * counted, and the same calls outside it, or on another thread, are not. */
+ * counted, and the same calls outside it, on another thread, or in the teardown of a
+ * thread cancelled inside it, are not. */
 #include "rt_guard.h"
 
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,6 +110,40 @@ static void test_outside_not_counted(void **state)
     assert_int_equal(g.violations(), before);
 }
 
+/* JACK2 cancels its process thread asynchronously when a client deactivates, so it can
+ * die inside the guarded callback; the thread's teardown (unwinding, freeing its
+ * thread-specific data) is not the section's work and must not count. */
+static atomic_int spinning;
+static void *cancelled_inside(void *arg)
+{
+    (void)arg;
+    pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+    g.enter();
+    atomic_store(&spinning, 1);
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return NULL;
+}
+
+static void test_cancelled_section_not_counted(void **state)
+{
+    (void)state;
+    long before = g.violations();
+    pthread_t t;
+    atomic_store(&spinning, 0);
+    assert_int_equal(pthread_create(&t, NULL, cancelled_inside, NULL), 0);
+    while (!atomic_load(&spinning))
+        ;
+    pthread_cancel(t);
+    void *result;
+    pthread_join(t, &result);
+    assert_ptr_equal(result, PTHREAD_CANCELED);
+    assert_int_equal(g.violations(), before);
+    /* and the guard still counts a completed section afterwards */
+    assert_int_equal(guarded(do_malloc), 1);
+    free(sink);
+}
+
 static void test_other_thread_not_counted(void **state)
 {
     (void)state;
@@ -133,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_allocation_detected), cmocka_unit_test(test_locks_detected),
         cmocka_unit_test(test_file_calls_detected), cmocka_unit_test(test_arithmetic_allowed),
         cmocka_unit_test(test_outside_not_counted), cmocka_unit_test(test_other_thread_not_counted),
+        cmocka_unit_test(test_cancelled_section_not_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
