@@ -100,7 +100,20 @@ check_run() {
     else
         bad "$name: exit $rc: $(cat "$d/live.err")"
     fi
-    if [ -f "$d/rout.wav" ]; then
+    # The silence is checked on audio processed after the command: at least 0.3 s plus
+    # the engine's latency (at most 768 frames) of stereo float.
+    local grown
+    grown=$(cat "$d/grown_after_gain" 2>/dev/null || echo 0)
+    if [ -f "$d/rout.wav" ] && [ "$grown" -lt $((8 * (48000 * 3 / 10 + 768))) ]; then
+        local msg="$name: the device delivered $(awk -v b="$grown" 'BEGIN{printf "%.2f", b / 8 / 48000}') s of audio in the 30 s after gain -90, too little to check the silence"
+        # PortAudio's ALSA null device is unpaced and stalls under load (this session's
+        # clean-clone run of 202f022 beside two trainers: 1.17 s in all); a JACK server
+        # stalling is a failure.
+        case $name in
+            pa_alsa_*) echo "# SKIP $msg" ;;
+            *) bad "$msg" ;;
+        esac
+    elif [ -f "$d/rout.wav" ]; then
         local len peak
         len=$(soxi -D "$d/rout.wav" 2>/dev/null || echo 0)
         peak=$(sox "$d/rout.wav" -n trim "$(awk -v l="$len" 'BEGIN{print l - 0.3}')" stat 2>&1 | awk '/Maximum amplitude/ {print $3}')
@@ -113,7 +126,7 @@ check_run() {
 # guarded NAME KIND SECONDS [live args...]: earflow live under the guard for about
 # SECONDS (wall), fed command lines on stdin from 1 s, UDP from 1.2 s; then gain -90,
 # and quit once the output recording has grown by 0.8 s of audio (stereo float at
-# 48 kHz) since, or after 15 s: a device may deliver callbacks in bursts (PortAudio's
+# 48 kHz) since, or after 30 s: a device may deliver callbacks in bursts (PortAudio's
 # ALSA null device once gave 0.5 s of audio in 6 s), and the silence is checked on
 # what was processed after the command, not on wall time. (--duration is only a
 # backstop: the ALSA null device runs faster than real time.)
@@ -128,11 +141,12 @@ guarded() {
         echo "gain -90"
         local size0 size i
         size0=$(stat -c %s "$d/rout.wav" 2>/dev/null || echo 0)
-        for ((i = 0; i < 150; i++)); do
+        for ((i = 0; i < 300; i++)); do
             sleep 0.1
             size=$(stat -c %s "$d/rout.wav" 2>/dev/null || echo 0)
             [ $((size - size0)) -ge $((8 * 48000 * 8 / 10)) ] && break
         done
+        echo $((size - size0)) >"$d/grown_after_gain"
         echo quit
     } | EARFLOW_RT_GUARD=1 LD_PRELOAD="$EF_RT_GUARD_LIB" "$EARFLOW" live -q \
         --duration $((seconds * 20 + 60)) --udp "$port" \
