@@ -589,6 +589,11 @@ DIRECT_KEYS = (("ild_direct_db", "ILD err, direct-sound cells (dB)", "%+.3f"),
                ("itd_direct_us", "ITD err, direct-sound frames (us)", "%+.1f"))
 
 
+def in_rooms(room, rooms_name):
+    """Whether `room` belongs to a group of rooms: a room's name, "reverberant" or "all"."""
+    return rooms_name == "all" or (room != "anechoic" if rooms_name == "reverberant" else room == rooms_name)
+
+
 def paired_table(per_seq, base, labels, room_of, rooms=("anechoic", "all"), keys=PAIRED_KEYS):
     """Markdown: each label's per-sequence difference from `base` (the same sequences,
     label minus base), mean and 95 % t interval, per group of rooms (a room's name,
@@ -596,11 +601,10 @@ def paired_table(per_seq, base, labels, room_of, rooms=("anechoic", "all"), keys
     from scipy import stats
     out = "| %s | rooms | n | %s |\n|---|---|---|%s\n" % (
         "minus " + base, " | ".join(k[1] for k in keys), "---|" * len(keys))
-    pickers = {"all": lambda r: True, "reverberant": lambda r: r != "anechoic"}
     for label in labels:
         for rooms_name in rooms:
-            pick = pickers.get(rooms_name, lambda r, want=rooms_name: r == want)
-            names = [n for n in per_seq[base] if n in per_seq[label] and pick(room_of[n])]
+            names = [n for n in per_seq[base]
+                     if n in per_seq[label] and in_rooms(room_of[n], rooms_name)]
             cells = []
             for k, _, fmt in keys:
                 d = np.array([per_seq[label][n].get(k, np.nan) - per_seq[base][n].get(k, np.nan)
