@@ -137,6 +137,11 @@ def _band_bins(f, fc):
     return (f >= fc / np.sqrt(2)) & (f < min(fc * np.sqrt(2), SR / 2))
 
 
+def _itd_bins(f):
+    """The FFT bins (frequencies f) of the band the ITD is read in, DC left out."""
+    return (f > 0) & (f <= ITD_FMAX)
+
+
 def direct_masks(g, direct):
     """Where the target g [2, n] is its direct sound: direct [2, n] is the simulator's
     direct path along the trajectory (the DSP HRTF render: the target's own direct
@@ -150,7 +155,7 @@ def direct_masks(g, direct):
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
     D = np.sum(np.abs(np.fft.rfft(_frames(direct[:, :n]) * w, axis=-1)) ** 2, axis=0)          # [m, K]
     R = np.sum(np.abs(np.fft.rfft(_frames(g[:, :n] - direct[:, :n]) * w, axis=-1)) ** 2, axis=0)
-    low = (f > 0) & (f <= ITD_FMAX)
+    low = _itd_bins(f)
     return {"itd": D[:, low].sum(-1) >= R[:, low].sum(-1),
             "ild": np.stack([D[:, _band_bins(f, fc)].sum(-1) >= R[:, _band_bins(f, fc)].sum(-1)
                              for fc in ILD_BANDS])}
@@ -183,7 +188,7 @@ def itd_err(p, g, direct=None):
     ig = np.atleast_1d(acoustics.itd_gcc_phat(Gf[0, ok] * w, Gf[1, ok] * w, up=8, fmax=ITD_FMAX))
     err = np.abs(ip - ig) * 1e6
     f = np.fft.rfftfreq(FRAME, 1.0 / SR)
-    low = (f > 0) & (f <= ITD_FMAX)
+    low = _itd_bins(f)
     band = np.sum(np.abs(np.fft.rfft(Gf[:, ok] * w, axis=-1)[..., low]) ** 2, axis=-1)   # [2, frames]
     floor = acoustics.rounding_noise_per_bin(w) * int(low.sum()) * 10 ** (QUANT_DB / 10)
     keep = np.all(band > floor, axis=0)
