@@ -16,13 +16,16 @@ Steps, each idempotent (a second run reuses what is there):
   3. decode every sound file with ffmpeg (G.722 and GSM prompts as raw streams) to 48 kHz
      mono (soxr), trim leading/trailing silence, normalize loudness (ITU-R BS.1770 gated)
      to -23 LUFS with peaks below -1 dBFS, write OUT/audio/KIND/PKG/NAME.wav (16-bit PCM);
-     backgrounds shorter than 0.5 s after trimming are dropped (clicks);
+     backgrounds shorter than 0.5 s after trimming are dropped (clicks); --jobs files at
+     once (default one per core: the same rows and WAVs for any number);
   4. split by source package with the fixed SPLIT TABLE below;
   5. write OUT/manifest.csv (every file: kind, split, group, speaker, language, package,
      version, licence, source file, seconds), OUT/summary.json, OUT/README.md (the
      tables, attributions) and OUT/licenses/PKG.copyright; --write-docs also writes
      docs/corpus.md. LARGE packages lose their .deb and unpacked tree afterwards (--keep
      keeps them); a later run reuses their manifest rows and WAVs without fetching.
+     A second build into the same OUT while one runs is refused (OUT/.build.lock): each
+     would write a manifest without the other's rows.
 
 SPEAKERS (speech rows; counted as lower bounds: one voice per package and folder unless
   the credits name more)
@@ -73,10 +76,13 @@ SPLIT TABLE (by source package; valid and test hold whole packages that training
 """
 
 import argparse
+import concurrent.futures
 import csv
+import fcntl
 import fnmatch
 import glob
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -697,8 +703,9 @@ def prepare(cache, pkg, spec, offline, max_files=0):
     return root, version
 
 
-def build_package(cache, out, pkg, old, offline, max_files, keep):
-    """Manifest rows of one package: reused where their WAVs exist, decoded otherwise."""
+def build_package(cache, out, pkg, old, offline, max_files, keep, pool=None):
+    """Manifest rows of one package: reused where their WAVs exist, decoded otherwise
+    (by the process pool `pool` when given)."""
     spec, tp = PACKAGES[pkg], time.time()
     prev = [r for r in old.values() if r["package"] == pkg]
     if deb_path(cache, pkg) is None and _reusable(out, prev):      # done earlier, .deb deleted
@@ -708,7 +715,7 @@ def build_package(cache, out, pkg, old, offline, max_files, keep):
     _copy_licence(root, out, pkg)
     plan = planned(root, spec, max_files)
     stems = {os.path.splitext(os.path.basename(f))[0].lower() for f, kind, _w in plan if kind == "music"}
-    rows, made, dropped = [], 0, 0
+    rows, todo = [], []                   # rows in plan order; None: decoded below
     for src, kind, who in plan:
         rel = os.path.relpath(src, root)
         group, speaker, lang = _labels(pkg, spec, kind, who, rel, stems)
@@ -722,11 +729,15 @@ def build_package(cache, out, pkg, old, offline, max_files, keep):
                 os.replace(os.path.join(out, p["path"]), os.path.join(out, relout))
             rows.append(dict(row, seconds=p["seconds"], lufs_in=p["lufs_in"], gain_db=p["gain_db"]))
             continue
-        got = _decode_row(out, src, relout, kind)
-        made += got is not None
-        dropped += got is None
-        if got:
-            rows.append(dict(row, **got))
+        rows.append(row)
+        todo.append((len(rows) - 1, src, relout, kind))
+    # each file's decode is independent of the others: the same rows and WAVs for any --jobs
+    args = [(out, src, relout, kind) for _i, src, relout, kind in todo]
+    got = list((pool.map if pool is not None else map)(_decode_row, *zip(*args))) if args else []
+    for (i, *_rest), g in zip(todo, got):
+        rows[i] = dict(rows[i], **g) if g else None
+    made, dropped = sum(g is not None for g in got), sum(g is None for g in got)
+    rows = [r for r in rows if r is not None]
     log("%-30s %s: %d files (%d decoded, %d reused, %d silent or short dropped), %.1f min, %.0f s"
         % (pkg, "+".join(sorted({r["kind"] for r in rows})), len(rows), made, len(rows) - made, dropped,
            sum(float(r["seconds"]) for r in rows) / 60, time.time() - tp))
@@ -771,8 +782,26 @@ def _prune(out, packages, rows):
             os.rmdir(d)
 
 
+def _lock(out):
+    """Hold OUT/.build.lock for this process (released when it exits): two builds into
+    one folder would each write a manifest without the other's rows."""
+    f = open(os.path.join(out, ".build.lock"), "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        pid = f.read().strip() or "?"
+        f.close()
+        raise SystemExit("corpus: another build is writing %s (pid %s); wait for it, or give it "
+                         "more --jobs instead of a second build" % (out, pid))
+    f.truncate(0)
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
 def build(cache, out, packages, offline=False, max_files=0, fetch_only=False, keep=False,
-          write_docs=False):
+          write_docs=False, jobs=1):
     refuse_reserved(packages)                       # before anything is fetched
     unknown = [p for p in packages if p not in PACKAGES]
     if unknown:
@@ -784,17 +813,32 @@ def build(cache, out, packages, offline=False, max_files=0, fetch_only=False, ke
             log("%-30s fetched and unpacked" % pkg)
         return None
     os.makedirs(out, exist_ok=True)
+    lock = _lock(out)
+    try:
+        return _build_locked(cache, out, packages, offline, max_files, keep, write_docs, jobs, t0)
+    finally:
+        lock.close()
+
+
+def _build_locked(cache, out, packages, offline, max_files, keep, write_docs, jobs, t0):
     man_path = os.path.join(out, "manifest.csv")
     old = _read_manifest(man_path)
     rows = []
-    for i, pkg in enumerate(packages):
-        if PACKAGES[pkg].get("kind") == "hrtf":
-            unpack(cache, pkg, fetch(cache, pkg, offline))
-            log("%-30s hrtf: fetched and unpacked" % pkg)
-            continue
-        rows += build_package(cache, out, pkg, old, offline, max_files, keep)
-        # after each package, so that an interrupted build reuses what it decoded
-        _write_manifest(man_path, rows + [r for r in old.values() if r["package"] not in packages[:i + 1]])
+    # fork: the workers inherit the module as it is (a test's patches included)
+    pool = (concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+            if jobs > 1 else None)
+    try:
+        for i, pkg in enumerate(packages):
+            if PACKAGES[pkg].get("kind") == "hrtf":
+                unpack(cache, pkg, fetch(cache, pkg, offline))
+                log("%-30s hrtf: fetched and unpacked" % pkg)
+                continue
+            rows += build_package(cache, out, pkg, old, offline, max_files, keep, pool)
+            # after each package, so that an interrupted build reuses what it decoded
+            _write_manifest(man_path, rows + [r for r in old.values() if r["package"] not in packages[:i + 1]])
+    finally:
+        if pool is not None:
+            pool.shutdown()
     # Rows of packages not asked for this time stay as they were (if their files do).
     rows += [r for r in old.values()
              if r["package"] not in packages and os.path.exists(os.path.join(out, r["path"]))]
@@ -919,9 +963,13 @@ def main(argv=None):
     ap.add_argument("--max-files", type=int, default=0, help="at most N files per package part (tests)")
     ap.add_argument("--keep", action="store_true", help="keep the .debs and trees of large packages")
     ap.add_argument("--write-docs", action="store_true", help="also write docs/corpus.md")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="files decoded at once (default: one per core)")
     a = ap.parse_args(argv)
+    if a.jobs < 1:
+        ap.error("--jobs must be at least 1")
     build(a.cache, a.out, [p for p in a.packages.split(",") if p], a.offline, a.max_files, a.fetch_only,
-          a.keep, a.write_docs)
+          a.keep, a.write_docs, a.jobs)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,39 @@ def test_builds_offline_and_idempotent(cache, tmp_path, capsys, monkeypatch):
     assert open(os.path.join(out, "manifest.csv")).read() == before
 
 
+def test_jobs_give_the_same_corpus(cache, tmp_path):
+    """Files decoded by a pool of 2 processes: the same manifest and the same WAV bytes
+    as one at a time (rows in plan order, silent files dropped the same way)."""
+    outs = {}
+    for jobs in (1, 2):
+        out = str(tmp_path / ("j%d" % jobs))
+        corpus.build(cache, out, TINY, offline=True, max_files=6, jobs=jobs)
+        outs[jobs] = out
+    man = [open(os.path.join(outs[j], "manifest.csv")).read() for j in (1, 2)]
+    assert man[0] == man[1]
+    rows = list(csv.DictReader(open(os.path.join(outs[1], "manifest.csv"))))
+    assert len(rows) >= 10
+    for r in rows:
+        same = [open(os.path.join(outs[j], r["path"]), "rb").read() for j in (1, 2)]
+        assert same[0] == same[1], r["path"]
+
+
+def test_second_build_into_one_folder_refused(cache, tmp_path):
+    """While one build holds OUT, another into OUT stops before touching it (both would
+    write a manifest without the other's rows); once the first is done it runs."""
+    out = str(tmp_path / "corpus")
+    os.makedirs(out)
+    holder = corpus._lock(out)
+    try:
+        with pytest.raises(SystemExit, match="another build is writing .*pid %d" % os.getpid()):
+            corpus.build(cache, out, TINY, offline=True, max_files=2)
+        assert not os.path.exists(os.path.join(out, "manifest.csv"))
+    finally:
+        holder.close()
+    corpus.build(cache, out, TINY, offline=True, max_files=2)
+    assert os.path.exists(os.path.join(out, "manifest.csv"))
+
+
 def test_offline_refuses_missing_package(tmp_path):
     with pytest.raises(SystemExit, match="offline"):
         corpus.build(str(tmp_path / "emptycache"), str(tmp_path / "o"), ["alsa-utils"], offline=True)
