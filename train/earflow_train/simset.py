@@ -27,10 +27,12 @@ with KEMAR itself.
 """
 
 import argparse
+import concurrent.futures
 import csv
 import fnmatch
 import json
 import math
+import multiprocessing
 import os
 import time
 
@@ -367,10 +369,35 @@ def make_sequence(sim, sources, split, seed, index, seconds):
     return x * g, y * g, rel, room, info
 
 
-def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sofa=None, quiet=False):
+# What a forked --jobs worker renders with: the parent's simulator and sources, set
+# before the pool forks (the HRTF tables and the corpus maps are not copied per task).
+_FORKED = {}
+
+
+def _render_and_write(split, seed, index, seconds, folder):
+    """One sequence made and written (in a worker, or in this process); -> its info."""
+    x, y, rel, room, info = make_sequence(_FORKED["sim"], _FORKED["sources"], split, seed, index, seconds)
+    layout.write_sequence(folder, x, y, rel, room, info)
+    return info
+
+
+def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sofa=None, quiet=False,
+             jobs=1):
     t0 = time.time()
     sources = Sources(corpus_dir)
     sim = binsim.Simulator(Hrtf(sofa or corpus.sofa_path()))
+    _FORKED.update(sim=sim, sources=sources)
+    pool = (concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+            if jobs > 1 else None)
+    try:
+        return _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pool, t0)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        _FORKED.clear()
+
+
+def _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pool, t0):
     plan = [("train", hours), ("valid", valid_hours), ("test", test_hours)]
     if not quiet:
         for split, _ in plan:
@@ -389,15 +416,20 @@ def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sof
         made = skipped = 0
         ts = time.time()
         st = stats.setdefault(split, {"sequences": 0, "rooms": {}, "kinds": {}})
+        folders = [os.path.join(d, "seq%06d" % i) for i in range(n)]
+        done = [os.path.exists(os.path.join(f, "room.txt")) and os.path.exists(os.path.join(f, "meta.json"))
+                for f in folders]
+        todo = [i for i in range(n) if not done[i]]
+        # each sequence is a pure function of (seed, split, index): the same set for any --jobs
+        args = [[split] * len(todo), [seed] * len(todo), todo, [seconds] * len(todo), [folders[i] for i in todo]]
+        made_infos = iter((pool.map if pool is not None else map)(_render_and_write, *args))
         for i in range(n):
-            folder = os.path.join(d, "seq%06d" % i)
-            if os.path.exists(os.path.join(folder, "room.txt")) and os.path.exists(os.path.join(folder, "meta.json")):
-                with open(os.path.join(folder, "meta.json")) as f:
+            if done[i]:
+                with open(os.path.join(folders[i], "meta.json")) as f:
                     info = json.load(f)
                 skipped += 1
             else:
-                x, y, rel, room, info = make_sequence(sim, sources, split, seed, i, seconds)
-                layout.write_sequence(folder, x, y, rel, room, info)
+                info = next(made_infos)
                 made += 1
             st["sequences"] += 1
             st["rooms"][info["room"]] = st["rooms"].get(info["room"], 0) + 1
@@ -430,8 +462,12 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=10.0, help="sequence length")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sofa", default=None, help="HRTF SOFA file (default: MIT KEMAR from the cache)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="sequences rendered at once (default: one per core)")
     a = ap.parse_args(argv)
-    generate(a.corpus, a.out, a.hours, a.valid_hours, a.test_hours, a.seconds, a.seed, a.sofa)
+    if a.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    generate(a.corpus, a.out, a.hours, a.valid_hours, a.test_hours, a.seconds, a.seed, a.sofa, jobs=a.jobs)
 
 
 if __name__ == "__main__":

@@ -85,3 +85,39 @@ def test_rooms_match_model_config():
     assert {"anechoic", "small", "large"} <= set(binsim.ROOMS)
     rts = [binsim.ROOM_DESIGN[r]["rt60"] for r in binsim.ROOMS]
     assert rts == sorted(rts)
+
+
+def _tree(root):
+    """{relative path: bytes} of every file under root."""
+    out = {}
+    for d, _dirs, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            out[os.path.relpath(p, root)] = open(p, "rb").read()
+    return out
+
+
+def test_generate_jobs_make_the_same_set(hrtf, tmp_path):
+    """simset.generate with a pool of 2 processes writes byte for byte the set that one
+    process writes (each sequence a pure function of seed, split and index), and after a
+    deletion makes the same sequence again."""
+    from earflow_train import corpus
+    cdir = tmp_path / "corpus"          # no corpus files: noise-burst sequences only
+    cdir.mkdir()
+    (cdir / "manifest.csv").write_text(",".join(corpus.FIELDS) + "\n")
+    trees = {}
+    for jobs in (1, 2):
+        out = str(tmp_path / ("set%d" % jobs))
+        stats = simset.generate(str(cdir), out, 2 / 3600, 0, 0, 1.0, 5, quiet=True, jobs=jobs)
+        assert stats["train"]["sequences"] == 2
+        trees[jobs] = _tree(out)
+    assert "trainset/seq000001/binaural.wav" in trees[1]
+    summary = "summary.json"              # holds the build time: the one file allowed to differ
+    assert {k: v for k, v in trees[1].items() if k != summary} == \
+        {k: v for k, v in trees[2].items() if k != summary}
+    gone = tmp_path / "set2" / "trainset" / "seq000001"
+    for f in os.listdir(gone):
+        os.remove(gone / f)
+    simset.generate(str(cdir), str(tmp_path / "set2"), 2 / 3600, 0, 0, 1.0, 5, quiet=True, jobs=2)
+    assert _tree(str(gone)) == {k[len("trainset/seq000001/"):]: v for k, v in trees[1].items()
+                                if k.startswith("trainset/seq000001/")}
