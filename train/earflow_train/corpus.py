@@ -76,13 +76,11 @@ SPLIT TABLE (by source package; valid and test hold whole packages that training
 """
 
 import argparse
-import concurrent.futures
 import csv
 import fcntl
 import fnmatch
 import glob
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -93,7 +91,7 @@ import zipfile
 import numpy as np
 from scipy import signal
 
-from . import audio
+from . import audio, jobs as jobs_
 
 SR = 48000
 TARGET_LUFS = -23.0
@@ -703,9 +701,9 @@ def prepare(cache, pkg, spec, offline, max_files=0):
     return root, version
 
 
-def build_package(cache, out, pkg, old, offline, max_files, keep, pool=None):
+def build_package(cache, out, pkg, old, offline, max_files, keep, pmap=map):
     """Manifest rows of one package: reused where their WAVs exist, decoded otherwise
-    (by the process pool `pool` when given)."""
+    (through `pmap`, an in-order map: jobs.mapper's)."""
     spec, tp = PACKAGES[pkg], time.time()
     prev = [r for r in old.values() if r["package"] == pkg]
     if deb_path(cache, pkg) is None and _reusable(out, prev):      # done earlier, .deb deleted
@@ -715,7 +713,7 @@ def build_package(cache, out, pkg, old, offline, max_files, keep, pool=None):
     _copy_licence(root, out, pkg)
     plan = planned(root, spec, max_files)
     stems = {os.path.splitext(os.path.basename(f))[0].lower() for f, kind, _w in plan if kind == "music"}
-    rows, todo = [], []                   # rows in plan order; None: decoded below
+    rows, todo, args = [], [], []         # rows in plan order; todo: those decoded below
     for src, kind, who in plan:
         rel = os.path.relpath(src, root)
         group, speaker, lang = _labels(pkg, spec, kind, who, rel, stems)
@@ -729,12 +727,12 @@ def build_package(cache, out, pkg, old, offline, max_files, keep, pool=None):
                 os.replace(os.path.join(out, p["path"]), os.path.join(out, relout))
             rows.append(dict(row, seconds=p["seconds"], lufs_in=p["lufs_in"], gain_db=p["gain_db"]))
             continue
+        todo.append(len(rows))
         rows.append(row)
-        todo.append((len(rows) - 1, src, relout, kind))
+        args.append((out, src, relout, kind))
     # each file's decode is independent of the others: the same rows and WAVs for any --jobs
-    args = [(out, src, relout, kind) for _i, src, relout, kind in todo]
-    got = list((pool.map if pool is not None else map)(_decode_row, *zip(*args))) if args else []
-    for (i, *_rest), g in zip(todo, got):
+    got = list(pmap(_decode_row, *zip(*args))) if args else []
+    for i, g in zip(todo, got):
         rows[i] = dict(rows[i], **g) if g else None
     made, dropped = sum(g is not None for g in got), sum(g is None for g in got)
     rows = [r for r in rows if r is not None]
@@ -824,21 +822,15 @@ def _build_locked(cache, out, packages, offline, max_files, keep, write_docs, jo
     man_path = os.path.join(out, "manifest.csv")
     old = _read_manifest(man_path)
     rows = []
-    # fork: the workers inherit the module as it is (a test's patches included)
-    pool = (concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-            if jobs > 1 else None)
-    try:
+    with jobs_.mapper(jobs) as pmap:
         for i, pkg in enumerate(packages):
             if PACKAGES[pkg].get("kind") == "hrtf":
                 unpack(cache, pkg, fetch(cache, pkg, offline))
                 log("%-30s hrtf: fetched and unpacked" % pkg)
                 continue
-            rows += build_package(cache, out, pkg, old, offline, max_files, keep, pool)
+            rows += build_package(cache, out, pkg, old, offline, max_files, keep, pmap)
             # after each package, so that an interrupted build reuses what it decoded
             _write_manifest(man_path, rows + [r for r in old.values() if r["package"] not in packages[:i + 1]])
-    finally:
-        if pool is not None:
-            pool.shutdown()
     # Rows of packages not asked for this time stay as they were (if their files do).
     rows += [r for r in old.values()
              if r["package"] not in packages and os.path.exists(os.path.join(out, r["path"]))]
@@ -963,11 +955,8 @@ def main(argv=None):
     ap.add_argument("--max-files", type=int, default=0, help="at most N files per package part (tests)")
     ap.add_argument("--keep", action="store_true", help="keep the .debs and trees of large packages")
     ap.add_argument("--write-docs", action="store_true", help="also write docs/corpus.md")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                    help="files decoded at once (default: one per core)")
+    jobs_.add_argument(ap, "files decoded")
     a = ap.parse_args(argv)
-    if a.jobs < 1:
-        ap.error("--jobs must be at least 1")
     build(a.cache, a.out, [p for p in a.packages.split(",") if p], a.offline, a.max_files, a.fetch_only,
           a.keep, a.write_docs, a.jobs)
 

@@ -27,19 +27,17 @@ with KEMAR itself.
 """
 
 import argparse
-import concurrent.futures
 import csv
 import fnmatch
 import json
 import math
-import multiprocessing
 import os
 import time
 
 import numpy as np
 from scipy import interpolate
 
-from . import audio, binsim, corpus, layout
+from . import audio, binsim, corpus, jobs as jobs_, layout
 from .hrtf import Hrtf
 
 SR = binsim.SR
@@ -387,17 +385,14 @@ def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sof
     sources = Sources(corpus_dir)
     sim = binsim.Simulator(Hrtf(sofa or corpus.sofa_path()))
     _FORKED.update(sim=sim, sources=sources)
-    pool = (concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-            if jobs > 1 else None)
     try:
-        return _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pool, t0)
+        with jobs_.mapper(jobs) as pmap:
+            return _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pmap, t0)
     finally:
-        if pool is not None:
-            pool.shutdown()
         _FORKED.clear()
 
 
-def _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pool, t0):
+def _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources, pmap, t0):
     plan = [("train", hours), ("valid", valid_hours), ("test", test_hours)]
     if not quiet:
         for split, _ in plan:
@@ -422,7 +417,7 @@ def _generate(out, hours, valid_hours, test_hours, seconds, seed, quiet, sources
         todo = [i for i in range(n) if not done[i]]
         # each sequence is a pure function of (seed, split, index): the same set for any --jobs
         args = [[split] * len(todo), [seed] * len(todo), todo, [seconds] * len(todo), [folders[i] for i in todo]]
-        made_infos = iter((pool.map if pool is not None else map)(_render_and_write, *args))
+        made_infos = iter(pmap(_render_and_write, *args))
         for i in range(n):
             if done[i]:
                 with open(os.path.join(folders[i], "meta.json")) as f:
@@ -462,11 +457,8 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=10.0, help="sequence length")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sofa", default=None, help="HRTF SOFA file (default: MIT KEMAR from the cache)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                    help="sequences rendered at once (default: one per core)")
+    jobs_.add_argument(ap, "sequences rendered")
     a = ap.parse_args(argv)
-    if a.jobs < 1:
-        ap.error("--jobs must be at least 1")
     generate(a.corpus, a.out, a.hours, a.valid_hours, a.test_hours, a.seconds, a.seed, a.sofa, jobs=a.jobs)
 
 
