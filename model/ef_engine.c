@@ -52,6 +52,9 @@ struct ef_engine {
     float cond_sub[EF_COND_MAX]; /* conditioning with remove 0 (remove by subtraction) */
     ef_noise noise;
     unsigned long long seed;
+    int sounding;         /* 0 until an analysis frame with sound since the reset: the
+                           * random draws (start noise, room tail phases) start with the
+                           * sound, so leading silence, however long, changes nothing */
     ef_solver solver, want_solver;
     int steps, want_steps;
     float t0, want_t0;
@@ -197,7 +200,10 @@ static void make_prior(ef_engine *e, const float *c)
     }
     if (!m->room_tail)
         return;
-    ef_room_tail_frame(e->tail, e->in_frame[0], c + 5, e->tail_frame, e->tail_frame + 2 * (size_t)F);
+    if (e->sounding)
+        ef_room_tail_frame(e->tail, e->in_frame[0], c + 5, e->tail_frame, e->tail_frame + 2 * (size_t)F);
+    else /* silence since the reset: the tail's states are zero and stay so */
+        memset(e->tail_frame, 0, sizeof(float) * 4 * (size_t)F);
     for (int ch = 0; ch < m->out_channels; ch++) {
         float *p = e->prior + (size_t)ch * 2 * (size_t)F;
         compress(m, e->tail_frame + (size_t)ch * 2 * (size_t)F, F, e->tail_c, e->tail_c + F);
@@ -225,7 +231,12 @@ static void flow_frame(ef_engine *e)
         e->cond_sub[m->n_labels] = 0.0f;
         c = e->cond_sub;
     }
-    ef_noise_normals(&e->noise, e->eps, (int)xs);
+    for (int k = 0; k < 2 * e->n_bins && !e->sounding; k++)
+        e->sounding = e->in_frame[0][k] != 0.0f;
+    if (e->sounding)
+        ef_noise_normals(&e->noise, e->eps, (int)xs);
+    else
+        memset(e->eps, 0, sizeof(float) * xs);
     if (m->head_prior)
         make_prior(e, c);
     for (int ch = 0; ch < co; ch++) {
@@ -523,6 +534,7 @@ void ef_engine_reset(ef_engine *e)
     if (e->tail)
         ef_room_tail_reset(e->tail);
     ef_noise_seed(&e->noise, e->seed);
+    e->sounding = 0;
     ef_output_stage_reset(e->stage);
 }
 

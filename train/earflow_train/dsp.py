@@ -188,13 +188,22 @@ class Pcg32:
         return out.astype(np.float32)
 
 
-def frame_noise(seed, frames, c_out, n_bins):
-    """The engine's eps for `frames` frames after a reset: float32 [M, 2*C_out, F].
+def first_sound_frame(X):
+    """The first frame of an STFT [M, F+1] with a non-zero bin (M: none): the engine's
+    random draws start there, leading silent frames draw nothing (spec section 5)."""
+    sound = np.flatnonzero(np.any(np.asarray(X) != 0, axis=1))
+    return int(sound[0]) if len(sound) else len(X)
+
+
+def frame_noise(seed, frames, c_out, n_bins, start=0):
+    """The engine's eps for `frames` frames after a reset: float32 [M, 2*C_out, F];
+    frames before `start` (silence since the reset) are zero and draw nothing.
 
     Each frame draws 2*C_out*F normals, real-channel major (r, then f)."""
     rng = Pcg32(seed, 54)
     per = 2 * c_out * n_bins
-    return np.stack([rng.normals(per).reshape(2 * c_out, n_bins) for _ in range(frames)])
+    return np.stack([rng.normals(per).reshape(2 * c_out, n_bins) if m >= start
+                     else np.zeros((2 * c_out, n_bins), np.float32) for m in range(frames)])
 
 
 # ----------------------------------------------------------------- conditioning
@@ -383,12 +392,13 @@ def direct_gain(c_s, config):
     return np.exp(-alpha * np.asarray(c_s, np.float32)[..., 4].astype(np.float64)).astype(np.float32)
 
 
-def room_tail_draws(frames, F):
+def room_tail_draws(frames, F, start=0):
     """The engine's phase indices after a reset: int [M, 2, F] (state A's bins, then
-    B's, per frame), PCG32(seed 0, sequence 55), each draw's top 10 bits."""
+    B's, per frame), PCG32(seed 0, sequence 55), each draw's top 10 bits; frames before
+    `start` (silence since the reset: the states stay zero) draw nothing (index 0)."""
     rng = Pcg32(ROOM_TAIL_SEED, ROOM_TAIL_SEQUENCE)
-    return np.array([[rng.next_u32() >> 22 for _ in range(2 * F)] for _ in range(frames)],
-                    dtype=np.int64).reshape(frames, 2, F)
+    return np.array([[rng.next_u32() >> 22 if m >= start else 0 for _ in range(2 * F)]
+                     for m in range(frames)], dtype=np.int64).reshape(frames, 2, F)
 
 
 def room_tail_phasors():

@@ -331,6 +331,7 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
 
     X = dsp.stft(np.asarray(wave, dtype=np.float32), n_fft, hop)   # [M, F+1] complex128
     M = X.shape[0]
+    start = dsp.first_sound_frame(X)
     params = np.asarray(params, dtype=np.float32)
     if params.shape[0] != M:
         raise ValueError("params has %d rows, need %d frames" % (params.shape[0], M))
@@ -351,14 +352,14 @@ def render(model, config, wave, params, seed=1234, noise=None, solver=None, step
         R = len(config["conditioning"]["rooms"])
         table, send, mix = model.room_tail.tables()
         tail = dsp.room_tail(X[:, :F], c_s[:, 5:5 + R], dsp.room_tail_decay(table, decay, config),
-                             send, mix, dsp.room_tail_draws(M, F))           # [2, M, F]
+                             send, mix, dsp.room_tail_draws(M, F, start))    # [2, M, F]
         tail = dsp.compress_real_layout(dsp.complex_to_real_layout(tail), alpha, beta)
         if not model.tail_gain:
             prior, tail = prior + tail, None
     else:
         tail = None
     if noise is None:
-        noise = dsp.frame_noise(seed, M, model.c_out, F)
+        noise = dsp.frame_noise(seed, M, model.c_out, F, start)
     x = solve(model, cond, c_s, noise, sigma, solver, steps, t0, prior, tail).numpy()
     Y = dsp.decompress_real_layout(x, alpha, beta)                   # [2C_out, M, F]
     Yc = dsp.real_layout_to_complex(Y)                               # [C_out, M, F]

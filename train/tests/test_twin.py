@@ -164,3 +164,32 @@ def test_tail_gain_starts_from_a_file_without_it():
         got = new.endpoint(x, cond, t, c, D, tail)
     assert torch.allclose(got[:, 0:2], (old.endpoint(x, cond, t, c, D) + np.e * tail)[:, 0:2], atol=1e-4)
     assert torch.allclose(got[:, 2:4], want[:, 2:4], atol=1e-5)
+
+
+def test_draws_start_with_the_sound():
+    """docs/model-spec.md section 5: the reference render draws no noise and no room tail
+    phases before the first frame with sound, so 40 and 100 hops of leading silence give
+    the same output (as tests/golden's leading_silence_changes_nothing holds the engine
+    to); one sample of 1e-30 at the start starts the draws early and must change it."""
+    from earflow_train.model import render
+    model, cfg = load_model(os.path.join(GOLDEN, "binaural_tailgain_tiny.safetensors"))
+    hop, n_fft = cfg["hop"], cfg["n_fft"]
+    sound = (0.3 * np.random.RandomState(11).uniform(-1, 1, 60 * hop)).astype(np.float32)
+    assert dsp.first_sound_frame(np.zeros((3, 5))) == 3
+    n1 = dsp.frame_noise(7, 5, 1, 4, start=2)
+    assert not n1[:2].any() and np.array_equal(n1[2:], dsp.frame_noise(7, 3, 1, 4))
+    d1 = dsp.room_tail_draws(5, 4, start=2)
+    assert np.array_equal(d1[2:], dsp.room_tail_draws(3, 4))
+
+    def run(silent_hops, first=0.0):
+        wave = np.concatenate([np.zeros(silent_hops * hop, np.float32), sound])
+        wave[0] = first
+        M = dsp.num_frames(len(wave), n_fft, hop)
+        params = np.tile(np.array([[60.0, 0.0, 3.0, 1.0]], np.float32), (M, 1))
+        out, _ = render(model, cfg, wave, params)
+        return out[:, silent_hops * hop:]
+
+    a, b, c = run(40), run(100), run(40, 1e-30)
+    rms = np.sqrt(np.mean(a.astype(np.float64) ** 2))
+    assert np.max(np.abs(a - b)) < TOL * rms        # float32 sums over other lengths
+    assert np.sum((a - c) ** 2) > 1e-4 * np.sum(a ** 2)
