@@ -99,28 +99,37 @@ add_regions() {
 # compare TRACK RATE BOUNCE: the bounce against render. The network is not invariant
 # to where its STFT frames start, and Ardour runs the plugin before the region (while
 # it waits, and its latency pre-roll), so the frames may start at another phase than
-# render's: render is run with 0, 16, ..., 384 zeros before the region (a frame hop of
-# either model, 256 or 384 samples at 48 kHz; at 44.1 kHz the resampler's phase moves
-# with it), the best kept, and its error must be no larger than the difference between
-# those renders (what the frame phase alone changes, measured in the same run) plus
-# 3 dB, or below -35 dB. The binaural model's room tail is a random process whose
-# draws follow the frames, so there a phase off by a few samples already costs tens of
-# dB (measured: -7.4 dB at 59 samples off, -27.7 at 5, in the medium room at 44.1 kHz).
+# render's: render is run with 0, 128 and 256 zeros before the region and, when none of
+# those is within -35 dB, with 16, 32, ..., 384 as well (a frame hop of either model,
+# 256 or 384 samples at 48 kHz; at 44.1 kHz the resampler's phase moves with it), the
+# best kept, and its error must be no larger than the difference between those renders
+# (what the frame phase alone changes, measured in the same run) plus 3 dB, or below
+# -35 dB. The binaural model's room tail is a random process whose draws follow the
+# frames, so there a phase off by a few samples already costs tens of dB (measured:
+# -7.4 dB at 59 samples off, -27.7 at 5, in the medium room at 44.1 kHz).
+# try_pad P: render with P zeros before the region, against the bounce (compare's locals).
+try_pad() {
+    local p=$1 r e
+    sox "$T/$t.wav" "$T/pad.wav" pad "${p}s" 0
+    # shellcheck disable=SC2086
+    "$EARFLOW" render -q ${RENDER[$t]} -i "$T/pad.wav" -o "$T/ref_$p.wav" --format float --force || return
+    r=$("$ALIGN" compare "$T/ref_$p.wav" "$out" $((p - 64)) $((p + 64)) 100)
+    if [ -z "$best" ] || awk -v a="$(echo "$r" | awk '{print $4}')" -v b="$(echo "$best" | awk '{print $4}')" 'BEGIN {exit !(a < b)}'; then
+        best=$r bestp=$p
+    fi
+    if [ "$p" != 0 ]; then
+        e=$("$ALIGN" compare "$T/ref_0.wav" "$T/ref_$p.wav" $((-p)) $((-p)) 100 | awk '{print $4}')
+        spread=$(awk -v a="$spread" -v b="$e" 'BEGIN {print (b > a ? b : a)}')
+    fi
+}
 compare() {
-    local t=$1 rate=$2 out=$3 p r best="" bestp=0 lag er d ed spread=-400 e
-    for p in $(seq 0 16 384); do
-        sox "$T/$t.wav" "$T/pad.wav" pad "${p}s" 0
-        # shellcheck disable=SC2086
-        "$EARFLOW" render -q ${RENDER[$t]} -i "$T/pad.wav" -o "$T/ref_$p.wav" --format float --force || return
-        r=$("$ALIGN" compare "$T/ref_$p.wav" "$out" $((p - 64)) $((p + 64)) 100)
-        if [ -z "$best" ] || awk -v a="$(echo "$r" | awk '{print $4}')" -v b="$(echo "$best" | awk '{print $4}')" 'BEGIN {exit !(a < b)}'; then
-            best=$r bestp=$p
-        fi
-        if [ "$p" != 0 ]; then
-            e=$("$ALIGN" compare "$T/ref_0.wav" "$T/ref_$p.wav" $((-p)) $((-p)) 100 | awk '{print $4}')
-            spread=$(awk -v a="$spread" -v b="$e" 'BEGIN {print (b > a ? b : a)}')
-        fi
-    done
+    local t=$1 rate=$2 out=$3 p best="" bestp=0 lag er d ed spread=-400
+    for p in 0 128 256; do try_pad "$p" || return; done
+    if awk -v a="$(echo "$best" | awk '{print $4}')" 'BEGIN {exit !(a > -35)}'; then
+        for p in $(seq 16 16 384); do
+            [ "$p" = 128 ] || [ "$p" = 256 ] || try_pad "$p" || return
+        done
+    fi
     lag=$(echo "$best" | awk '{print $2}') er=$(echo "$best" | awk '{print $4}')
     if [ "$(soxi -c "$T/$t.wav")" = "$(soxi -c "$out")" ]; then cp "$T/$t.wav" "$T/dry.wav"
     else sox "$T/$t.wav" "$T/dry.wav" remix 1 1; fi
