@@ -26,7 +26,7 @@ sys.path.insert(0, HERE)
 
 from earflow_train import flow  # noqa: E402
 from earflow_train.evaluation import cell  # noqa: E402
-from earflow_train.loop import portable_argv  # noqa: E402
+from earflow_train.loop import repo_relative, shown_command  # noqa: E402
 
 RECIPES = {          # name: trainer options
     "predictive": "--sigma 0 --t-sampling zero",
@@ -106,7 +106,7 @@ def scores(a, ev):
 
 
 def shown(cmd):
-    return " ".join(["/usr/bin/python3"] + portable_argv(cmd[1:]))
+    return shown_command(repo_relative(cmd[1]), cmd[2:])
 
 
 def main():

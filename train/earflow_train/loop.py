@@ -62,6 +62,12 @@ def portable_argv(argv):
     return out
 
 
+def shown_command(script, argv):
+    """How a file's provenance names the command that made it: `python3`, the script
+    and its words, paths repository-relative (no machine's interpreter path either)."""
+    return " ".join(["python3", script] + portable_argv(argv))
+
+
 def git_commit():
     try:
         return subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
@@ -328,7 +334,7 @@ def train(task, argv=None):
 
     def save():
         prov = {"data": task.data_provenance(a), "train_steps": step, "commit": git_commit(),
-                "command": "/usr/bin/python3 %s %s" % (task.script, " ".join(portable_argv(argv)))}
+                "command": shown_command(task.script, argv)}
         cfg["provenance"] = dict(prov, stages=stages + [prov]) if stages else prov
         torch.save({"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),
                     "step": step, "total": total, "elapsed": elapsed, "args": vars(a),

@@ -135,3 +135,22 @@ def test_grid_times_are_a_schedules_times():
         assert torch.all(t == t[0])
         seen.add((n, round(k)))
     assert len(seen) == sum(n - 1 for n in flow.GRID_STEPS)
+
+
+def test_committed_models_name_no_machine_paths():
+    """Shipped and staged model files name repository-relative paths only: no absolute
+    path (a machine's folders or interpreter) anywhere in their metadata; the trainer
+    writes its command as `python3 SCRIPT ...`."""
+    import glob
+    import re
+    from earflow_train.export import read_safetensors
+    assert loop.shown_command("train/train_separate.py", ["--run", "/tmp/x/run"]) == \
+        "python3 train/train_separate.py --run <outside the repository>/run"
+    files = sorted(glob.glob(os.path.join(loop.REPO, "models", "*.safetensors")) +
+                   glob.glob(os.path.join(loop.REPO, "train", "stages", "*.safetensors")))
+    assert files
+    for f in files:
+        _, meta = read_safetensors(f)
+        text = " ".join(meta.values())
+        found = re.findall(r'(?:^|[\s"=\[,])(/[\w.-]+(?:/[\w.-]+)+)', text)
+        assert not found, (os.path.relpath(f, loop.REPO), sorted(set(found)))
