@@ -215,6 +215,15 @@ static void make_prior(ef_engine *e, const float *c)
     }
 }
 
+/* Whether this analysis frame is digital silence (every float of it zero). */
+static int frame_is_silent(const ef_engine *e)
+{
+    for (int k = 0; k < 2 * e->n_bins; k++)
+        if (e->in_frame[0][k] != 0.0f)
+            return 0;
+    return 1;
+}
+
 /* One frame of the flow: x = prior + sigma * eps, then the ODE from t0 to 1. */
 static void flow_frame(ef_engine *e)
 {
@@ -231,8 +240,10 @@ static void flow_frame(ef_engine *e)
         e->cond_sub[m->n_labels] = 0.0f;
         c = e->cond_sub;
     }
-    for (int k = 0; k < 2 * e->n_bins && !e->sounding; k++)
-        e->sounding = e->in_frame[0][k] != 0.0f;
+    /* one scan, where an answer is needed: before the first sound (the draws), and
+     * for separation on every frame (its silence gate below) */
+    const int silent = (m->kind == EF_KIND_SEPARATE || !e->sounding) && frame_is_silent(e);
+    e->sounding |= !silent;
     if (e->sounding)
         ef_noise_normals(&e->noise, e->eps, (int)xs);
     else
@@ -266,12 +277,9 @@ static void flow_frame(ef_engine *e)
     /* Separation: digital silence in, digital silence out: an all-zero analysis frame
      * gives an all-zero output frame (the network still ran, so its history is
      * unchanged). Not for binaural models: their room tails outlast the input. */
-    int silent = m->kind == EF_KIND_SEPARATE;
-    for (int k = 0; k < 2 * e->n_bins && silent; k++)
-        silent = e->in_frame[0][k] == 0.0f;
     for (int ch = 0; ch < co; ch++) {
         const float *re = e->x + (size_t)ch * 2 * (size_t)F;
-        if (silent) {
+        if (silent && m->kind == EF_KIND_SEPARATE) {
             memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
             continue;
         }
