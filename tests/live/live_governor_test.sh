@@ -1,11 +1,14 @@
 #!/bin/bash
 # The CPU governor (earflow live --governor): a CPU made too slow on purpose, the shipped
-# binaural model at 8 midpoint steps (16 network evaluations per hop) on a private
-# `jackd -d dummy` server at 96 kHz and 64-frame periods (0.67 ms; the engine runs at
-# 48 kHz inside, so its 256-sample hop is 512 host samples and every eighth callback
-# runs a frame: some 300 % of its period here; at 48 kHz, 8 steps were borderline on
-# this VM, p99 88 to 145 %). In EF_GOVERNOR_ROUNDS (2) rounds of SEG s each
-# (EF_GOVERNOR_SEGMENT, 6):
+# binaural model at 8 steps (8 network evaluations per hop with its Euler solver) on a
+# private `jackd -d dummy` server at 96 kHz (the engine runs at 48 kHz inside, so its
+# 256-sample hop is 512 host samples and one callback in 512 / PERIOD runs a frame).
+# PERIOD is chosen from this CPU in this run: the smallest of 64, 128, 256 and 512
+# frames that is at least 3 x the hop time of one step (`earflow bench --steps 1`, its
+# p99), so that the governor's floor, one step, fits a period. At 64 frames (0.67 ms)
+# one step took 0.8 ms on a slow 2-core AMD EPYC VM (2026-12-06), and no governor can
+# help a CPU on which even one step misses every frame's period. In EF_GOVERNOR_ROUNDS
+# (2) rounds of SEG s each (EF_GOVERNOR_SEGMENT, 6):
 #   earflow live --steps 8                 (no governor)
 #   earflow live --steps 8 --governor 50   (counted from 3 s after its start, once the
 #                                           governor has had time to act)
@@ -24,7 +27,12 @@ if [ "${EF_SANITIZED:-0}" = 1 ]; then
 fi
 [ -f "$SRC/models/binaural.safetensors" ] || { echo "SKIP: models/binaural.safetensors is missing"; exit 77; }
 ROUNDS=${EF_GOVERNOR_ROUNDS:-2} SEG=${EF_GOVERNOR_SEGMENT:-6} SETTLE=3
-start_jackd 64 96000
+one_step_ms=$("$EARFLOW" bench --json --seconds 3 --runs 1 --steps 1 "$SRC/models/binaural.safetensors" |
+    grep -o '"hop_p99_ms": [0-9.]*' | awk '{print $2}')
+[ -n "$one_step_ms" ] || { echo "FAIL - earflow bench gave no hop time"; exit 1; }
+PERIOD=$(awk -v ms="$one_step_ms" 'BEGIN { for (p = 64; p < 512 && p / 96 < 3 * ms; p *= 2); print p }')
+echo "# one step: hop p99 $one_step_ms ms on this CPU; JACK at $PERIOD frames ($(awk -v p=$PERIOD 'BEGIN {printf "%.2f", p / 96}') ms) and 96 kHz"
+start_jackd "$PERIOD" 96000
 
 server_xruns() { tr -d '\000' <"$T/jackd.log" | grep -c XRun; }
 
@@ -64,9 +72,9 @@ for round in $(seq "$ROUNDS"); do
     else bad "round $round: the governor did not lower the steps: $(cat "$T/live.err")"; fi
 done
 if [ "$shown" -eq 0 ]; then
-    echo "SKIP: without the governor, 8 steps at 64 frames and 96 kHz were not in excess of the trivial client in any round (${ungoverned[*]}): this CPU is fast enough, the forced slow case cannot be shown"
+    echo "SKIP: without the governor, 8 steps at $PERIOD frames and 96 kHz were not in excess of the trivial client in any round (${ungoverned[*]}): this CPU is fast enough, the forced slow case cannot be shown"
     exit 77
 fi
-ok "without the governor earflow (8 steps, 64 frames at 96 kHz) is in excess of the trivial client in $shown of $ROUNDS rounds: the slow CPU is real"
-judge_rounds "with --governor 50, 96 kHz" 64 "${governed[@]}"
+ok "without the governor earflow (8 steps, $PERIOD frames at 96 kHz) is in excess of the trivial client in $shown of $ROUNDS rounds: the slow CPU is real"
+judge_rounds "with --governor 50, 96 kHz" "$PERIOD" "${governed[@]}"
 finish

@@ -259,10 +259,10 @@ def set_time_frequencies(model):
         model.emb.t_freqs.copy_(torch.logspace(math.log10(lo), math.log10(hi), len(model.emb.t_freqs)))
 
 
-def load_init(task, model, a, cfg, device):
-    """--init: the weights of a checkpoint or model file; layers the source lacks keep
-    their neutral init only where the task names them (task.new_layers)."""
-    state = export.init_state(a.init, cfg, device, task.cond_keys)
+def load_init(task, model, a, state):
+    """--init: the weights of a checkpoint or model file (state, export.init_state's);
+    layers the source lacks keep their neutral init only where the task names them
+    (task.new_layers)."""
     if hasattr(task, "adapt_init"):      # a kind's own widening of an earlier stage
         state = task.adapt_init(state, model)
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -310,9 +310,12 @@ def train(task, argv=None):
             total = a.steps
         print("resumed %s at step %d of %d" % (ck_path, step, total), flush=True)
     else:
+        # an --init file of another shape is refused before init_weights, whose room
+        # tail tables take seconds to design
+        init = export.init_state(a.init, cfg, device, task.cond_keys) if a.init else None
         task.init_weights(model, a)
-        if a.init:
-            load_init(task, model, a, cfg, device)
+        if init is not None:
+            load_init(task, model, a, init)
         set_time_frequencies(model)
     # Conv weights in channels-last: oneDNN's convolutions then skip the per-call layout
     # reorders (a forward and backward pass of the 24/32/48 separation network, batch 8
