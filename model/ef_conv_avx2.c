@@ -1,13 +1,21 @@
 /* The AVX2 + FMA convolution kernel (this file is compiled with -mavx2 -mfma and
- * only called when the CPU has both). Register blocking: 4 output channels x 16
- * bins in 8 accumulators, so each input vector loaded feeds 12 FMAs and each
- * broadcast weight feeds 2. Edge bins use masked loads (zero padding for free). */
+ * only called when the CPU has both). Register blocking: 4 output channels x 16 bins
+ * in 8 accumulators; the 3 frequency taps' input vectors (6) are loaded first and
+ * each broadcast weight feeds 2 FMAs, so that 15 of the 16 ymm registers are used
+ * and nothing spills. Blocks whose taps all fall inside the bins load plainly; the
+ * edge blocks check each load and mask only the ones that cross an edge (zero padding
+ * for free; a masked load is several times slower than a plain one on some CPUs, and
+ * masking every load of the edge blocks cost 10 % of a whole render on a Zen 1 EPYC).
+ * Stride 2 (the U-Net's down convolutions) takes the even lanes of two loads. Each
+ * accumulator sums tap 0, 1, 2 of each input channel and time tap in turn, as the
+ * kernel before this one did (stride 1: the same floats). */
 #include "ef_kernels.h"
 
 #include <immintrin.h>
 #include <stddef.h>
 
 #define LANES 8
+#define CB_MAX 4
 #define HALVES 2
 
 /* Lanes base+l+shift that fall inside 0..n-1. */
@@ -19,69 +27,116 @@ static inline __m256i lanes_inside(int base, int shift, int n)
                             _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx));
 }
 
-static inline __m256 load_shifted(const float *src, int base, int shift, int n)
+/* src[base + shift + l], zero outside 0..n-1: a plain load where all 8 are inside
+ * (a masked load is several times slower on some CPUs). */
+static inline __m256 load_masked(const float *src, int base, int shift, int n)
 {
     if (base + shift >= 0 && base + shift + LANES <= n)
         return _mm256_loadu_ps(src + base + shift);
     return _mm256_maskload_ps(src + base + shift, lanes_inside(base, shift, n));
 }
 
-/* CB output channels from co0 (CB is a constant after inlining). */
+/* Stride 2, tap j of output bins base..base+7: src[2 f + j - 1], zero outside 0..n-1.
+ * Inside: two loads and a deinterleave (even or odd lanes of 16 floats). */
+static inline __m256 load_stride2(const float *src, int base, int j, int n, const int EDGE)
+{
+    const int start = 2 * base + j - 1; /* the input bin of lane 0 */
+    __m256 a, b;
+    if (EDGE) {
+        a = load_masked(src, start, 0, n);
+        b = load_masked(src, start + LANES, 0, n);
+    } else {
+        a = _mm256_loadu_ps(src + start);
+        b = _mm256_loadu_ps(src + start + LANES);
+    }
+    /* even lanes of a:b in order: a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 */
+    const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/* CB output channels from co0, H vectors of bins from f0 (CB, H, S and EDGE are
+ * constants after inlining; EDGE: some tap reaches outside the input). */
 static inline __attribute__((always_inline)) void conv_block(const ef_conv *c,
-                                                             const float *const *taps, int n,
-                                                             int co0, const int CB, float *out)
+                                                             const float *const *taps, int n_in,
+                                                             int n_out, int co0, const int CB,
+                                                             int f0, const int H, const int S,
+                                                             const int EDGE, float *out)
 {
     const size_t wstride_co = (size_t)c->cin * (size_t)c->kt * 3;
-    for (int f0 = 0; f0 < n; f0 += LANES * HALVES) {
-        __m256 acc[4][HALVES];
-        for (int cb = 0; cb < CB; cb++)
-            for (int h = 0; h < HALVES; h++)
-                acc[cb][h] = _mm256_set1_ps(c->b[co0 + cb]);
-        for (int ci = 0; ci < c->cin; ci++)
-            for (int i = 0; i < c->kt; i++) {
-                if (!taps[i])
-                    continue;
-                const float *src = taps[i] + (size_t)ci * (size_t)n;
-                __m256 sm[HALVES], s0[HALVES], sp[HALVES];
-                for (int h = 0; h < HALVES; h++) {
+    __m256 acc[CB_MAX][HALVES];
+    for (int cb = 0; cb < CB; cb++)
+        for (int h = 0; h < H; h++)
+            acc[cb][h] = _mm256_set1_ps(c->b[co0 + cb]);
+    for (int ci = 0; ci < c->cin; ci++)
+        for (int i = 0; i < c->kt; i++) {
+            if (!taps[i])
+                continue;
+            const float *src = taps[i] + (size_t)ci * (size_t)n_in;
+            const float *w = c->w + (size_t)co0 * wstride_co + ((size_t)ci * (size_t)c->kt + (size_t)i) * 3;
+            __m256 s[3][HALVES];
+            for (int j = 0; j < 3; j++)
+                for (int h = 0; h < H; h++) {
                     const int base = f0 + h * LANES;
-                    sm[h] = load_shifted(src, base, -1, n);
-                    s0[h] = load_shifted(src, base, 0, n);
-                    sp[h] = load_shifted(src, base, 1, n);
+                    if (S == 2)
+                        s[j][h] = load_stride2(src, base, j, n_in, EDGE);
+                    else if (EDGE)
+                        s[j][h] = load_masked(src, base, j - 1, n_in);
+                    else
+                        s[j][h] = _mm256_loadu_ps(src + base + j - 1);
                 }
-                const float *w = c->w + (size_t)co0 * wstride_co + ((size_t)ci * (size_t)c->kt + (size_t)i) * 3;
-                for (int cb = 0; cb < CB; cb++) {
-                    const float *wc = w + (size_t)cb * wstride_co;
-                    const __m256 w0 = _mm256_broadcast_ss(wc), w1 = _mm256_broadcast_ss(wc + 1),
-                                 w2 = _mm256_broadcast_ss(wc + 2);
-                    for (int h = 0; h < HALVES; h++) {
-                        acc[cb][h] = _mm256_fmadd_ps(w0, sm[h], acc[cb][h]);
-                        acc[cb][h] = _mm256_fmadd_ps(w1, s0[h], acc[cb][h]);
-                        acc[cb][h] = _mm256_fmadd_ps(w2, sp[h], acc[cb][h]);
-                    }
+            for (int cb = 0; cb < CB; cb++)
+                for (int j = 0; j < 3; j++) {
+                    const __m256 wv = _mm256_broadcast_ss(w + (size_t)cb * wstride_co + (size_t)j);
+                    for (int h = 0; h < H; h++)
+                        acc[cb][h] = _mm256_fmadd_ps(wv, s[j][h], acc[cb][h]);
                 }
-            }
-        for (int cb = 0; cb < CB; cb++)
-            for (int h = 0; h < HALVES; h++) {
-                const int base = f0 + h * LANES;
-                float *o = out + (size_t)(co0 + cb) * (size_t)n + base;
-                if (base + LANES <= n)
-                    _mm256_storeu_ps(o, acc[cb][h]);
-                else if (base < n)
-                    _mm256_maskstore_ps(o, lanes_inside(base, 0, n), acc[cb][h]);
-            }
+        }
+    for (int cb = 0; cb < CB; cb++)
+        for (int h = 0; h < H; h++) {
+            const int base = f0 + h * LANES;
+            float *o = out + (size_t)(co0 + cb) * (size_t)n_out + base;
+            if (base + LANES <= n_out)
+                _mm256_storeu_ps(o, acc[cb][h]);
+            else if (base < n_out)
+                _mm256_maskstore_ps(o, lanes_inside(base, 0, n_out), acc[cb][h]);
+        }
+}
+
+/* Every block of output channels co0..co0+CB-1: the bins in blocks of HALVES vectors,
+ * plain where every tap of the block is inside the input, masked at the edges, and
+ * the last bins (fewer than a block) one vector at a time. */
+static inline __attribute__((always_inline)) void conv_channels(const ef_conv *c,
+                                                                const float *const *taps, int n_in,
+                                                                int co0, const int CB, const int S,
+                                                                float *out)
+{
+    const int n_out = n_in / S, step = HALVES * LANES;
+    int f0 = 0;
+    for (; f0 + step <= n_out; f0 += step) {
+        /* input bins read: S f0 - 1 .. S (f0 + step - 1) + 1 (and the vector loads of
+         * stride 2 read S (f0 + step) - 1 + LANES at most) */
+        const int inside = f0 > 0 && S * (f0 + step) + 1 <= n_in;
+        if (inside)
+            conv_block(c, taps, n_in, n_out, co0, CB, f0, HALVES, S, 0, out);
+        else
+            conv_block(c, taps, n_in, n_out, co0, CB, f0, HALVES, S, 1, out);
     }
+    for (; f0 < n_out; f0 += LANES)
+        conv_block(c, taps, n_in, n_out, co0, CB, f0, 1, S, 1, out);
 }
 
 void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *out)
 {
-    if (c->stride != 1) {
-        ef_conv_portable(c, taps, n_in, out);
-        return;
-    }
     int co = 0;
-    for (; co + 4 <= c->cout; co += 4)
-        conv_block(c, taps, n_in, co, 4, out);
-    for (; co < c->cout; co++)
-        conv_block(c, taps, n_in, co, 1, out);
+    if (c->stride == 1) {
+        for (; co + CB_MAX <= c->cout; co += CB_MAX)
+            conv_channels(c, taps, n_in, co, CB_MAX, 1, out);
+        for (; co < c->cout; co++)
+            conv_channels(c, taps, n_in, co, 1, 1, out);
+    } else {
+        for (; co + CB_MAX <= c->cout; co += CB_MAX)
+            conv_channels(c, taps, n_in, co, CB_MAX, 2, out);
+        for (; co < c->cout; co++)
+            conv_channels(c, taps, n_in, co, 1, 2, out);
+    }
 }

@@ -1,6 +1,5 @@
 /* The portable convolution kernel: plain C that the compiler vectorizes with
- * whatever the baseline ISA offers (SSE2 on x86-64); also the stride-2 path of the
- * x86 kernels. */
+ * whatever the baseline ISA offers (SSE2 on x86-64). */
 #include "ef_kernels.h"
 
 #include <stddef.h>
