@@ -30,7 +30,7 @@ run_case separate -- --model "$G/separate_tiny.safetensors" --target speech --se
 # The comparisons can fail: a different seed gives a different output, which neither
 # earflow's recording nor any cycle of the JACK capture equals.
 d=$T/binaural
-"$EARFLOW" render -q "${B[@]}" --seed 8 -i "$d/rin.wav" -o "$T/wrong.wav"
+"$EARFLOW" render -q "${B[@]}" "${SAN_STEPS[@]}" --seed 8 -i "$d/rin.wav" -o "$T/wrong.wav"
 lat=$(summary_field latency "$d/live.err")
 if "$ALIGN" compare "$T/wrong.wav" "$d/rout.wav" $((-lat)) $((-lat)) -100 >/dev/null; then
     bad "a wrong seed matched --record-output"

@@ -135,6 +135,16 @@ wait_port() {
     return 1
 }
 
+# wait_connected PORT: until a JACK port has a connection (30 s at most). PortAudio's
+# JACK host API registers its ports when the stream is opened and connects them to the
+# devices (system) when it starts; audio fed between the two is lost. Under ASan on a
+# slow VM that gap was 0.37 s, and live_portaudio missed the start of the signal.
+wait_connected() {
+    local until=$((SECONDS + 30))
+    while [ $SECONDS -lt $until ]; do [ "$(jack_ports -c "$1" | wc -l)" -gt 1 ] && return 0; sleep 0.1; done
+    return 1
+}
+
 # run_case NAME EXTRA_LIVE_ARGS... -- CONTROLS...   (CONTROLS start with --model FILE)
 # Runs earflow live with CLIENT_ARGS and the controls, plays the input into IN_PORT,
 # records OUT_PORTS, and checks: the recorded input holds the played signal; the
@@ -153,11 +163,19 @@ wait_port() {
 # --record-output == reference stays exact either way. No run is retried.
 WINDOW=512
 PERIOD=256
+# Under ASan + UBSan (debugoptimized, about 10 x slower) the tiny models' own schedules
+# can be slower than real time: separate_tiny at its 3 steps read RTF 1.01 on a 2-core
+# Zen 1 EPYC VM (2026-12-06; 0.10 in the release build), and live_jack and
+# live_portaudio failed there with 94 and 36 xruns. The sanitized cases take one step
+# (the same code paths, a third of the work); run_case adds it to the case's model
+# arguments, so live and render both get it.
+SAN_STEPS=()
+[ "${EF_SANITIZED:-0}" = 1 ] && SAN_STEPS=(--steps 1)
 run_case() {
     local name=$1; shift
     local live_args=() ctl=()
     while [ "$1" != -- ]; do live_args+=("$1"); shift; done; shift
-    ctl=("$@")
+    ctl=("$@" "${SAN_STEPS[@]}")
     local d=$T/$name; rm -rf "$d"; mkdir -p "$d"
     # timeout: a JACK client that hangs (once in CI here, the test then killed at 180 s
     # with nothing printed) is killed and named instead.

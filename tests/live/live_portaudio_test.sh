@@ -17,6 +17,8 @@ else bad "earflow devices: $(cat "$T/devices.txt")"; fi
 
 CLIENT_ARGS=(--backend portaudio --name efl-pa --input system --output system --buffer 256)
 IN_PORT=efl-pa:in_0 OUT_PORTS=(efl-pa:out_0 efl-pa:out_1) MONO_OUT_PORT=efl-pa:out_0
+# the stream runs once its ports are connected to system (wait_connected)
+AFTER_START='wait_connected "$IN_PORT" || echo "# $name: $IN_PORT not connected after 30 s"'
 # PortAudio may buffer between JACK and its callback: a wider search for the lag.
 WINDOW=2048
 B=(--model "$G/binaural_tiny.safetensors" --azimuth -40 --elevation 0 --distance 2 --room large --seed 5)
