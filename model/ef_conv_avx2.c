@@ -113,8 +113,8 @@ static inline __attribute__((always_inline)) void conv_channels(const ef_conv *c
     const int n_out = n_in / S, step = HALVES * LANES;
     int f0 = 0;
     for (; f0 + step <= n_out; f0 += step) {
-        /* input bins read: S f0 - 1 .. S (f0 + step - 1) + 1 (and the vector loads of
-         * stride 2 read S (f0 + step) - 1 + LANES at most) */
+        /* the block reads input bins S f0 - 1 .. S (f0 + step) (stride 2: its vector
+         * loads of 16 end there too) */
         const int inside = f0 > 0 && S * (f0 + step) + 1 <= n_in;
         if (inside)
             conv_block(c, taps, n_in, n_out, co0, CB, f0, HALVES, S, 0, out);
@@ -125,18 +125,23 @@ static inline __attribute__((always_inline)) void conv_channels(const ef_conv *c
         conv_block(c, taps, n_in, n_out, co0, CB, f0, 1, S, 1, out);
 }
 
-void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *out)
+/* Every output channel, 4 at a time and then one by one, at stride S (a constant
+ * after inlining). */
+static inline __attribute__((always_inline)) void conv_all(const ef_conv *c,
+                                                           const float *const *taps, int n_in,
+                                                           const int S, float *out)
 {
     int co = 0;
-    if (c->stride == 1) {
-        for (; co + CB_MAX <= c->cout; co += CB_MAX)
-            conv_channels(c, taps, n_in, co, CB_MAX, 1, out);
-        for (; co < c->cout; co++)
-            conv_channels(c, taps, n_in, co, 1, 1, out);
-    } else {
-        for (; co + CB_MAX <= c->cout; co += CB_MAX)
-            conv_channels(c, taps, n_in, co, CB_MAX, 2, out);
-        for (; co < c->cout; co++)
-            conv_channels(c, taps, n_in, co, 1, 2, out);
-    }
+    for (; co + CB_MAX <= c->cout; co += CB_MAX)
+        conv_channels(c, taps, n_in, co, CB_MAX, S, out);
+    for (; co < c->cout; co++)
+        conv_channels(c, taps, n_in, co, 1, S, out);
+}
+
+void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *out)
+{
+    if (c->stride == 1)
+        conv_all(c, taps, n_in, 1, out);
+    else
+        conv_all(c, taps, n_in, 2, out);
 }

@@ -128,22 +128,24 @@ count_unfinished() { grep -c "JackEngine::XRun: client = ${1:-.*} was not finish
 # client came and went while one jack_lsp hung), so a hung call is killed and retried.
 jack_ports() { timeout -s KILL 3 jack_lsp "$@" 2>/dev/null; }
 
-# wait_port PORT: until a JACK port exists (30 s at most, however long calls take).
-wait_port() {
+# within_30s CMD...: until CMD succeeds, polled every 0.1 s (30 s at most, however
+# long the calls take).
+within_30s() {
     local until=$((SECONDS + 30))
-    while [ $SECONDS -lt $until ]; do jack_ports | grep -qx "$1" && return 0; sleep 0.1; done
+    while [ $SECONDS -lt $until ]; do "$@" && return 0; sleep 0.1; done
     return 1
 }
 
-# wait_connected PORT: until a JACK port has a connection (30 s at most). PortAudio's
+# wait_port PORT: until a JACK port exists.
+port_exists() { jack_ports | grep -qx "$1"; }
+wait_port() { within_30s port_exists "$1"; }
+
+# wait_connected PORT: until a JACK port has a connection. PortAudio's
 # JACK host API registers its ports when the stream is opened and connects them to the
 # devices (system) when it starts; audio fed between the two is lost. Under ASan on a
 # slow VM that gap was 0.37 s, and live_portaudio missed the start of the signal.
-wait_connected() {
-    local until=$((SECONDS + 30))
-    while [ $SECONDS -lt $until ]; do [ "$(jack_ports -c "$1" | wc -l)" -gt 1 ] && return 0; sleep 0.1; done
-    return 1
-}
+port_connected() { [ "$(jack_ports -c "$1" | wc -l)" -gt 1 ]; }
+wait_connected() { within_30s port_connected "$1"; }
 
 # run_case NAME EXTRA_LIVE_ARGS... -- CONTROLS...   (CONTROLS start with --model FILE)
 # Runs earflow live with CLIENT_ARGS and the controls, plays the input into IN_PORT,
