@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N 24000
 #define RATE 44100
 
 static const char *golden_dir;
+/* Samples every case renders: 24,000; EF_TEST_SHORT=1 (memcheck) 16,000, which still
+ * holds the bypass test's two fades (at samples 6,000 and 15,000). Set by main. */
+static int n_samples = 24000;
 
 typedef void (*configure_fn)(ef_engine *e);
 
@@ -31,12 +33,12 @@ static void short_schedule(ef_engine *e)
         ef_engine_set_schedule(e, EF_SOLVER_EULER, 1, 0.0f);
 }
 
-/* The test signal every case renders: a sine plus noise, N samples (caller frees). */
+/* The test signal every case renders: a sine plus noise, n_samples long (caller frees). */
 static float *test_input(void)
 {
-    float *in = malloc(sizeof(float) * N);
+    float *in = malloc(sizeof(float) * (size_t)n_samples);
     uint32_t seed = 11;
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < n_samples; i++)
         in[i] = 0.3f * sinf(0.01f * (float)i) + 0.1f * test_uniform(&seed);
     return in;
 }
@@ -54,7 +56,7 @@ static void render(const ef_model *m, configure_fn configure, float *out[2])
     ef_engine_reset(e);
     float *in = test_input();
     const int sizes[] = {0};
-    test_stream(e, in, out, ef_model_out_channels(m), N, sizes, 1, 300, 3);
+    test_stream(e, in, out, ef_model_out_channels(m), n_samples, sizes, 1, 300, 3);
     free(in);
     ef_engine_free(e);
 }
@@ -76,9 +78,9 @@ static void dry_of(const ef_model *m, float *dry)
     int latency = ef_engine_latency(e);
     ef_engine_free(e);
     float *in = test_input();
-    for (int i = 0; i + latency < N; i++)
+    for (int i = 0; i + latency < n_samples; i++)
         dry[i + latency] = in[i];
-    memset(dry, 0, sizeof(float) * (size_t)(latency < N ? latency : N));
+    memset(dry, 0, sizeof(float) * (size_t)(latency < n_samples ? latency : n_samples));
     free(in);
 }
 
@@ -97,7 +99,7 @@ static float expect_err(float *const got[2], float *const wet[2], const float *d
 {
     float worst = 0.0f;
     for (int c = 0; c < ch; c++)
-        for (int i = 0; i < N; i++) {
+        for (int i = 0; i < n_samples; i++) {
             float want = g * (dry[i] + w * (wet[c][i] - dry[i]));
             worst = fmaxf(worst, fabsf(got[c][i] - want));
         }
@@ -112,10 +114,10 @@ typedef struct signals {
 
 static void signals_new(signals *sg, const ef_model *m)
 {
-    sg->dry = calloc(N, sizeof(float));
+    sg->dry = calloc((size_t)n_samples, sizeof(float));
     for (int c = 0; c < 2; c++) {
-        sg->wet[c] = calloc(N, sizeof(float));
-        sg->got[c] = calloc(N, sizeof(float));
+        sg->wet[c] = calloc((size_t)n_samples, sizeof(float));
+        sg->got[c] = calloc((size_t)n_samples, sizeof(float));
     }
     dry_of(m, sg->dry);
     render(m, NULL, sg->wet);
@@ -172,7 +174,7 @@ static void bypass_toggle_is_click_free(void **state)
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
     short_schedule(e);
     float *in = test_input();
-    for (int pos = 0, blk = 0; pos < N; pos += 100, blk++) {
+    for (int pos = 0, blk = 0; pos < n_samples; pos += 100, blk++) {
         if (blk == 60 || blk == 150)
             ef_engine_set_bypass(e, blk == 60);
         const float *ins[1] = {in + pos};
@@ -181,7 +183,7 @@ static void bypass_toggle_is_click_free(void **state)
     }
     for (int c = 0; c < 2; c++) {
         float step_sig = 0.0f, step_got = 0.0f;
-        for (int i = 1; i < N; i++) {
+        for (int i = 1; i < n_samples; i++) {
             step_sig = fmaxf(step_sig, fmaxf(fabsf(wet[c][i] - wet[c][i - 1]),
                                              fabsf(dry[i] - dry[i - 1])));
             step_got = fmaxf(step_got, fabsf(got[c][i] - got[c][i - 1]));
@@ -202,8 +204,8 @@ static void blend_controls_are_clamped(void **state)
 {
     (void)state;
     ef_model *m = load("separate_tiny.safetensors");
-    float *ref[2] = {calloc(N, sizeof(float)), calloc(N, sizeof(float))};
-    float *got[2] = {calloc(N, sizeof(float)), calloc(N, sizeof(float))};
+    float *ref[2] = {calloc((size_t)n_samples, sizeof(float)), calloc((size_t)n_samples, sizeof(float))};
+    float *got[2] = {calloc((size_t)n_samples, sizeof(float)), calloc((size_t)n_samples, sizeof(float))};
     render(m, mix_30, ref);
     ef_error err = {{0}};
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
@@ -218,13 +220,13 @@ static void blend_controls_are_clamped(void **state)
     ef_engine_reset(e);
     float *in = test_input();
     const int sizes[] = {0};
-    test_stream(e, in, got, 1, N, sizes, 1, 300, 3);
-    for (int i = 0; i < N; i++)
+    test_stream(e, in, got, 1, n_samples, sizes, 1, 300, 3);
+    for (int i = 0; i < n_samples; i++)
         assert_true(got[0][i] == ref[0][i]);
     ef_engine_set_output_gain(e, -INFINITY); /* silence after the glide */
     ef_engine_reset(e);
-    test_stream(e, in, got, 1, N, sizes, 1, 300, 3);
-    for (int i = 0; i < N; i++)
+    test_stream(e, in, got, 1, n_samples, sizes, 1, 300, 3);
+    for (int i = 0; i < n_samples; i++)
         assert_true(got[0][i] == 0.0f);
     free(in);
     for (int c = 0; c < 2; c++) {
@@ -242,6 +244,8 @@ int main(int argc, char **argv)
         return 2;
     }
     golden_dir = argv[1];
+    if (test_short())
+        n_samples = 16000;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(blend_matches_definition),
         cmocka_unit_test(bypass_toggle_is_click_free),
