@@ -314,8 +314,8 @@ def simulator():
     global _SIM
     if _SIM is None:
         from earflow_train import corpus
-        from earflow_train.hrtf import Hrtf
-        _SIM = binsim.Simulator(Hrtf(corpus.sofa_path()))
+        from earflow_train import hrtf
+        _SIM = binsim.Simulator(hrtf.load(corpus.sofa_path()))
     return _SIM
 
 

@@ -170,8 +170,8 @@ class Binaural:
         if a.align:
             try:
                 from earflow_train import corpus
-                from earflow_train.hrtf import Hrtf
-                self.hrtf = Hrtf(corpus.sofa_path())
+                from earflow_train import hrtf
+                self.hrtf = hrtf.load(corpus.sofa_path())
             except (OSError, ValueError) as e:          # real recordings: r/c only
                 print("align: no KEMAR onsets (%s); removing r/c only" % e, flush=True)
         hop = cfg["hop"]

@@ -19,6 +19,8 @@ Gain: the whole set is scaled so the mean HRIR energy over directions and ears i
 (a diffuse-field unit level; the spectral shape is kept).
 """
 
+import os
+
 import numpy as np
 from scipy import signal
 
@@ -56,6 +58,19 @@ def _xcorr_lag(a, b, up=16, nfft=2048):
     den = y0 - 2 * y1 + y2
     frac = np.where(np.abs(den) > 1e-30, 0.5 * (y0 - y2) / np.where(den == 0, 1, den), 0.0)
     return (i + frac - n // 2) / up
+
+
+_LOADED = {}
+
+
+def load(sofa_path):
+    """The Hrtf of sofa_path, prepared once per process (about 5 s of resampling,
+    minimum phase and onsets): callers share it and must not change it (variant()
+    makes a new one)."""
+    key = os.path.realpath(sofa_path)
+    if key not in _LOADED:
+        _LOADED[key] = Hrtf(sofa_path)
+    return _LOADED[key]
 
 
 class Hrtf:

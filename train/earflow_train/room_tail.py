@@ -117,8 +117,8 @@ def design_tables(config, rt60=None):
 
 def _design_tables(config, rt60):
     from . import corpus
-    from .hrtf import Hrtf
-    sim = binsim.Simulator(Hrtf(corpus.sofa_path()))
+    from . import hrtf
+    sim = binsim.Simulator(hrtf.load(corpus.sofa_path()))
     rooms = config["conditioning"]["rooms"]
     f = bin_freqs(config)
     F = len(f)

@@ -38,7 +38,7 @@ import numpy as np
 from scipy import interpolate
 
 from . import audio, binsim, corpus, jobs as jobs_, layout
-from .hrtf import Hrtf
+from . import hrtf
 
 SR = binsim.SR
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # train/
@@ -383,7 +383,7 @@ def generate(corpus_dir, out, hours, valid_hours, test_hours, seconds, seed, sof
              jobs=1):
     t0 = time.time()
     sources = Sources(corpus_dir)
-    sim = binsim.Simulator(Hrtf(sofa or corpus.sofa_path()))
+    sim = binsim.Simulator(hrtf.load(sofa or corpus.sofa_path()))
     _FORKED.update(sim=sim, sources=sources)
     try:
         with jobs_.mapper(jobs) as pmap:
