@@ -16,6 +16,14 @@ static inline int test_short(void)
     return v && strcmp(v, "1") == 0;
 }
 
+/* Under EF_TEST_SHORT=1: one network evaluation a frame (Euler, 1 step) instead of the
+ * model's own schedule, for a test whose point does not depend on the schedule. */
+static inline void test_short_schedule(ef_engine *e)
+{
+    if (test_short())
+        ef_engine_set_schedule(e, EF_SOLVER_EULER, 1, 0.0f);
+}
+
 /* xorshift32: the tests' own reproducible random numbers. */
 static inline uint32_t test_rand(uint32_t *s)
 {

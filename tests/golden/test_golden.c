@@ -250,8 +250,7 @@ static void leading_silence_changes_nothing(void **state)
     /* EF_TEST_SHORT=1: one Euler step (the draws start the same way whatever the
      * schedule; the model's own, midpoint 2 steps from 0.5, is 4 network evaluations a
      * frame: 70 of golden's 403 s under memcheck here) */
-    if (test_short())
-        ef_engine_set_schedule(e, EF_SOLVER_EULER, 1, 0.0f);
+    test_short_schedule(e);
     float *sound = malloc(sizeof(float) * (size_t)n), *buf = malloc(sizeof(float) * 6 * (size_t)n);
     assert_non_null(sound);
     assert_non_null(buf);

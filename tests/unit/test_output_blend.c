@@ -24,14 +24,8 @@ static int n_samples = 24000;
 
 typedef void (*configure_fn)(ef_engine *e);
 
-/* EF_TEST_SHORT=1 (the valgrind setup, some 100 times slower): one network evaluation
- * per frame (Euler, 1 step) instead of the models' 4; the blend is the same algebra
- * whatever the network gives. */
-static void short_schedule(ef_engine *e)
-{
-    if (test_short())
-        ef_engine_set_schedule(e, EF_SOLVER_EULER, 1, 0.0f);
-}
+/* test_short_schedule below: under EF_TEST_SHORT=1 one network evaluation a frame
+ * instead of the models' 4; the blend is the same algebra whatever the network gives. */
 
 /* The test signal every case renders: a sine plus noise, n_samples long (caller frees). */
 static float *test_input(void)
@@ -50,7 +44,7 @@ static void render(const ef_model *m, configure_fn configure, float *out[2])
     ef_error err = {{0}};
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
     assert_non_null(e);
-    short_schedule(e);
+    test_short_schedule(e);
     if (configure)
         configure(e);
     ef_engine_reset(e);
@@ -172,7 +166,7 @@ static void bypass_toggle_is_click_free(void **state)
     signals_new(&sg, m);
     float **wet = sg.wet, **got = sg.got, *dry = sg.dry;
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
-    short_schedule(e);
+    test_short_schedule(e);
     float *in = test_input();
     for (int pos = 0, blk = 0; pos < n_samples; pos += 100, blk++) {
         if (blk == 60 || blk == 150)
@@ -209,7 +203,7 @@ static void blend_controls_are_clamped(void **state)
     render(m, mix_30, ref);
     ef_error err = {{0}};
     ef_engine *e = ef_engine_new(m, RATE, 300, &err);
-    short_schedule(e);
+    test_short_schedule(e);
     ef_engine_set_mix(e, 0.3f);
     ef_engine_set_mix(e, NAN);
     ef_engine_set_attenuation_limit(e, NAN);
