@@ -18,6 +18,12 @@ that batch every 25 steps: a network that cannot fit 8 mixtures has a bug or no
 capacity; one that can and still does not gain on unheard mixtures lacks data or steps.
 
     /usr/bin/python3 train/sep_train_check.py --model FILE --batches 1 --batch 8 --segment 1 --fit-steps 175
+
+--reinit fits from the trainer's own random start (train_separate.py's init, --seed)
+with the file's network shape instead of its weights: whether a recipe can learn at
+all from scratch. --sisdr-cap and --sisdr-ref are the trainer's options for the fit's
+SI-SDR loss (--sisdr-cap 0 --sisdr-ref raw: the loss of the stages before
+2026-12-06's fifteenth session).
 """
 import argparse
 import copy
@@ -33,6 +39,7 @@ import train_separate  # noqa: E402
 from earflow_train import export, flow, loop, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.frontend import Frontend  # noqa: E402
+from earflow_train.model import EarflowUNet  # noqa: E402
 
 
 def main():
@@ -48,6 +55,13 @@ def main():
     ap.add_argument("--segment", type=float, default=2.0, help="seconds per mixture")
     ap.add_argument("--fit-steps", type=int, default=0, help="then fit the first batch for this many steps")
     ap.add_argument("--fit-lr", type=float, default=1e-3)
+    ap.add_argument("--fit-every", type=int, default=25, help="report the fit every this many steps")
+    ap.add_argument("--item-grads", action="store_true",
+                    help="with each fit report, each item's gradient norm under the fit's loss: "
+                         "whether one item outweighs the batch")
+    ap.add_argument("--reinit", action="store_true", help="fit from the trainer's random start, not the file's weights")
+    ap.add_argument("--sisdr-cap", default="30", help="the fit's SI-SDR soft ceiling, dB (0: none)")
+    ap.add_argument("--sisdr-ref", default="engine", choices=["engine", "raw"])
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, cfg = export.load_model(a.model)
@@ -61,7 +75,13 @@ def main():
                         "--hop", str(cfg["hop"]), "--batch", str(a.batch), "--segment", str(a.segment),
                         "--augment", "--p-remove", p_remove, "--seed", str(a.seed),
                         "--sigma", "0", "--t-sampling", "zero", "--anchor-weight", "0",
-                        "--valid-split", "train"])      # (setup's valid pool: unused here)
+                        "--valid-split", "train", "--sisdr-cap", a.sisdr_cap, "--sisdr-ref", a.sisdr_ref])
+    # (setup's valid pool: unused here)
+    if a.reinit:       # the trainer's random start, this file's shape
+        torch.manual_seed(a.seed)
+        model = EarflowUNet(cfg)
+        task.init_weights(model, ta)
+        loop.set_time_frequencies(model)
     fe = Frontend(cfg, torch.device("cpu"))
     task.setup(ta, cfg, fe, torch.device("cpu"), model)
     for i in range(a.batches):
@@ -87,15 +107,29 @@ def fit(model, task, ta, b, a):
     model = copy.deepcopy(model).train()
     opt = loop.make_optimizer(model, a.fit_lr)
     for step in range(a.fit_steps + 1):
-        if step % 25 == 0 or step == a.fit_steps:
+        if step % a.fit_every == 0 or step == a.fit_steps:
             with torch.no_grad():
                 score = task.score(loop.solve_batch(model, b, b["z"], ("euler", 1, 0.0)), b)
             print("  fit step %d: SI-SDRi on this batch %s" % (
                 step, " ".join("%s %+.2f" % kv for kv in score.items())), flush=True)
+            if a.item_grads:
+                print("    per item gradient norm:", " ".join("%.3g" % g for g in item_grads(model, task, ta, b)))
         if step == a.fit_steps:
             break
         lo = loop.step_losses(task, model, b, ta, torch.Generator().manual_seed(step))
         loop.optimise(opt, model, lo["total"])
+
+
+def item_grads(model, task, ta, b):
+    """Each item's gradient norm (all parameters) under the fit's loss, alone."""
+    out = []
+    for k in range(len(b["labels"])):
+        bk = {key: None if v is None else v[k:k + 1] for key, v in b.items()}
+        model.zero_grad(set_to_none=True)
+        loop.step_losses(task, model, bk, ta, torch.Generator().manual_seed(0))["total"].backward()
+        out.append(float(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters() if p.grad is not None))))
+    model.zero_grad(set_to_none=True)
+    return out
 
 
 @torch.no_grad()

@@ -12,7 +12,10 @@ the mixture minus it (remove: a trained output, conditioning flag 1, when
   l1      L1 on the compressed spectrum, per item divided by the mixture's mean
           compressed magnitude, so quiet and loud mixtures weigh alike (and silent
           inputs must give silent outputs)
-  sisdr   negative SI-SDR of the waveform (the engine's synthesis)
+  sisdr   negative SI-SDR of the waveform (the engine's synthesis) against the target
+          as the engine's STFT can make it, with a soft ceiling (--sisdr-cap 30 dB):
+          without one a clean mixture, nearly perfect, soon pulls many times harder
+          than the rest of the batch, back to pass-through (losses.si_sdr; README)
   mrstft  multi-resolution STFT loss on the waveform
 Mixtures are made on the fly from the corpus (earflow_train/mixtures.py),
 deterministic by (seed, step).
@@ -55,6 +58,12 @@ class Separate:
         g.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
         g.add_argument("--valid-split", default="valid")
         g.add_argument("--sisdr-weight", type=float, default=1.0)
+        g.add_argument("--sisdr-cap", type=float, default=30.0,
+                       help="dB: the SI-SDR loss's soft ceiling (losses.si_sdr cap_db; 0: none, the "
+                            "stages before 2026-12-06's fifteenth session)")
+        g.add_argument("--sisdr-ref", choices=["engine", "raw"], default="engine",
+                       help="the SI-SDR loss's reference: the target as the engine's STFT can make it "
+                            "(its round trip; no Nyquist bin), or the raw target (the earlier stages)")
         g.add_argument("--p-remove", type=float, default=0.25)
         g.add_argument("--p-clean", type=float, default=0.05)
         g.add_argument("--p-silent", type=float, default=0.02)
@@ -158,10 +167,12 @@ class Separate:
         out = {"l1": ((yhat - b["y"]).abs().mean(dim=(1, 2, 3)) / scale).mean()}
         total = a.l1_weight * out["l1"]
         if a.sisdr_weight > 0 or a.mrstft_weight > 0:
-            est, ref = fe.decode(yhat)[:, 0], b["want"]
+            est = fe.decode(yhat)[:, 0]
+            ref = fe.decode(b["y"])[:, 0] if a.sisdr_ref == "engine" else b["want"]
             ok = (ref.pow(2).mean(1) > 1e-10) & (b["mix"].pow(2).mean(1) > 1e-12)
             if ok.any() and a.sisdr_weight > 0:
-                out["sisdr"] = -losses.si_sdr(est[ok], ref[ok]).clamp(max=50).mean()
+                cap = a.sisdr_cap if a.sisdr_cap > 0 else None
+                out["sisdr"] = -losses.si_sdr(est[ok], ref[ok], cap_db=cap).clamp(max=50).mean()
                 total = total + a.sisdr_weight * out["sisdr"] / 10.0
             if ok.any() and a.mrstft_weight > 0:
                 g = 1.0 / (ref[ok].pow(2).mean(1, keepdim=True).sqrt() + 1e-6)

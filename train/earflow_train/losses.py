@@ -29,9 +29,14 @@ def mrstft(p, g, resolutions=MRSTFT_RESOLUTIONS):
     return tot / len(resolutions)
 
 
-def si_sdr(est, ref, eps=1e-9):
+def si_sdr(est, ref, eps=1e-9, cap_db=None):
     """Scale-invariant SDR in dB per item (last axis is time); torch or numpy in
-    (numpy: evaluated in float64 and returned as a float)."""
+    (numpy: evaluated in float64 and returned as a float). cap_db: a soft ceiling,
+    10 log10(|s|^2 / (|e|^2 + 10^(-cap/10) |s|^2)) (the soft-thresholded SNR): as a
+    loss, an item near or at its ceiling stops pulling. Without it the gradient of the
+    dB grows as 1 / |e|, so a nearly perfect item (a clean mixture, once a mask moves
+    off 1) can outweigh the rest of the batch many times over, and after gradient
+    clipping the others teach little."""
     as_np = not torch.is_tensor(est)
     if as_np:
         est = torch.as_tensor(est, dtype=torch.float64)
@@ -42,7 +47,9 @@ def si_sdr(est, ref, eps=1e-9):
     ref = ref - ref.mean(dim=-1, keepdim=True)
     a = (est * ref).sum(-1, keepdim=True) / ((ref * ref).sum(-1, keepdim=True) + eps)
     s = a * ref
-    out = 10 * torch.log10(((s * s).sum(-1) + eps) / (((s - est) ** 2).sum(-1) + eps))
+    ss = (s * s).sum(-1)
+    tau = 0.0 if cap_db is None else 10.0 ** (-cap_db / 10.0)
+    out = 10 * torch.log10((ss + eps) / (((s - est) ** 2).sum(-1) + tau * ss + eps))
     return float(out) if as_np and out.dim() == 0 else out
 
 
