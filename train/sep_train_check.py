@@ -60,8 +60,8 @@ def main():
                     help="with each fit report, each item's gradient norm under the fit's loss: "
                          "whether one item outweighs the batch")
     ap.add_argument("--reinit", action="store_true", help="fit from the trainer's random start, not the file's weights")
-    ap.add_argument("--sisdr-cap", default="30", help="the fit's SI-SDR soft ceiling, dB (0: none)")
-    ap.add_argument("--sisdr-ref", default="engine", choices=["engine", "raw"])
+    ap.add_argument("--sisdr-cap", help="the fit's SI-SDR soft ceiling, dB (0: none; default: the trainer's)")
+    ap.add_argument("--sisdr-ref", choices=["engine", "raw"], help="the fit's SI-SDR reference (default: the trainer's)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     model, cfg = export.load_model(a.model)
@@ -71,12 +71,16 @@ def main():
     tp = argparse.ArgumentParser()
     loop.add_common_args(tp, task.defaults)
     task.add_args(tp)
+    loss = []              # the fit's SI-SDR options; unset: the trainer's defaults
+    if a.sisdr_cap is not None:
+        loss += ["--sisdr-cap", a.sisdr_cap]
+    if a.sisdr_ref is not None:
+        loss += ["--sisdr-ref", a.sisdr_ref]
     ta = tp.parse_args(["--run", "unused", "--corpus", a.corpus, "--n-fft", str(cfg["n_fft"]),
                         "--hop", str(cfg["hop"]), "--batch", str(a.batch), "--segment", str(a.segment),
                         "--augment", "--p-remove", p_remove, "--seed", str(a.seed),
                         "--sigma", "0", "--t-sampling", "zero", "--anchor-weight", "0",
-                        "--valid-split", "train", "--sisdr-cap", a.sisdr_cap, "--sisdr-ref", a.sisdr_ref])
-    # (setup's valid pool: unused here)
+                        "--valid-split", "train"] + loss)      # (setup's valid pool: unused here)
     if a.reinit:       # the trainer's random start, this file's shape
         torch.manual_seed(a.seed)
         model = EarflowUNet(cfg)

@@ -137,9 +137,13 @@ class Separate:
         mix = torch.from_numpy(np.asarray(mix, np.float32)).to(dev)
         want = torch.from_numpy(np.asarray(want, np.float32)).to(dev)
         cond = self.fe.encode(mix[:, None])
-        return {"cond": cond, "z": cond, "prior": None, "y": self.fe.encode(want[:, None]),
+        y = self.fe.encode(want[:, None])
+        # the waveform losses' reference, made once per batch (losses runs twice a step
+        # with the anchor): the target through the engine's STFT round trip, or raw
+        ref = self.fe.decode(y)[:, 0] if self.a.sisdr_ref == "engine" else want
+        return {"cond": cond, "z": cond, "prior": None, "y": y,
                 "c": cond_of(labels, removes, cond.shape[2], len(mx.LABELS), dev),
-                "mix": mix, "want": want, "labels": list(labels)}
+                "mix": mix, "want": want, "ref": ref, "labels": list(labels)}
 
     def batch(self, step):
         rng = np.random.RandomState((self.a.seed * 1000003 + step) % (2 ** 31))
@@ -167,8 +171,7 @@ class Separate:
         out = {"l1": ((yhat - b["y"]).abs().mean(dim=(1, 2, 3)) / scale).mean()}
         total = a.l1_weight * out["l1"]
         if a.sisdr_weight > 0 or a.mrstft_weight > 0:
-            est = fe.decode(yhat)[:, 0]
-            ref = fe.decode(b["y"])[:, 0] if a.sisdr_ref == "engine" else b["want"]
+            est, ref = fe.decode(yhat)[:, 0], b["ref"]
             ok = (ref.pow(2).mean(1) > 1e-10) & (b["mix"].pow(2).mean(1) > 1e-12)
             if ok.any() and a.sisdr_weight > 0:
                 cap = a.sisdr_cap if a.sisdr_cap > 0 else None
