@@ -145,6 +145,8 @@ def main():
     ap.add_argument("--checkpoint", required=True,
                     help="torch.save'd dict with 'config' and 'state_dict'")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--raw", action="store_true",
+                    help="a checkpoint trained with --ema: write its raw weights, not their average")
     args = ap.parse_args()
     import torch
     from .model import EarflowUNet
@@ -152,7 +154,10 @@ def main():
     ck = torch.load(args.checkpoint, map_location="cpu")
     config = ck["config"]
     model = EarflowUNet(config)
-    model.load_state_dict(ck["state_dict"])
+    has_ema = "ema_state_dict" in ck
+    model.load_state_dict(ck["ema_state_dict"] if has_ema and not args.raw else ck["state_dict"])
+    if has_ema:
+        print("exported the %s weights" % ("raw" if args.raw else "moving average's (--ema)"))
     export(model, config, args.out, ck.get("provenance", config.get("provenance")))
 
 

@@ -109,6 +109,9 @@ def add_common_args(ap, defaults):
                    help="schedules scored at each validation, SOLVER:STEPS:T0 (comma list)")
     g.add_argument("--save-every", type=int, default=100)
     g.add_argument("--export", default="", help="export the final model to this path")
+    g.add_argument("--ema", type=float, default=0.0,
+                   help="decay of an exponential moving average of the weights (0: none), e.g. 0.998: "
+                        "validated beside the raw weights (valid_ema) and what export writes")
     g = ap.add_argument_group("network")
     g.add_argument("--n-fft", type=int, default=d["n_fft"])
     g.add_argument("--hop", type=int, default=d["hop"])
@@ -231,6 +234,14 @@ def solve_batch(model, b, x0, schedule):
     return flow.solve(U, x0, *schedule)
 
 
+@torch.no_grad()
+def ema_update(ema, model, decay):
+    """ema <- decay ema + (1 - decay) model, parameters only (the buffers are fixed
+    tables: time frequencies, room tail)."""
+    for pe, p in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(p.detach(), 1.0 - decay)
+
+
 def make_optimizer(model, lr):
     return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
 
@@ -324,6 +335,15 @@ def train(task, argv=None):
     opt = make_optimizer(model, a.lr)
     if ck is not None:
         opt.load_state_dict(ck["opt"])
+    # --ema: the weights' moving average, from the start's weights (or the checkpoint's);
+    # a stage's steps move the raw weights back and forth across what the batches
+    # disagree on, and the average sits between (README, sixteenth session)
+    ema = None
+    if a.ema > 0:
+        ema = EarflowUNet(cfg).to(device)
+        ema.load_state_dict(ck["ema_state_dict"] if ck is not None and "ema_state_dict" in ck
+                            else model.state_dict())
+        ema = ema.to(memory_format=torch.channels_last).eval()
 
     fe = Frontend(cfg, device)
     task.setup(a, cfg, fe, device, model)
@@ -339,9 +359,11 @@ def train(task, argv=None):
         prov = {"data": task.data_provenance(a), "train_steps": step, "commit": git_commit(),
                 "command": shown_command(task.script, argv)}
         cfg["provenance"] = dict(prov, stages=stages + [prov]) if stages else prov
-        torch.save({"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),
-                    "step": step, "total": total, "elapsed": elapsed, "args": vars(a),
-                    "argv": argv}, ck_path + ".tmp")
+        ck_new = {"config": cfg, "state_dict": model.state_dict(), "opt": opt.state_dict(),
+                  "step": step, "total": total, "elapsed": elapsed, "args": vars(a), "argv": argv}
+        if ema is not None:
+            ck_new["ema_state_dict"] = ema.state_dict()
+        torch.save(ck_new, ck_path + ".tmp")
         os.replace(ck_path + ".tmp", ck_path)
 
     model.train()
@@ -370,6 +392,8 @@ def train(task, argv=None):
                 g["lr"] = lr
             lo = step_losses(task, model, b, a, gen)
             gn = optimise(opt, model, lo["total"])
+            if ema is not None:
+                ema_update(ema, model, a.ema)
             step += 1
             now = time.time()
             elapsed += now - t_last
@@ -387,13 +411,15 @@ def train(task, argv=None):
                 acc, n_acc = {}, 0
                 if vb is not None and (step % a.val_every == 0 or step == total):
                     rec["valid"] = validate(task, model, vb, schedules, a.sigma)
+                    if ema is not None:
+                        rec["valid_ema"] = validate(task, ema, vb, schedules, a.sigma)
                     t_last = time.time()          # validation is not training time
                 emit(rec)
             if step % a.save_every == 0 or step == total:
                 save()
     save()
     if a.export and total and step >= total:
-        model.eval()
-        export.export(model.cpu(), cfg, a.export, cfg["provenance"])
+        out = (ema if ema is not None else model).eval()
+        export.export(out.cpu(), cfg, a.export, cfg["provenance"])
         print("exported", a.export, flush=True)
     return model, cfg

@@ -159,7 +159,7 @@ def test_separation_chain(tmp_path):
            "--batch", "4", "--segment", "0.5", "--valid-split", "test", "--val-count", "1", "--val-seconds", "0.5",
            "--log-every", "3",
            "--val-every", "6", "--save-every", "3", "--n-fft", "512", "--hop", "256",
-           "--mrstft-weight", "0.1"] + FLOW
+           "--mrstft-weight", "0.1", "--ema", "0.9"] + FLOW
     run(cmd + ["--steps", "6", "--max-minutes", "5"])
     run(cmd + ["--steps", "12"])
     model = str(tmp_path / "sep.safetensors")
@@ -170,6 +170,16 @@ def test_separation_chain(tmp_path):
     assert all(np.isfinite(r["train_total"]) for r in log[1:])
     assert set(log[0]["valid"]) == set(log[-1]["valid"])
     assert "speech" in log[-1]["valid"]["midpoint:2:0"]
+    # --ema: validated beside the raw weights, kept across the resume, and what export writes
+    assert set(log[-1]["valid_ema"]) == set(log[-1]["valid"])
+    ck = torch.load(os.path.join(runs, "last.pt"), map_location="cpu")
+    tensors, _ = read_safetensors(model)
+    w = "out_conv.weight"
+    assert not torch.equal(ck["ema_state_dict"][w], ck["state_dict"][w])
+    assert np.array_equal(tensors[w], ck["ema_state_dict"][w].numpy())
+    raw = str(tmp_path / "raw.safetensors")
+    run(["train/export.py", "--checkpoint", os.path.join(runs, "last.pt"), "--out", raw, "--raw"])
+    assert np.array_equal(read_safetensors(raw)[0][w], ck["state_dict"][w].numpy())
     check_provenance(model, tmp_path)
     check_init_and_refusal(cmd, runs, model, tmp_path)
     # sep_train_check --fit-steps: the exported network, trained on one batch alone, fits it

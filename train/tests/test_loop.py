@@ -31,6 +31,17 @@ def test_lr_cycles_restart():
     assert lrs[109] < 1e-4 and lrs[110] == pytest.approx(1e-3)
 
 
+def test_ema_moves_a_share_of_the_way_and_leaves_buffers():
+    import torch
+    ema, model = _tiny_model(1), _tiny_model(2)
+    before = {k: v.clone() for k, v in ema.state_dict().items()}
+    loop.ema_update(ema, model, 0.75)
+    for name, p in ema.named_parameters():
+        want = 0.75 * before[name] + 0.25 * dict(model.named_parameters())[name].detach()
+        assert torch.allclose(p, want, atol=1e-7), name
+    assert torch.equal(ema.emb.t_freqs, before["emb.t_freqs"])     # a buffer: not averaged
+
+
 def test_provenance_paths_are_repository_relative():
     inside = os.path.join(loop.REPO, "train", "data", "corpus")
     assert loop.repo_relative(inside) == os.path.join("train", "data", "corpus")
