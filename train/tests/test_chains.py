@@ -187,6 +187,12 @@ def test_separation_chain(tmp_path):
                "--segment", "0.5", "--fit-steps", "30", "--fit-lr", "3e-3"]).stdout
     fits = [float(line.split()[-1]) for line in out.splitlines() if line.strip().startswith("fit step")]
     assert len(fits) == 3 and fits[-1] > fits[0] + 1.0, out
+    # sep_learning_probe --fixed: the recurrent mask with a head per label fits one batch of the trainer's
+    out = run(["train/sep_learning_probe.py", "--kind", "gru", "--heads", "--hidden", "32", "--fixed", "--steps", "60",
+               "--every", "60", "--lr", "1e-2", "--corpus", cdir, "--valid-split", "test", "--val-count", "1",
+               "--val-seconds", "0.5", "--batch", "4", "--segment", "0.5", "--label-probs", "1,0,1"]).stdout
+    fit = [json.loads(line)["fit"] for line in out.splitlines() if line.startswith("{")]
+    assert len(fit) == 2 and fit[1]["mean"] > fit[0]["mean"] + 1.0, out
     ev = str(tmp_path / "eval")
     run(["train/evaluate_separate.py", "--corpus", cdir, "--model", model, "--earflow", EARFLOW,
          "--out", ev, "--count", "1", "--seconds", "1.5", "--labels", "speech,noise",
