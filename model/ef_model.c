@@ -272,7 +272,13 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         ef_error_set(err, "config: arch.tail_gain needs arch.head \"mask\"");
         return -1;
     }
+    /* optional (absent = false): one output layer per label, weighed by the smoothed
+     * label (spec section 3); separation only, checked below */
+    int label_heads = 0;
+    if (get_opt_bool(arch, "label_heads", "arch.", &label_heads, err))
+        return -1;
     uc->levels = n_widths - 1;
+    uc->n_heads = 1;
     uc->c_out = m->out_channels;
     uc->c_cond = 1;
     uc->n_bins = m->n_fft / 2;
@@ -319,6 +325,7 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
         if (get_names(cond, "labels", "conditioning.", m->labels, &m->n_labels, err))
             return -1;
         uc->cond_dim = m->n_labels + 1;
+        uc->n_heads = label_heads ? m->n_labels : 1;
         if (get_trained_labels(m, cond, err))
             return -1;
         /* optional: "remove": "trained" (default: the network's remove input) or
@@ -332,6 +339,10 @@ static int parse_config(ef_model *m, const cJSON *cfg, ef_unet_config *uc, ef_er
                 return -1;
             }
         }
+    }
+    if (label_heads && m->kind != EF_KIND_SEPARATE) {
+        ef_error_set(err, "config: arch.label_heads is for separation models only");
+        return -1;
     }
     if (uc->tail_gain && !m->room_tail) {
         ef_error_set(err, "config: arch.tail_gain needs conditioning.room_tail");

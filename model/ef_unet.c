@@ -15,6 +15,7 @@ struct ef_unet_state {
     float *skip[EF_UNET_MAX_LEVELS];
     float *u, *e1, *e, *projv;
     float *gain; /* [c_out F] arch.out_gain's log gains */
+    float *heads; /* [n_heads][out channels][F] arch.label_heads' outputs before the sum */
     size_t bytes;
 };
 
@@ -94,6 +95,10 @@ static int check_config(const ef_unet_config *c, ef_error *err)
         ef_error_set(err, "arch: kt, groups, emb_dim or fourier_dim out of range");
         return -1;
     }
+    if (c->n_heads < 1 || c->n_heads > c->cond_dim) {
+        ef_error_set(err, "arch: %d output heads for %d conditioning features", c->n_heads, c->cond_dim);
+        return -1;
+    }
     if (c->n_bins < 1 || c->n_bins % (1 << c->levels) != 0) {
         ef_error_set(err, "arch: %d bins not divisible by 2^%d levels", c->n_bins, c->levels);
         return -1;
@@ -117,6 +122,10 @@ static int check_config(const ef_unet_config *c, ef_error *err)
     return 0;
 }
 
+/* The output layer's channels per head: the mask or velocity, and with tail_gain the
+ * tail's log gains. */
+static int out_channels(const ef_unet_config *c) { return (c->tail_gain ? 3 : 2) * c->c_out; }
+
 /* What ef_unet_state_new will allocate for cfg (its buffers, same sizes), in
  * bytes; double so that no product overflows. */
 static double state_bytes(const ef_unet_config *c, int evaluations)
@@ -137,7 +146,8 @@ static double state_bytes(const ef_unet_config *c, int evaluations)
             skips += (double)c->widths[l] * (c->n_bins >> l);
     }
     return sizeof(float) * (evaluations * history + 5 * biggest + skips +
-                            2 * c->fourier_dim + c->cond_dim + 2 * c->emb_dim + 1024);
+                            2 * c->fourier_dim + c->cond_dim + 2 * c->emb_dim + 1024 +
+                            (c->n_heads > 1 ? (double)c->n_heads * out_channels(c) * c->n_bins : 0));
 }
 
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
@@ -196,7 +206,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
             return -1;
     }
     if (bind_norm(&net->out_norm, file, "out_norm", cfg->widths[0], cfg->groups, used, err) ||
-        bind_conv(&net->out_conv, file, "out_conv", (cfg->tail_gain ? 3 : 2) * cfg->c_out, cfg->widths[0], 1,
+        bind_conv(&net->out_conv, file, "out_conv", out_channels(cfg) * cfg->n_heads, cfg->widths[0], 1,
                   1, 1, used, err))
         return -1;
     if (cfg->out_gain &&
@@ -296,7 +306,9 @@ ef_unet_state *ef_unet_state_new(const ef_unet *net, int evaluations, ef_error *
          (st->u = alloc_floats(st, (size_t)(2 * c->fourier_dim + c->cond_dim))) &&
          (st->e1 = alloc_floats(st, (size_t)c->emb_dim)) && (st->e = alloc_floats(st, (size_t)c->emb_dim)) &&
          (st->projv = alloc_floats(st, 1024)) &&
-         (st->gain = alloc_floats(st, (size_t)c->c_out * (size_t)c->n_bins));
+         (st->gain = alloc_floats(st, (size_t)c->c_out * (size_t)c->n_bins)) &&
+         (st->heads = alloc_floats(st, c->n_heads > 1 ? (size_t)c->n_heads * (size_t)out_channels(c) *
+                                                            (size_t)c->n_bins : 0));
     for (int l = 0; ok && l < c->levels; l++)
         ok &= (st->skip[l] = alloc_floats(st, (size_t)c->widths[l] * (size_t)(c->n_bins >> l))) != NULL;
     if (!ok) {
@@ -330,6 +342,7 @@ void ef_unet_state_free(ef_unet_state *st)
     free(st->e);
     free(st->projv);
     free(st->gain);
+    free(st->heads);
     free(st);
 }
 
@@ -506,7 +519,19 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
         resblock(net, &net->dec[l], st, ring0 + L + cfg->n_mid + l, st->h);
     }
     group_norm(net, &net->out_norm, st->h, F, st->a);
-    conv1x(net, &net->out_conv, st->a, F, v);
+    if (cfg->n_heads > 1) {
+        /* arch.label_heads: each label's output layer, weighed by the smoothed label, so
+         * that a label change crossfades between heads as it does the conditioning */
+        const size_t n = (size_t)out_channels(cfg) * (size_t)F;
+        conv1x(net, &net->out_conv, st->a, F, st->heads);
+        for (size_t i = 0; i < n; i++)
+            v[i] = c[0] * st->heads[i];
+        for (int hd = 1; hd < cfg->n_heads; hd++)
+            for (size_t i = 0; i < n; i++)
+                v[i] += c[hd] * st->heads[(size_t)hd * n + i];
+    } else {
+        conv1x(net, &net->out_conv, st->a, F, v);
+    }
     if (net->out_gain.w) {
         /* a real gain per output channel and bin, straight from the direction: what
          * an HRTF's magnitude is; the convolutions would need many layers for it */

@@ -24,6 +24,7 @@ typedef struct ef_unet_config {
     int freq_emb;         /* a learned [w0][F] frequency embedding after in_conv */
     int out_gain;         /* a per-bin, per-output-channel gain from the embedding */
     int tail_gain;        /* c_out more output channels: per ear a log gain on the room tail */
+    int n_heads;          /* output layers, summed weighed by c[0..n_heads-1] (label heads); 1: one */
     int dil_enc[EF_UNET_MAX_LEVELS], dil_mid[EF_UNET_MAX_MID], dil_dec[EF_UNET_MAX_LEVELS];
 } ef_unet_config;
 

@@ -111,13 +111,16 @@ def rms(a):
     return float(np.sqrt(np.mean(np.square(np.asarray(a, dtype=np.float64)))))
 
 
-def build_model(kind, seed, head="velocity", prior="mono", out_gain=False, room_tail=False, tail_gain=False):
+def build_model(kind, seed, head="velocity", prior="mono", out_gain=False, room_tail=False, tail_gain=False,
+                label_heads=False):
     torch.manual_seed(seed)
     config = config_for(kind, head, prior, out_gain)
     if room_tail:
         config["conditioning"]["room_tail"] = True
     if tail_gain:
         config["arch"]["tail_gain"] = True
+    if label_heads:
+        config["arch"]["label_heads"] = True
     model = EarflowUNet(config)
     init_random_(model, seed, weight_gain=1.0, bias_std=0.1, out_gain=0.4, freq_scale=2.0)
     room_tail_tables.fill(model)
@@ -139,17 +142,20 @@ def main():
                 ("binaural", "mask", "mono"), ("separate", "mask", "mono"),
                 ("binaural", "mask", "spherical_head"), ("binaural", "mask", "spherical_head", True),
                 ("binaural", "mask", "spherical_head", True, True),
-                ("binaural", "mask", "spherical_head", True, True, True)]
+                ("binaural", "mask", "spherical_head", True, True, True),
+                ("separate", "mask", "mono", False, False, False, True)]
     for vi, (kind, head, prior, *extra) in enumerate(variants):
         out_gain = bool(extra and extra[0])
         tail = bool(len(extra) > 1 and extra[1])
         tail_gain = bool(len(extra) > 2 and extra[2])
+        label_heads = bool(len(extra) > 3 and extra[3])
         ki = 0 if out_gain else vi % 2
         model, config = build_model(kind, seed=100 + vi, head=head, prior=prior, out_gain=out_gain,
-                                    room_tail=tail, tail_gain=tail_gain)
+                                    room_tail=tail, tail_gain=tail_gain, label_heads=label_heads)
         if head == "mask":
             with torch.no_grad():   # a mask near 1 + 0j, as a trained one starts
-                model.out_conv.bias[0:2 * model.c_out:2] += 1.0
+                for hd in range(model.n_heads):   # every label head's mask
+                    model.out_conv.bias[2 * model.c_out * hd:2 * model.c_out * (hd + 1):2] += 1.0
         tag = kind if head == "velocity" else "%s_mask" % kind
         if prior != "mono":
             tag = "%s_prior" % kind
@@ -159,6 +165,8 @@ def main():
             tag = "%s_tail" % kind
         if tail_gain:     # the mask on the direct sound, random log gains (about +-1) on the tail
             tag = "%s_tailgain" % kind
+        if label_heads:   # a head per label; the moving case switches labels every 40 frames
+            tag = "%s_heads" % kind
         model_name = "%s_tiny.safetensors" % tag
         export(model, config, os.path.join(out_dir, model_name), config["provenance"])
         print("wrote %s (%d tensors)" % (model_name, len(model.state_dict())))

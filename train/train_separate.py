@@ -79,6 +79,9 @@ class Separate:
                        help="speed, rooms, band limits, EQ tilt, levels -50..-6 dBFS (mixtures.py)")
         g.add_argument("--p-real-noise", type=float, default=0.5,
                        help="share of noise backgrounds taken from the corpus's recordings")
+        g.add_argument("--label-heads", action="store_true",
+                       help="arch.label_heads: an output layer per label (an --init file without "
+                            "them gives each label a copy of its output layer)")
         g.add_argument("--in-gain", type=float, default=50.0, help="in_conv init scale")
         g.add_argument("--out-init", type=float, default=0.0, help="out_conv init scale")
         g.add_argument("--freq-emb-init", type=float, default=1.0, help="freq_emb init std")
@@ -101,7 +104,17 @@ class Separate:
                 "remove": self.remove_mode(a)}
 
     def arch(self, a):
-        return {}
+        return {"label_heads": True} if a.label_heads else {}
+
+    @staticmethod
+    def adapt_init(state, model):
+        """--init from a file without arch.label_heads: its output layer once per label
+        (the same output at the start; each label's head then learns on its own)."""
+        w = state.get("out_conv.weight")
+        if model.n_heads > 1 and w is not None and w.shape[0] * model.n_heads == model.out_conv.weight.shape[0]:
+            state["out_conv.weight"] = w.repeat(model.n_heads, 1, 1, 1)
+            state["out_conv.bias"] = state["out_conv.bias"].repeat(model.n_heads)
+        return state
 
     @torch.no_grad()
     def init_weights(self, model, a):

@@ -214,7 +214,10 @@ static void tensors_for(writer *w, const cJSON *cfg)
         block(w, p, wd[levels], kt, emb);
     }
     pair(w, "out_norm", 1, &wd[0], wd[0]);
-    conv(w, "out_conv", 2 * c_out, wd[0], 1);
+    const long per_head = (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "tail_gain")) ? 3 : 2) * c_out;
+    const long heads = !binaural && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "label_heads"))
+                           ? count(cond, "labels") : 1;
+    conv(w, "out_conv", per_head * heads, wd[0], 1);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(arch, "out_gain")))
         pair(w, "out_gain", 2, (long[]){c_out * n_bins, emb}, c_out * n_bins);
 }

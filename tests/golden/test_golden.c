@@ -207,6 +207,13 @@ static void binaural_tailgain_moving(void **state)
     (void)state;
     check_case_file("binaural_tailgain_moving.safetensors");
 }
+/* arch.label_heads: an output layer per label, weighed by the smoothed label; the case
+ * switches labels every 40 frames, so the sum crossfades between heads */
+static void separate_heads_moving(void **state)
+{
+    (void)state;
+    check_case_file("separate_heads_moving.safetensors");
+}
 
 /* Run `silent` hops of zeros (the first sample `first`), then `n` samples of sound,
  * through a reset engine; the output while the sound plays goes to out[2][n]. */
@@ -348,6 +355,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(binaural_tail_moving),
         cmocka_unit_test(binaural_tail_decay),
         cmocka_unit_test(binaural_tailgain_moving),
+        cmocka_unit_test(separate_heads_moving),
         cmocka_unit_test(leading_silence_changes_nothing),
         cmocka_unit_test(extreme_controls_stay_safe),
     };

@@ -441,6 +441,8 @@ static void config_values(void **state)
         {"arch", "tail_gain", "1", "true or false"},
         {"arch", "tail_gain", "true", "needs arch.head"},         /* a gain beside a mask only */
         {"arch", "head", "\"mask\"", ""}, {"arch", "tail_gain", "true", "needs conditioning.room_tail"},
+        {"arch", "label_heads", "1", "true or false"},
+        {"arch", "label_heads", "true", "for separation models only"},   /* heads are labels' */
         /* kind swapped, with the other kind's conditioning: only the shapes can tell */
         {NULL, "kind", "\"separate\"", ""},
         {"conditioning", "labels", "[\"a\",\"b\"]", "has shape"},
@@ -452,6 +454,8 @@ static void config_values(void **state)
         /* the binaural prior's keys on a separation model: refused, not ignored */
         {"conditioning", "room_tail", "false", "conditioning.room_tail is for binaural"},
         {"conditioning", "prior", "\"mono\"", "conditioning.prior is for binaural"},
+        {"arch", "label_heads", "\"yes\"", "true or false"},
+        {"arch", "label_heads", "true", "has shape"},        /* out_conv: one layer, not one per label */
         {"arch", "head", "\"mask\"", ""}, {"arch", "tail_gain", "true", "needs conditioning.room_tail"},
         {"conditioning", "labels", "[\"speech\",\"music\"]", "has shape"},
         {"flow", "t0", "1.5", "t0"}, {"arch", "freq_emb", "true", "'freq_emb' is missing"},

@@ -116,6 +116,8 @@ def init_state(path, cfg, device, cond_keys):
         if have != want:
             raise SystemExit("--init %s: arch.%s is %r, this run's is %r (give the same options)"
                              % (path, key, have, want))
+    if src["arch"].get("label_heads", False) and not cfg["arch"].get("label_heads", False):
+        raise SystemExit("--init %s: arch.label_heads is true, this run has none (give --label-heads)" % path)
     for key in cond_keys:
         if src["conditioning"].get(key) != cfg["conditioning"].get(key):
             raise SystemExit("--init %s: conditioning.%s is %r, this run's is %r"

@@ -147,8 +147,15 @@ class EarflowUNet(nn.Module):
         self.tail_gain = bool(arch.get("tail_gain", False))
         if self.tail_gain and (self.head != "mask" or not config["conditioning"].get("room_tail", False)):
             raise ValueError("arch.tail_gain needs arch.head 'mask' and conditioning.room_tail")
+        # optional (separation): one output layer per label, weighed by the smoothed
+        # label, so that labels wanting opposite masks of one mixture do not share one
+        self.n_heads = 1
+        if arch.get("label_heads", False):
+            if self.kind != "separate":
+                raise ValueError("arch.label_heads needs kind 'separate'")
+            self.n_heads = len(config["conditioning"]["labels"])
         self.out_norm = FrameGroupNorm(g, widths[0], eps=1e-5)
-        self.out_conv = conv_kt1(widths[0], (3 if self.tail_gain else 2) * self.c_out)
+        self.out_conv = conv_kt1(widths[0], (3 if self.tail_gain else 2) * self.c_out * self.n_heads)
         # optional: a real gain per output channel and bin, exp(clamp(W e + b, +-10)),
         # on the mask, straight from the embedding (what an HRTF's magnitude is);
         # zero at init, so that a warm start from a model without it is unchanged
@@ -192,6 +199,10 @@ class EarflowUNet(nn.Module):
             h = self.up[l](h) + skips[l]
             h = self.dec[l](h, e)
         o = self.out_conv(Fn.silu(self.out_norm(h)))
+        if self.n_heads > 1:              # sum over heads of label weight x head
+            H = self.n_heads
+            o = o.reshape(b, H, -1, o.shape[2], o.shape[3])
+            o = (o * c[:, :, :H].permute(0, 2, 1)[:, :, None, :, None]).sum(dim=1)
         if self.out_gain is not None:     # on the mask's channels (not tail_gain's)
             g = self.out_gain(e).clamp(-OUT_GAIN_MAX_LOG, OUT_GAIN_MAX_LOG)   # [B, T, C_out F]
             g = g.reshape(b, g.shape[1], self.c_out, -1).permute(0, 2, 1, 3)  # [B, C_out, T, F]

@@ -145,6 +145,35 @@ def test_binaural_chain(sim, tmp_path):
         assert os.path.getsize(os.path.join(ev, png)) > 1000
 
 
+def check_label_heads(cmd, run_dir, model, tmp_path):
+    """--label-heads --init from a file without heads, at lr 0: each label's head is a
+    copy of its output layer, so the C engine renders every label as the file did; the
+    heads file as --init of a run without heads is refused, naming the option."""
+    from earflow_train import audio
+    heads, hfile = str(tmp_path / "heads"), str(tmp_path / "heads.safetensors")
+    hcmd = [w if w != run_dir else heads for w in cmd] + ["--label-heads"]
+    run(hcmd + ["--init", model, "--lr", "0", "--steps", "1", "--export", hfile])
+    assert config_of(hfile)["arch"]["label_heads"] is True
+    assert read_safetensors(hfile)[0]["out_conv.weight"].shape[0] == 3 * read_safetensors(model)[0][
+        "out_conv.weight"].shape[0]
+    rng = np.random.RandomState(7)
+    wav = str(tmp_path / "heads_in.wav")
+    audio.write_wav(wav, (0.1 * rng.randn(48000) * np.sin(np.linspace(0, 40, 48000))).astype(np.float32))
+    for label in ("speech", "noise"):
+        outs = []
+        for m in (model, hfile):
+            out = str(tmp_path / ("heads_%s_%d.wav" % (label, len(outs))))
+            r = subprocess.run([EARFLOW, "render", "-q", "-i", wav, "-o", out, "-m", m, "--target", label,
+                                "--format", "float"], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            outs.append(audio.read_wav(out))
+        assert np.sqrt(np.mean(outs[0] ** 2)) > 1e-3
+        assert np.max(np.abs(outs[1] - outs[0])) < 1e-5 * np.max(np.abs(outs[0])), label
+    r = run([w if w != run_dir else str(tmp_path / "noheads") for w in cmd] +
+            ["--init", hfile, "--steps", "1"], ok=False)
+    assert r.returncode != 0 and "--label-heads" in r.stdout + r.stderr
+
+
 def test_separation_chain(tmp_path):
     if not os.path.exists(EARFLOW):
         pytest.skip("earflow not built at %s" % EARFLOW)
@@ -182,6 +211,7 @@ def test_separation_chain(tmp_path):
     assert np.array_equal(read_safetensors(raw)[0][w], ck["state_dict"][w].numpy())
     check_provenance(model, tmp_path)
     check_init_and_refusal(cmd, runs, model, tmp_path)
+    check_label_heads(cmd, runs, model, tmp_path)
     # sep_train_check --fit-steps: the exported network, trained on one batch alone, fits it
     out = run(["train/sep_train_check.py", "--model", model, "--corpus", cdir, "--batches", "1", "--batch", "4",
                "--segment", "0.5", "--fit-steps", "30", "--fit-lr", "3e-3"]).stdout

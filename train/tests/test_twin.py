@@ -166,6 +166,40 @@ def test_tail_gain_starts_from_a_file_without_it():
     assert torch.allclose(got[:, 2:4], want[:, 2:4], atol=1e-5)
 
 
+def test_label_heads_start_from_a_file_without_them():
+    """train_separate --label-heads --init FILE (a model without arch.label_heads): each
+    label's head starts as a copy of the old output layer, so the output is unchanged
+    for any label; a change to one head moves only the output of its label."""
+    import copy
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from train_separate import Separate
+    from earflow_train.model import EarflowUNet
+    old, cfg = load_model(os.path.join(GOLDEN, "separate_mask_tiny.safetensors"))
+    cfg2 = copy.deepcopy(cfg)
+    cfg2["arch"]["label_heads"] = True
+    new = EarflowUNet(cfg2)
+    state = Separate.adapt_init({k: v.clone() for k, v in old.state_dict().items()}, new)
+    new.load_state_dict(state)
+    g = torch.Generator().manual_seed(5)
+    T, F, L = 6, cfg["n_fft"] // 2, len(cfg["conditioning"]["labels"])
+    x = torch.randn(L + 1, 4, T, F, generator=g)
+    c = torch.zeros(L + 1, T, L + 1)
+    for i in range(L):
+        c[i, :, i] = 1.0                     # one item per label
+    c[L, :, 0], c[L, :, 1] = 0.25, 0.75     # a label crossfade
+    t = torch.full((L + 1,), 0.25)
+    with torch.no_grad():
+        want = old(x, t, c)
+        assert torch.allclose(new(x, t, c), want, atol=1e-5)
+        new.out_conv.bias[2] += 1.0          # label 1's head: its mask's real part + 1
+        got = new(x, t, c)
+    assert torch.allclose(got[1, 0], want[1, 0] + 1.0, atol=1e-5)
+    assert torch.allclose(got[L, 0], want[L, 0] + 0.75, atol=1e-5)
+    for i in (0, 2):
+        assert torch.allclose(got[i], want[i], atol=1e-5)
+
+
 def test_draws_start_with_the_sound():
     """docs/model-spec.md section 5: the reference render draws no noise and no room tail
     phases before the first frame with sound, so 40 and 100 hops of leading silence give
