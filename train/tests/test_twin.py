@@ -135,21 +135,28 @@ def test_solver_is_exact_on_a_straight_path():
     assert flow.parse_schedules("euler:1:0,midpoint:2:0.5,euler:1:0") == [("euler", 1, 0.0), ("midpoint", 2, 0.5)]
 
 
+def warm_started(golden, arch_key, script, task):
+    """The golden model `golden` (without arch.`arch_key`) and the network with it, whose
+    weights come from the old one through `task`'s --init (script's adapt_init)."""
+    import copy
+    import importlib
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from earflow_train.model import EarflowUNet
+    adapt = getattr(importlib.import_module(script), task).adapt_init
+    old, cfg = load_model(os.path.join(GOLDEN, golden))
+    cfg2 = copy.deepcopy(cfg)
+    cfg2["arch"][arch_key] = True
+    new = EarflowUNet(cfg2)
+    new.load_state_dict(adapt({k: v.clone() for k, v in old.state_dict().items()}, new))
+    return old, new, cfg
+
+
 def test_tail_gain_starts_from_a_file_without_it():
     """train_binaural --tail-gain --init FILE (a model without arch.tail_gain): the new
     output channels start at gain 1, so the end point is the old mask on the direct
     sound plus the tail as the prior has it."""
-    import copy
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from train_binaural import Binaural
-    from earflow_train.model import EarflowUNet
-    old, cfg = load_model(os.path.join(GOLDEN, "binaural_tail_tiny.safetensors"))
-    cfg2 = copy.deepcopy(cfg)
-    cfg2["arch"]["tail_gain"] = True
-    new = EarflowUNet(cfg2)
-    state = Binaural.adapt_init({k: v.clone() for k, v in old.state_dict().items()}, new)
-    new.load_state_dict(state)
+    old, new, cfg = warm_started("binaural_tail_tiny.safetensors", "tail_gain", "train_binaural", "Binaural")
     g = torch.Generator().manual_seed(4)
     T, F = 5, cfg["n_fft"] // 2
     x, cond = torch.randn(1, 4, T, F, generator=g), torch.randn(1, 2, T, F, generator=g)
@@ -170,17 +177,7 @@ def test_label_heads_start_from_a_file_without_them():
     """train_separate --label-heads --init FILE (a model without arch.label_heads): each
     label's head starts as a copy of the old output layer, so the output is unchanged
     for any label; a change to one head moves only the output of its label."""
-    import copy
-    import sys
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from train_separate import Separate
-    from earflow_train.model import EarflowUNet
-    old, cfg = load_model(os.path.join(GOLDEN, "separate_mask_tiny.safetensors"))
-    cfg2 = copy.deepcopy(cfg)
-    cfg2["arch"]["label_heads"] = True
-    new = EarflowUNet(cfg2)
-    state = Separate.adapt_init({k: v.clone() for k, v in old.state_dict().items()}, new)
-    new.load_state_dict(state)
+    old, new, cfg = warm_started("separate_mask_tiny.safetensors", "label_heads", "train_separate", "Separate")
     g = torch.Generator().manual_seed(5)
     T, F, L = 6, cfg["n_fft"] // 2, len(cfg["conditioning"]["labels"])
     x = torch.randn(L + 1, 4, T, F, generator=g)
