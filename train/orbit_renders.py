@@ -10,7 +10,6 @@ the orbit: azimuth 0 -> 360 degrees (front, left, back, right, front) at elevati
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -42,11 +41,6 @@ def orbit_head(n, distance):
     return np.stack([distance * np.cos(az), distance * np.sin(az), np.zeros(n)], axis=-1)
 
 
-def to_ogg(wav, ogg):
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", wav, "-c:a", "libvorbis", "-q:a", "3", ogg],
-                   check=True)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
@@ -74,9 +68,9 @@ def main(argv=None):
             for i, (p, e, d) in enumerate(zip(np.degrees(np.unwrap(np.radians(az))), el, dist)):
                 f.write("%.6f %.4f %.4f %.4f\n" % (i * layout.SAMPLES_PER_ROW / SR, p, e, d))
         for room in a.rooms.split(","):
-            wav = os.path.join(tmp, room + ".wav")
-            render(a.earflow, a.model, src, wav, None, ["--trajectory", traj, "--room", room])
-            to_ogg(wav, os.path.join(a.out, "%s_earflow.ogg" % room))
+            y = render(a.earflow, a.model, src, os.path.join(tmp, room + ".wav"), None,
+                       ["--trajectory", traj, "--room", room])
+            audio.write_ogg(os.path.join(a.out, "%s_earflow.ogg" % room), y)
             nom = binsim.nominal_room(room)
             if nom is None:
                 scene = binsim.Scene("anechoic", src=rel, listener=(0.0, 0.0, 0.0))
@@ -85,9 +79,7 @@ def main(argv=None):
                 dims, lis, rt = nom
                 scene = binsim.Scene(room, tuple(dims), rt, lis, binsim.inside(lis, rel, dims))
                 y, _ = eb.simulator().render(mono, scene, np.random.default_rng(7))
-            sim = os.path.join(tmp, room + "_sim.wav")
-            audio.write_wav(sim, np.asarray(y, np.float32))
-            to_ogg(sim, os.path.join(a.out, "%s_simulator.ogg" % room))
+            audio.write_ogg(os.path.join(a.out, "%s_simulator.ogg" % room), y)
             print("orbit_renders: %s" % room, flush=True)
     print("orbit_renders: %s (voice from %s)" % (a.out, os.path.relpath(seq.folder, ROOT)))
 

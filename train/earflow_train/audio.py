@@ -1,7 +1,10 @@
 """WAV files in and out (scipy.io.wavfile), 48 kHz: the one reader and writer of
-train/. Integer PCM is scaled to [-1, 1); writes go to a temporary name first."""
+train/. Integer PCM is scaled to [-1, 1); writes go to a temporary name first. Also
+the listening material's small Ogg Vorbis files (through ffmpeg)."""
 
 import os
+import subprocess
+import tempfile
 import warnings
 
 import numpy as np
@@ -50,3 +53,13 @@ def write_wav(path, x, pcm=False):
     tmp = path + ".tmp"
     wavfile.write(tmp, SR, data.T if data.ndim == 2 else data)
     os.replace(tmp, path)
+
+
+def write_ogg(path, x):
+    """x ([n] mono or [C, n]) as Ogg Vorbis at quality 3 (about 80 kbit/s): docs/'s
+    listening material, small enough to commit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "in.wav")
+        write_wav(wav, np.asarray(x, np.float32))
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", wav, "-c:a", "libvorbis",
+                        "-q:a", "3", path], check=True)

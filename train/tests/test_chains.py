@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from earflow_train import corpus, layout, room_tail, simset
+from earflow_train import audio, corpus, layout, room_tail, simset
 from earflow_train.export import read_safetensors
 
 torch = pytest.importorskip("torch")
@@ -240,6 +240,37 @@ def test_separation_chain(tmp_path):
     assert all(np.isfinite(v) for v in res["silence_max_abs"].values())
     assert "| speech | mean |" in open(os.path.join(ev, "table.md")).read()
     assert "| midpoint:1:0 | 2 |" in open(os.path.join(ev, "schedules.md")).read()
+    check_listening_material(model, cdir, tmp_path)
+
+
+def check_listening_material(model, cdir, tmp_path):
+    """separate_renders.py: per trained label and SNR the mixture, the clean target and the
+    model's keep as Ogg files sharing one gain (the loudest at -3 dBFS), a spectrogram
+    per label, and a table whose SI-SDRi is the render's."""
+    out = str(tmp_path / "renders")
+    run(["train/separate_renders.py", "--corpus", cdir, "--model", "tiny=" + model, "--earflow", EARFLOW,
+         "--split", "test", "--out", out, "--seconds", "1.0", "--snrs", "0,5", "--labels", "speech,noise"])
+    labels = ["speech", "noise"]   # the tiny corpus has no music
+    assert set(labels) <= set(config_of(model)["conditioning"]["trained_labels"])
+    table = open(os.path.join(out, "renders.md")).read()
+    for label in labels:
+        assert os.path.getsize(os.path.join(out, "spectrogram_%s.png" % label)) > 1000
+        for snr in ("+0", "+5"):
+            stem = os.path.join(out, "%s_snr%s_" % (label, snr))
+            decoded = {}
+            for part in ("mixture", "clean", "tiny"):
+                wav = str(tmp_path / "decoded.wav")
+                subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", stem + part + ".ogg", wav],
+                               check=True)
+                decoded[part] = audio.read_wav(wav, mono=True)
+            # one gain for the three: the loudest at -3 dBFS (Vorbis moves a peak by a dB or two)
+            peak = 20 * np.log10(max(np.max(np.abs(x)) for x in decoded.values()))
+            assert -6 < peak < 0, (label, snr, peak)
+            assert all(np.max(np.abs(x)) > 1e-3 and np.isfinite(x).all() for x in decoded.values())
+            row = [r for r in table.splitlines() if r.startswith("| %s_snr%s_*.ogg |" % (label, snr))]
+            assert len(row) == 1 and row[0].rstrip(" |").endswith(" dB"), table
+    missing = run(["train/separate_renders.py", "--corpus", cdir, "--model", model, "--out", out], ok=False)
+    assert missing.returncode != 0 and "NAME=PATH" in missing.stderr
 
 
 def test_deterministic_batches(tmp_path, sim):
