@@ -95,6 +95,9 @@ def add_common_args(ap, defaults):
                    help="with --steps 0: the schedule's length is estimated from the first 10 steps")
     g.add_argument("--max-minutes", type=float, default=0.0,
                    help="stop (saving) after this many minutes of this invocation; rerun to resume")
+    g.add_argument("--stop-at", type=int, default=0,
+                   help="stop (saving) at this step, the schedule unchanged; rerun without it to resume "
+                        "(for comparing runs at the same step)")
     g.add_argument("--batch", type=int, default=d["batch"])
     g.add_argument("--segment", type=float, default=d["segment"], help="crop seconds")
     g.add_argument("--lr", type=float, default=d["lr"])
@@ -310,7 +313,7 @@ def train(task, argv=None):
     step, total, elapsed = 0, a.steps, 0.0
     ck = torch.load(ck_path, map_location=device) if os.path.exists(ck_path) else None
     if ck is not None:
-        keep = ("run", "device", "threads", "export", "minutes", "steps", "max_minutes", "val_every",
+        keep = ("run", "device", "threads", "export", "minutes", "steps", "max_minutes", "stop_at", "val_every",
                 "log_every", "save_every")
         a.__dict__.update({k: v for k, v in ck["args"].items() if k not in keep})
         cfg, argv = ck["config"], ck["argv"]
@@ -384,6 +387,9 @@ def train(task, argv=None):
         while not (total and step >= total):
             if a.max_minutes and time.time() - t_call > a.max_minutes * 60:
                 print("stopping after --max-minutes %g at step %d (rerun to resume)" % (a.max_minutes, step), flush=True)
+                break
+            if a.stop_at and step >= a.stop_at:
+                print("stopping at step %d (--stop-at; rerun without it to resume)" % step, flush=True)
                 break
             gen = torch.Generator().manual_seed(a.seed * 7919 + 1 + step)   # per step: resumable
             b = task.batch(step)

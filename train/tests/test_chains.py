@@ -190,6 +190,8 @@ def test_separation_chain(tmp_path):
            "--val-every", "6", "--save-every", "3", "--n-fft", "512", "--hop", "256",
            "--mrstft-weight", "0.1", "--ema", "0.9"] + FLOW
     run(cmd + ["--steps", "6", "--max-minutes", "5"])
+    out = run(cmd + ["--steps", "12", "--stop-at", "9"]).stdout   # the 12-step schedule, stopped at 9
+    assert "stopping at step 9" in out and torch.load(os.path.join(runs, "last.pt"))["step"] == 9, out
     run(cmd + ["--steps", "12"])
     model = str(tmp_path / "sep.safetensors")
     out = run(cmd + ["--steps", "12", "--export", model]).stdout
