@@ -2,7 +2,8 @@
 """Listening material for separation: a few mixtures from held-out packages (the
 --split's speakers, music and backgrounds, never heard in training), each as the
 mixture, the clean target and what each model's C `earflow render --target LABEL`
-keeps, as small Ogg Vorbis files, plus one spectrogram plot per label (docs/separate).
+keeps, as small Ogg Vorbis files, plus one spectrogram plot per label
+(docs/separate/renders).
 
 Every model renders the labels its file says were trained (conditioning.trained_labels);
 the renders run at the mixture's own level (-40 to -18 dBFS RMS, as in evaluation) and
@@ -59,7 +60,7 @@ def main(argv=None):
     ap.add_argument("--model", action="append", required=True, help="NAME=PATH (repeatable)")
     ap.add_argument("--earflow", default=os.path.join(ROOT, "build", "cli", "earflow"))
     ap.add_argument("--split", default="valid")
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "separate"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "separate", "renders"))
     ap.add_argument("--snrs", default="0,5", help="one mixture per label and SNR (dB)")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=2027)
@@ -104,7 +105,8 @@ def main(argv=None):
                                     "%s split (held-out packages), %s target" % (a.split, label))
             print("separate_renders: %s" % stem, flush=True)
     with open(os.path.join(a.out, "renders.md"), "w") as f:
-        f.write("Renders of `train/separate_renders.py` (%s split, seed %d); models: %s\n\n"
+        f.write("Renders of `train/separate_renders.py` (%s split, seed %d); models: %s. One mixture "
+                "a row: examples to hear, not a measurement (the README's tables are).\n\n"
                 % (a.split, a.seed, ", ".join("%s = `%s`" % (n, shown(p)) for n, p in models)))
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
