@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from earflow_train import flow, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import cell, mean_ci, model_config, paired_cell  # noqa: E402
+from earflow_train.evaluation import cell, mean_ci, model_config, paired_cell, trained_labels  # noqa: E402
 from earflow_train.evaluation import render as render_c  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -214,9 +214,8 @@ def main():
     a = ap.parse_args()
     schedules = flow.parse_schedules(a.settings, model_config(a.model)["flow"]) \
         if a.model.endswith(".safetensors") else []
-    if not a.labels:  # the engine refuses the others (conditioning.trained_labels)
-        cond = model_config(a.model)["conditioning"] if a.model.endswith(".safetensors") else {}
-        a.labels = ",".join(cond.get("trained_labels", mx.LABELS))
+    if not a.labels:  # the engine refuses the others
+        a.labels = ",".join(trained_labels(a.model, mx.LABELS) if a.model.endswith(".safetensors") else mx.LABELS)
     labels = a.labels.split(",")
 
     os.makedirs(a.out, exist_ok=True)

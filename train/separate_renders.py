@@ -30,11 +30,7 @@ sys.path.insert(0, HERE)
 import evaluate_separate as es  # noqa: E402
 from earflow_train import audio, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import model_config  # noqa: E402
-
-
-def trained_labels(path):
-    return model_config(path)["conditioning"].get("trained_labels", list(mx.LABELS))
+from earflow_train.evaluation import trained_labels  # noqa: E402
 
 
 def shown(path):
@@ -67,8 +63,8 @@ def main(argv=None):
     ap.add_argument("--labels", default="", help="comma list; default: every label a model was trained for")
     a = ap.parse_args(argv)
     models = parse_models(a.model)
-    labels = a.labels.split(",") if a.labels else \
-        [l for l in mx.LABELS if any(l in trained_labels(p) for _, p in models)]
+    trained = {path: trained_labels(path, mx.LABELS) for _, path in models}   # read each file once
+    labels = a.labels.split(",") if a.labels else [l for l in mx.LABELS if any(l in t for t in trained.values())]
     snrs = tuple(int(s) for s in a.snrs.split(","))
     pool = mx.Pool(a.corpus, a.split, max_speech_files=200, seed=a.seed)
     os.makedirs(a.out, exist_ok=True)
@@ -80,27 +76,27 @@ def main(argv=None):
         for r in rows:
             if r["background"].startswith("clean"):
                 continue
-            name, label = r["name"], r["label"]
+            name, label, snr = r["name"], r["label"], int(r["snr_db"])
             src = os.path.join(d, name + "_mix.wav")
             mix, ref = mx.read_wav(src), mx.read_wav(os.path.join(d, name + "_ref.wav"))
-            panels = [("mixture (%+d dB SNR, background: %s)" % (int(r["snr_db"]), r["background"]), mix),
+            panels = [("mixture (%+d dB SNR, background: %s)" % (snr, r["background"]), mix),
                       ("clean %s" % label, ref)]
             files, cells = [("mixture", mix), ("clean", ref)], []
             for mname, path in models:
-                if label not in trained_labels(path):
+                if label not in trained[path]:
                     cells.append("not trained")
                     continue
                 y = es.render(a.earflow, path, src, os.path.join(tmp, "o.wav"), target=label)
                 files.append((mname, y))
                 panels.append(("earflow --target %s (%s)" % (label, mname), y))
                 cells.append("%+.1f dB" % (losses.si_sdr(y, ref) - losses.si_sdr(mix, ref)))
-            stem = "%s_snr%+d" % (label, int(r["snr_db"]))
+            stem = "%s_snr%+d" % (label, snr)
             gain = 10 ** (-3 / 20.0) / max(max(float(np.max(np.abs(x))) for _, x in files), 1e-9)
             for part, x in files:
                 audio.write_ogg(os.path.join(a.out, "%s_%s.ogg" % (stem, part)), x * gain)
-            lines.append("| %s_*.ogg | %s | %+d dB | %s | %s |" % (stem, label, int(r["snr_db"]),
-                                                                 r["background"], " | ".join(cells)))
-            if int(r["snr_db"]) == snrs[0]:
+            lines.append("| %s_*.ogg | %s | %+d dB | %s | %s |" % (stem, label, snr, r["background"],
+                                                                 " | ".join(cells)))
+            if snr == snrs[0]:
                 es.spectrogram_plot(os.path.join(a.out, "spectrogram_%s.png" % label), panels,
                                     "%s split (held-out packages), %s target" % (a.split, label))
             print("separate_renders: %s" % stem, flush=True)

@@ -35,6 +35,12 @@ def model_config(path):
     return json.loads(meta["earflow"])
 
 
+def trained_labels(path, labels):
+    """The labels a separation model file says were trained (conditioning.trained_labels;
+    the engine refuses the others); a file without the list: all of `labels`."""
+    return list(model_config(path)["conditioning"].get("trained_labels", labels))
+
+
 def mean_ci(values):
     """(mean, half-width of the 95 % confidence interval of the mean, n) of the
     finite values; the half-width is nan below two values."""
