@@ -254,10 +254,15 @@ static void handle_line(live_run *r, const char *line, const char *source)
 {
     ef_live_command cmd;
     char reply[1024];
+    const ef_live_state before = r->state;
     switch (ef_live_interpret(&r->state, r->model, line, &cmd, reply, sizeof reply)) {
     case EF_LIVE_SEND:
-        if (!ef_live_session_send(r->session, &cmd))
+        if (!ef_live_session_send(r->session, &cmd)) {
+            /* The engine never gets it: status, and what a toggle flips next, must not
+             * claim it did. */
+            r->state = before;
             fprintf(stderr, "\nearflow live: command queue full; '%s' not applied\n", line);
+        }
         break;
     case EF_LIVE_REPLY: printf("%s\n", reply); fflush(stdout); break;
     case EF_LIVE_ERROR: fprintf(stderr, "%searflow live: %s: %s\n", r->status_line ? "\n" : "",

@@ -104,6 +104,22 @@ frames=$(soxi -s "$T/term.wav" 2>/dev/null || echo 0)
 if [ $rc -eq 0 ] && [ "$frames" -gt 24000 ] && grep -q "dropped recording frames 0" "$T/term.err"; then
     ok "SIGTERM: exit 0, recording finalized ($frames frames, header valid)"
 else bad "SIGTERM: exit $rc, $frames frames: $(cat "$T/term.err")"; fi
+# A full command queue: with the server stopped (SIGSTOP) no callback drains it, so of
+# 600 mix commands the queue refuses the later ones ("not applied"); status must then
+# show the last one accepted, not the last one sent (it showed the last one sent, so a
+# refused command still counted, until 2026-12-06).
+{
+    wait_port efl:in; kill -STOP "$JACK_PID"; sleep 0.2
+    for i in $(seq 600); do echo "mix 0.$(printf %03d $i)"; done
+    echo status; sleep 1; kill -CONT "$JACK_PID"; sleep 0.5; echo quit
+} | "$EARFLOW" live -q --name efl --model identity --duration 20 >"$T/full.out" 2>"$T/full.err"
+kill -CONT "$JACK_PID" 2>/dev/null
+refused=$(grep -c "command queue full; 'mix [0-9.]*' not applied" "$T/full.err")
+last_ok=$(for i in $(seq 600); do echo "0.$(printf %03d $i)"; done | grep -vxF -f <(grep -o "'mix [0-9.]*' not applied" "$T/full.err" | awk '{print $2}' | tr -d "'") | tail -1)
+shown=$(grep -o "mix [0-9.]*" "$T/full.out" | tail -1 | awk '{print $2}')
+if [ "$refused" -gt 0 ] && [ -n "$shown" ] && awk -v a="$shown" -v b="$last_ok" 'BEGIN {exit !(a + 0 == b + 0)}'; then
+    ok "full command queue: $refused of 600 refused; status shows the last accepted (mix $shown)"
+else bad "full command queue: $refused refused, status shows mix '${shown}', last accepted $last_ok: $(tail -3 "$T/full.err")"; fi
 # The summary's callback load figures are ordered: p50 <= p99 <= max (+ the 0.5 % bin
 # the percentiles are counted in), and the mean <= max.
 p50=$(summary_field "p50 callback load" "$T/term.err") p99=$(summary_field "p99 callback load" "$T/term.err")
