@@ -20,6 +20,9 @@ Networks (--kind):
 
 Options it does not know go to the separation trainer's parser (--label-probs,
 --p-real-noise, --widths, ...). --fixed trains on the first batch alone (a fit).
+--steady-noise makes every background white or pink noise (no music, no recorded or
+other synthetic backgrounds; train and valid batches alike): the easy case, to tell a
+ceiling of the recipe from the difficulty of the task (with --label-probs 1,0,0).
 """
 
 import argparse
@@ -38,6 +41,7 @@ sys.path.insert(0, HERE)
 
 import train_separate as ts  # noqa: E402
 from earflow_train import loop  # noqa: E402
+from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.frontend import Frontend  # noqa: E402
 from earflow_train.model import EarflowUNet  # noqa: E402
 
@@ -79,6 +83,21 @@ class GRUMask(nn.Module):
         return b["cond"] * (m[:, None] ** self.fe.alpha).repeat_interleave(2, dim=1)
 
 
+def steady_noise_only():
+    """Every background white or pink noise, and no music in any pool (--steady-noise)."""
+    def steady(n, rng, pool=None, group=None):              # synth_noise's signature
+        k = ("white", "pink")[rng.randint(2)]
+        return mx.coloured_noise(n, rng, {"white": 0.0, "pink": 1.0}[k]), k
+    pool_init = mx.Pool.__init__
+
+    def without_music(self, *a, **kw):
+        pool_init(self, *a, **kw)
+        self.music = []
+    mx.synth_noise = steady
+    mx.background_noise = lambda pool, n, rng, group, p_real_noise=0.5, augment=False: steady(n, rng)
+    mx.Pool.__init__ = without_music
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kind", choices=["unet", "gru"], required=True)
@@ -91,9 +110,13 @@ def main(argv=None):
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--heads", action="store_true")
     p.add_argument("--fixed", action="store_true", help="train on the first batch alone")
+    p.add_argument("--steady-noise", action="store_true",
+                   help="every background white or pink noise, no music (the easy case)")
     p.add_argument("--seed", type=int, default=171)
     o, rest = p.parse_known_args(argv)
     torch.set_num_threads(1)
+    if o.steady_noise:
+        steady_noise_only()
     task = ts.Separate()
     ap = argparse.ArgumentParser()
     loop.add_common_args(ap, task.defaults)

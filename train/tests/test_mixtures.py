@@ -119,3 +119,22 @@ def test_babble_and_backgrounds_come_from_the_pool(corpus_dir, pool):
     y, kind = mx.background_noise(vpool, N, rng, "D", p_real_noise=1.0)
     src = vpool.noise[0].astype(np.float32) / 32768.0
     assert kind == "recorded" and np.abs(y[:100, None] - src[None, :]).min(axis=1).max() < 1e-6
+
+
+def test_steady_noise_probe_option(corpus_dir, monkeypatch):
+    """sep_learning_probe --steady-noise: every background white or pink noise, no music,
+    whatever label is asked for (patched within the probe's process only)."""
+    import sep_learning_probe
+    for name in ("synth_noise", "background_noise"):
+        monkeypatch.setattr(mx, name, getattr(mx, name))
+    monkeypatch.setattr(mx.Pool, "__init__", mx.Pool.__init__)
+    before = mx.make_mixture(mx.Pool(corpus_dir, "train"), 4800, np.random.RandomState(3), label=1)
+    assert "music" in before["background"] or before["label"] == 1
+    sep_learning_probe.steady_noise_only()
+    pool = mx.Pool(corpus_dir, "train")
+    assert pool.music == []
+    rng = np.random.RandomState(3)
+    kinds = [mx.make_mixture(pool, 4800, rng, label=lab, p_real_noise=1.0)
+             for lab in (0, 1, 2) for _ in range(8)]
+    assert {m["background"] for m in kinds if m["label"] == 0} <= {"white", "pink"}
+    assert all(m["label"] != 1 for m in kinds)          # no music: asked-for music becomes noise
