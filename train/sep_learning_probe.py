@@ -4,7 +4,8 @@ it trains one network on the separation trainer's own batches (the same mixtures
 losses and valid batch as train_separate.py with the options given), one step at a
 time at a constant learning rate after a 50-step warm-up, and prints the valid
 batch's SI-SDRi per label every --every steps (and its weights' moving average's,
-with --ema). Nothing is exported: the engine runs only the U-Net.
+with --ema), after the valid batch's ideal-ratio-mask score (oracle_irm: the ceiling of
+a real mask). Nothing is exported: the engine runs only the U-Net.
 
 Networks (--kind):
   unet  the separation U-Net of the options given (default: stage 5's shape), the
@@ -98,6 +99,15 @@ def steady_noise_only():
     mx.Pool.__init__ = without_music
 
 
+def oracle_irm(task, fe, b):
+    """The valid batch's score with the ideal ratio mask (from the true target and
+    rest, on the engine's STFT): the ceiling of a real mask on these mixtures."""
+    X, S = fe.stft(b["mix"][:, None]), fe.stft(b["want"][:, None])
+    N = X - S
+    irm = (S.abs() ** 2 / (S.abs() ** 2 + N.abs() ** 2 + 1e-20)).sqrt()
+    return task.score(fe.compress(X * irm), b)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kind", choices=["unet", "gru"], required=True)
@@ -138,6 +148,7 @@ def main(argv=None):
     opt = loop.make_optimizer(net, o.lr)
     task.setup(a, cfg, fe, "cpu", None)
     vb = task.valid_batch()
+    print(json.dumps({"oracle_irm": oracle_irm(task, fe, vb)}), flush=True)
     ema = copy.deepcopy(net) if o.ema > 0 else None
     t_start, train_db = time.time(), []
 

@@ -223,8 +223,11 @@ def test_separation_chain(tmp_path):
     out = run(["train/sep_learning_probe.py", "--kind", "gru", "--heads", "--hidden", "32", "--fixed", "--steps", "60",
                "--every", "60", "--lr", "1e-2", "--corpus", cdir, "--valid-split", "test", "--val-count", "1",
                "--val-seconds", "0.5", "--batch", "4", "--segment", "0.5", "--label-probs", "1,0,1"]).stdout
-    fit = [json.loads(line)["fit"] for line in out.splitlines() if line.startswith("{")]
+    recs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    fit = [r["fit"] for r in recs[1:]]
     assert len(fit) == 2 and fit[1]["mean"] > fit[0]["mean"] + 1.0, out
+    # ... after its valid batch's ideal-ratio-mask score, far above pass-through
+    assert recs[0]["oracle_irm"]["mean"] > recs[1]["valid"]["mean"] + 3.0, out
     ev = str(tmp_path / "eval")
     run(["train/evaluate_separate.py", "--corpus", cdir, "--model", model, "--earflow", EARFLOW,
          "--out", ev, "--count", "1", "--seconds", "1.5", "--labels", "speech,noise",
