@@ -34,12 +34,14 @@ import os
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import separation_ceiling  # noqa: E402
 import train_separate as ts  # noqa: E402
 from earflow_train import loop  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
@@ -100,12 +102,11 @@ def steady_noise_only():
 
 
 def oracle_irm(task, fe, b):
-    """The valid batch's score with the ideal ratio mask (from the true target and
-    rest, on the engine's STFT): the ceiling of a real mask on these mixtures."""
+    """The valid batch's score with the ideal ratio mask (separation_ceiling's, from
+    the true target and rest, on the engine's STFT): a real mask's ceiling here."""
     X, S = fe.stft(b["mix"][:, None]), fe.stft(b["want"][:, None])
-    N = X - S
-    irm = (S.abs() ** 2 / (S.abs() ** 2 + N.abs() ** 2 + 1e-20)).sqrt()
-    return task.score(fe.compress(X * irm), b)
+    irm = separation_ceiling.oracle_masks(S.numpy(), (X - S).numpy())["IRM"]
+    return task.score(fe.compress(X * torch.from_numpy(irm.astype(np.float32))), b)
 
 
 def main(argv=None):
