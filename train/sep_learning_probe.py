@@ -21,9 +21,10 @@ Networks (--kind):
 
 Options it does not know go to the separation trainer's parser (--label-probs,
 --p-real-noise, --widths, ...). --fixed trains on the first batch alone (a fit).
---steady-noise makes every background white or pink noise (no music, no recorded or
-other synthetic backgrounds; train and valid batches alike): the easy case, to tell a
-ceiling of the recipe from the difficulty of the task (with --label-probs 1,0,0).
+The trainer's --backgrounds narrows the background kinds of train and valid batches
+alike: `--backgrounds white,pink` is the easy case (steady noise, no music), which tells
+a ceiling of the recipe from the difficulty of the task (with --label-probs 1,0,0);
+`--backgrounds recorded --noise-packages 0ad-data` one package's recordings.
 """
 
 import argparse
@@ -44,7 +45,6 @@ sys.path.insert(0, HERE)
 import separation_ceiling  # noqa: E402
 import train_separate as ts  # noqa: E402
 from earflow_train import loop  # noqa: E402
-from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.frontend import Frontend  # noqa: E402
 from earflow_train.model import EarflowUNet  # noqa: E402
 
@@ -86,21 +86,6 @@ class GRUMask(nn.Module):
         return b["cond"] * (m[:, None] ** self.fe.alpha).repeat_interleave(2, dim=1)
 
 
-def steady_noise_only():
-    """Every background white or pink noise, and no music in any pool (--steady-noise)."""
-    def steady(n, rng, pool=None, group=None):              # synth_noise's signature
-        k = ("white", "pink")[rng.randint(2)]
-        return mx.coloured_noise(n, rng, {"white": 0.0, "pink": 1.0}[k]), k
-    pool_init = mx.Pool.__init__
-
-    def without_music(self, *a, **kw):
-        pool_init(self, *a, **kw)
-        self.music = []
-    mx.synth_noise = steady
-    mx.background_noise = lambda pool, n, rng, group, p_real_noise=0.5, augment=False: steady(n, rng)
-    mx.Pool.__init__ = without_music
-
-
 def oracle_irm(task, fe, b):
     """The valid batch's score with the ideal ratio mask (separation_ceiling's, from
     the true target and rest, on the engine's STFT): a real mask's ceiling here."""
@@ -121,13 +106,9 @@ def main(argv=None):
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--heads", action="store_true")
     p.add_argument("--fixed", action="store_true", help="train on the first batch alone")
-    p.add_argument("--steady-noise", action="store_true",
-                   help="every background white or pink noise, no music (the easy case)")
     p.add_argument("--seed", type=int, default=171)
     o, rest = p.parse_known_args(argv)
     torch.set_num_threads(1)
-    if o.steady_noise:
-        steady_noise_only()
     task = ts.Separate()
     ap = argparse.ArgumentParser()
     loop.add_common_args(ap, task.defaults)

@@ -79,6 +79,12 @@ class Separate:
                        help="speed, rooms, band limits, EQ tilt, levels -50..-6 dBFS (mixtures.py)")
         g.add_argument("--p-real-noise", type=float, default=0.5,
                        help="share of noise backgrounds taken from the corpus's recordings")
+        g.add_argument("--backgrounds", default=",".join(mx.BACKGROUNDS),
+                       help="background kinds offered, train and valid alike (a diagnostic: "
+                            "which kind makes the task hard); of " + ",".join(mx.BACKGROUNDS))
+        g.add_argument("--noise-packages", default="",
+                       help="recorded backgrounds of the training pool from these packages only "
+                            "(comma list; empty: all)")
         g.add_argument("--label-heads", action="store_true",
                        help="arch.label_heads: an output layer per label (an --init file without "
                             "them gives each label a copy of its output layer)")
@@ -136,9 +142,12 @@ class Separate:
 
     def setup(self, a, cfg, fe, device, model):
         self.a, self.fe, self.device = a, fe, device
+        kinds = a.backgrounds.split(",")
         self.pool = mx.Pool(a.corpus, "train", max_speech_files=a.max_speech_files or None,
-                            max_music_files=a.max_music_files or None, seed=a.seed)
-        self.vpool = mx.Pool(a.corpus, a.valid_split, max_speech_files=200, seed=a.seed)
+                            max_music_files=a.max_music_files or None, seed=a.seed, backgrounds=kinds,
+                            noise_packages=a.noise_packages.split(",") if a.noise_packages else None)
+        self.vpool = mx.Pool(a.corpus, a.valid_split, max_speech_files=200, seed=a.seed,
+                             backgrounds=kinds)
         self.n = int(a.segment * mx.SR) // a.hop * a.hop
         self.mix_kw = dict(p_clean=a.p_clean, p_silent=a.p_silent, p_reverb=a.p_reverb,
                            level_range=(a.level_min, a.level_max),

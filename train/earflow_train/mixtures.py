@@ -48,6 +48,8 @@ from . import audio
 
 SR = 48000
 LABELS = ["speech", "music", "noise"]   # order fixed: the LV2 TTL enumerates it
+SYNTH_KINDS = ["white", "pink", "brown", "band", "hum", "bursts", "clicks", "babble"]
+BACKGROUNDS = ["recorded", "music"] + SYNTH_KINDS   # what a Pool may offer (its backgrounds=)
 
 
 # --------------------------------------------------------------------- wav I/O
@@ -78,12 +80,23 @@ class Pool:
     (int16 to keep memory low: 3 h of 48 kHz is ~1 GB)."""
 
     def __init__(self, corpus, split, max_speech_files=None, max_music_files=None, seed=0,
-                 max_noise_files=None):
+                 max_noise_files=None, backgrounds=None, noise_packages=None):
+        """backgrounds: the kinds of BACKGROUNDS this pool offers (None: all); a diagnostic
+        narrows them to tell which kind makes the task hard. noise_packages: take the
+        recorded backgrounds from these packages only (None: every package of the split)."""
         rows = list(csv.DictReader(open(os.path.join(corpus, "manifest.csv"))))
         rng = np.random.RandomState(seed)
+        kinds = list(BACKGROUNDS) if backgrounds is None else list(backgrounds)
+        unknown = sorted(set(kinds) - set(BACKGROUNDS))
+        if unknown or not kinds:
+            raise ValueError("backgrounds %s: each one of %s" % (",".join(unknown) or "(none)",
+                                                                 ",".join(BACKGROUNDS)))
+        self.synth_kinds = [k for k in SYNTH_KINDS if k in kinds]
 
         def pick(kind, most):
             r = [r for r in rows if r["kind"] == kind and r["split"] == split]
+            if kind == "noise" and noise_packages is not None:
+                r = [x for x in r if x.get("package") in noise_packages]
             if most and len(r) > most:
                 r = [r[i] for i in sorted(rng.choice(len(r), most, replace=False))]
             return r
@@ -97,9 +110,15 @@ class Pool:
                 continue
             self.speech.append(_int16(x))
             self.speech_group.append(r.get("speaker") or r["group"])    # older manifests: group
-        self.music = [_int16(read_wav(os.path.join(corpus, r["path"]))) for r in mu]
+        self.music = [_int16(read_wav(os.path.join(corpus, r["path"])))
+                      for r in (mu if "music" in kinds else [])]
         self.noise = [_int16(read_wav(os.path.join(corpus, r["path"])))
-                      for r in pick("noise", max_noise_files)]
+                      for r in (pick("noise", max_noise_files) if "recorded" in kinds else [])]
+        self.has_noise = bool(self.noise or self.synth_kinds)
+        if not self.has_noise and not self.music:
+            raise ValueError("no background in split %r: no recorded backgrounds (packages %s), no "
+                             "synthetic kind and no music offered"
+                             % (split, ",".join(noise_packages or ["all"])))
         self.groups = sorted(set(self.speech_group))
         self.by_group = {g: [i for i, gg in enumerate(self.speech_group) if gg == g]
                          for g in self.groups}
@@ -171,11 +190,14 @@ def coloured_noise(n, rng, exponent):
 
 
 def synth_noise(n, rng, pool=None, group=None):
-    """One noise of a random kind (returns array, kind name)."""
-    kinds = ["white", "pink", "brown", "band", "hum", "bursts", "clicks"]
-    if pool is not None and len(pool.groups) > 1:
+    """One noise of a random kind (of the pool's synth_kinds) -> (array, kind name)."""
+    offered = SYNTH_KINDS if pool is None else pool.synth_kinds
+    kinds = [k for k in SYNTH_KINDS[:-1] if k in offered]
+    if pool is not None and len(pool.groups) > 1 and "babble" in offered:
         kinds.append("babble")
         kinds.append("babble")
+    if not kinds:                   # babble offered alone, but one speaker in the pool
+        kinds = ["pink"]
     k = kinds[rng.randint(len(kinds))]
     if k in ("white", "pink", "brown"):
         y = coloured_noise(n, rng, {"white": 0.0, "pink": 1.0, "brown": 2.0}[k])
@@ -293,8 +315,9 @@ def _corpus_piece(src, n, rng, augment):
 
 
 def background_noise(pool, n, rng, group, p_real_noise=0.5, augment=False):
-    """A recorded background of the pool (p_real_noise, when it has any), else synth_noise."""
-    if pool.noise and rng.rand() < p_real_noise:
+    """A recorded background of the pool (p_real_noise, when it has any; always when it
+    offers no synthetic kind), else synth_noise."""
+    if pool.noise and (rng.rand() < p_real_noise or not pool.synth_kinds):
         return _corpus_piece(pool.noise[rng.randint(len(pool.noise))], n, rng, augment), "recorded"
     return synth_noise(n, rng, pool, group)
 
@@ -316,12 +339,14 @@ def _sources(pool, n, rng, label, augment, p_real_noise):
     """The parts of one mixture -> (label, parts {name: signal}, descr, speech)."""
     speech, group = _voice(pool, n, rng, augment)
     parts, descr = {}, []
+    if label == 2 and not pool.has_noise:     # a pool of music beds alone: music instead
+        label = 1
     if label == 0 or rng.rand() < 0.7:        # a voice is usually there when the target is not
         parts["speech"] = speech
-    if label == 1 or (pool.music and rng.rand() < 0.35):
+    if label == 1 or (pool.music and (rng.rand() < 0.35 or not pool.has_noise)):
         if pool.music:
             parts["music"] = _corpus_piece(pool.music[rng.randint(len(pool.music))], n, rng, augment)
-    if label == 2 or rng.rand() < 0.6 or len(parts) < 2:
+    if pool.has_noise and (label == 2 or rng.rand() < 0.6 or len(parts) < 2):
         parts["noise"], kind = background_noise(pool, n, rng, group, p_real_noise, augment)
         descr.append(kind)
     if label == 1 and "music" not in parts:      # no music in this pool: noise instead

@@ -27,17 +27,18 @@ def corpus_dir(tmp_path_factory):
     rng = np.random.RandomState(0)
     rows = []
 
-    def add(kind, split, name, x, speaker=""):
+    def add(kind, split, name, x, speaker="", package="voices"):
         path = "audio/%s/%s.wav" % (kind, name)
         os.makedirs(os.path.dirname(d / path), exist_ok=True)
         mx.write_wav(str(d / path), x.astype(np.float32))
-        rows.append(dict(path=path, kind=kind, split=split, group=speaker or name, speaker=speaker))
+        rows.append(dict(path=path, kind=kind, split=split, group=speaker or name, speaker=speaker,
+                         package=package))
     for i, (sp, (split, secs)) in enumerate(SPEAKERS.items()):
         for j in range(int(secs)):
             add("speech", split, "%s%02d" % (sp, j), _voice(rng, 1.0, 100 + 40 * i), sp)
     for split in ("train", "valid"):
         add("music", split, "m_" + split, _voice(rng, 2.0, 220))
-        add("noise", split, "n_" + split, 0.05 * rng.randn(SR))
+        add("noise", split, "n_" + split, 0.05 * rng.randn(SR), package="fx-" + split)
     with open(d / "manifest.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -121,20 +122,30 @@ def test_babble_and_backgrounds_come_from_the_pool(corpus_dir, pool):
     assert kind == "recorded" and np.abs(y[:100, None] - src[None, :]).min(axis=1).max() < 1e-6
 
 
-def test_steady_noise_probe_option(corpus_dir, monkeypatch):
-    """sep_learning_probe --steady-noise: every background white or pink noise, no music,
-    whatever label is asked for (patched within the probe's process only)."""
-    import sep_learning_probe
-    for name in ("synth_noise", "background_noise"):
-        monkeypatch.setattr(mx, name, getattr(mx, name))
-    monkeypatch.setattr(mx.Pool, "__init__", mx.Pool.__init__)
+def test_backgrounds_narrow_what_a_pool_offers(corpus_dir):
+    """Pool(backgrounds=...): a diagnostic's narrower task. white,pink: every background
+    steady noise and no music, whatever label is asked for; recorded: the recordings
+    alone; an unknown kind or a package without recordings is refused by name."""
     before = mx.make_mixture(mx.Pool(corpus_dir, "train"), 4800, np.random.RandomState(3), label=1)
     assert "music" in before["background"] or before["label"] == 1
-    sep_learning_probe.steady_noise_only()
-    pool = mx.Pool(corpus_dir, "train")
-    assert pool.music == []
+    pool = mx.Pool(corpus_dir, "train", backgrounds=["white", "pink"])
+    assert pool.music == [] and pool.noise == []
     rng = np.random.RandomState(3)
     kinds = [mx.make_mixture(pool, 4800, rng, label=lab, p_real_noise=1.0)
              for lab in (0, 1, 2) for _ in range(8)]
     assert {m["background"] for m in kinds if m["label"] == 0} <= {"white", "pink"}
     assert all(m["label"] != 1 for m in kinds)          # no music: asked-for music becomes noise
+    rec = mx.Pool(corpus_dir, "train", backgrounds=["recorded"])
+    rng = np.random.RandomState(4)
+    assert {mx.background_noise(rec, N, rng, "A", p_real_noise=0.1)[1] for _ in range(20)} == {"recorded"}
+    assert len(mx.Pool(corpus_dir, "train", backgrounds=["recorded"], noise_packages=["fx-train"]).noise) == 1
+    beds = mx.Pool(corpus_dir, "train", backgrounds=["music"])
+    rng = np.random.RandomState(5)
+    made = [mx.make_mixture(beds, 4800, rng, label=lab) for lab in (0, 2) for _ in range(6)]
+    assert all(m["background"] == "music" for m in made[:6])      # speech over music alone
+    assert all(m["label"] == 1 for m in made[6:])                  # noise asked for: music
+    with pytest.raises(ValueError, match="hiss"):
+        mx.Pool(corpus_dir, "train", backgrounds=["white", "hiss"])
+    with pytest.raises(ValueError, match="no background"):
+        mx.Pool(corpus_dir, "train", backgrounds=["recorded"], noise_packages=["no-such-package"])
+
