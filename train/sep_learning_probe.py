@@ -5,7 +5,11 @@ losses and valid batch as train_separate.py with the options given), one step at
 time at a constant learning rate after a 50-step warm-up, and prints the valid
 batch's SI-SDRi per label every --every steps (and its weights' moving average's,
 with --ema), after the valid batch's ideal-ratio-mask score (oracle_irm: the ceiling of
-a real mask). Nothing is exported: the engine runs only the U-Net.
+a real mask). train_sources: the same (the average's, with --ema) on mixtures made the
+valid batch's way from the training split's sources (new draws, not trained on): where
+it climbs and valid does not, the gap is between the splits' sources. (train_sisdr, the
+loss's SI-SDR term over training batches, is no learning curve: clean and silent items
+weigh in it.) Nothing is exported: the engine runs only the U-Net.
 
 Networks (--kind):
   unet  the separation U-Net of the options given (default: stage 5's shape), the
@@ -64,11 +68,13 @@ class UNetOneStep(nn.Module):
 class GRUMask(nn.Module):
     """A real gain per bin and frame from the frame's log power and the label."""
 
-    def __init__(self, fe, n_labels, hidden, layers, heads):
+    def __init__(self, fe, n_labels, hidden, layers, heads, long_window=0):
         super().__init__()
-        self.fe, self.L, self.heads = fe, n_labels, heads
+        self.fe, self.L, self.heads, self.long = fe, n_labels, heads, long_window
         F = fe.F
-        self.inp = nn.Linear(F + n_labels, hidden)
+        if long_window:      # a Hann window of long_window samples ending where each frame ends
+            self.register_buffer("lwin", torch.hann_window(long_window, periodic=True))
+        self.inp = nn.Linear(F + long_window // 2 + n_labels, hidden)
         self.gru = nn.GRU(hidden, hidden, num_layers=layers, batch_first=True)
         self.out = nn.Linear(hidden + n_labels, F * (n_labels if heads else 1))
         nn.init.zeros_(self.out.weight)
@@ -76,8 +82,12 @@ class GRUMask(nn.Module):
 
     def forward(self, b):
         lab = b["c"][..., :self.L]                                        # [B, T, L]
-        lp = (torch.log10(self.fe.power(b["cond"])[:, 0] + 1e-12) + 5.0) / 3.0
-        h, _ = self.gru(torch.relu(self.inp(torch.cat([lp, lab], -1))))
+        feats = [(torch.log10(self.fe.power(b["cond"])[:, 0] + 1e-12) + 5.0) / 3.0]
+        if self.long:        # causal: the look-back grows, the latency does not
+            fr = nn.functional.pad(b["mix"], (self.long - self.fe.hop, 0)).unfold(-1, self.long, self.fe.hop)
+            P = torch.fft.rfft(fr * self.lwin, dim=-1).abs()[..., :self.long // 2] ** 2
+            feats.append((torch.log10(P + 1e-12) + 5.0) / 3.0)        # an offset the layer absorbs
+        h, _ = self.gru(torch.relu(self.inp(torch.cat(feats + [lab], -1))))
         m = torch.sigmoid(self.out(torch.cat([h, lab], -1)))
         if self.heads:
             B, T, _ = m.shape
@@ -105,6 +115,9 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--heads", action="store_true")
+    p.add_argument("--long-window", type=int, default=0,
+                   help="gru: also the log power of a causal window of this many samples (a multiple "
+                        "of the hop; 0: none): what a longer look-back, at no latency, would buy")
     p.add_argument("--fixed", action="store_true", help="train on the first batch alone")
     p.add_argument("--seed", type=int, default=171)
     o, rest = p.parse_known_args(argv)
@@ -116,6 +129,7 @@ def main(argv=None):
     a = ap.parse_args(STAGE5 + ["--run", "unused", "--seed", str(o.seed), "--init", o.init] + rest)
     torch.manual_seed(a.seed)
     cfg = loop.make_config(a, "separate", task.conditioning(a))
+    cfg["arch"].update(task.arch(a))                 # --label-heads, as the trainer does
     fe = Frontend(cfg)
     if o.kind == "unet":
         unet = EarflowUNet(cfg)
@@ -125,12 +139,16 @@ def main(argv=None):
             loop.load_init(task, unet, a, loop.export.init_state(o.init, cfg, "cpu", task.cond_keys))
         net = UNetOneStep(unet).to(memory_format=torch.channels_last)
     else:
-        net = GRUMask(fe, len(cfg["conditioning"]["labels"]), o.hidden, o.layers, o.heads)
+        net = GRUMask(fe, len(cfg["conditioning"]["labels"]), o.hidden, o.layers, o.heads, o.long_window)
     print("%s: %d parameters" % (o.kind, sum(q.numel() for q in net.parameters())), flush=True)
     opt = loop.make_optimizer(net, o.lr)
     task.setup(a, cfg, fe, "cpu", None)
     vb = task.valid_batch()
-    print(json.dumps({"oracle_irm": oracle_irm(task, fe, vb)}), flush=True)
+    # the same mixtures' recipe from the training sources (new draws): learning that shows
+    # here but not on valid is a gap between the splits' sources, not a stalled network
+    tb = task.valid_batch(task.pool)
+    print(json.dumps({"oracle_irm": oracle_irm(task, fe, vb), "oracle_irm_train_sources": oracle_irm(task, fe, tb)}),
+          flush=True)
     ema = copy.deepcopy(net) if o.ema > 0 else None
     t_start, train_db = time.time(), []
 
@@ -142,6 +160,7 @@ def main(argv=None):
             rec["valid"] = task.score(net(vb), vb)
             if ema is not None:
                 rec["valid_ema"] = task.score(ema(vb), vb)
+            rec["train_sources"] = task.score((ema or net)(tb), tb)
             if o.fixed:
                 b0 = task.batch(0)
                 rec["fit"] = task.score(net(b0), b0)

@@ -172,15 +172,17 @@ class Separate:
         return self.to_batch(*mx.batch(self.pool, self.a.batch, self.n, rng, p_remove=self.a.p_remove,
                                        **self.mix_kw))
 
-    def valid_batch(self):
-        """Keep mode: val_count speech mixtures per SNR, half as many music and noise."""
+    def valid_batch(self, pool=None):
+        """Keep mode: val_count speech mixtures per SNR, half as many music and noise, from
+        the valid pool (or another: a diagnostic's fresh mixtures of the training sources)."""
+        pool = self.vpool if pool is None else pool
         rng = np.random.RandomState(self.a.seed + 1)
         n = int(self.a.val_seconds * mx.SR) // self.a.hop * self.a.hop
         items = []
         for li in range(len(mx.LABELS)):
             for snr in VALID_SNRS:
                 for _ in range(self.a.val_count if li == 0 else max(1, self.a.val_count // 2)):
-                    items.append(mx.make_mixture(self.vpool, n, rng, label=li, snr_db=snr,
+                    items.append(mx.make_mixture(pool, n, rng, label=li, snr_db=snr,
                                                  level_db=rng.uniform(-45, -15)))
         return self.to_batch([m["mix"] for m in items], [m["target"] for m in items],
                              [m["label"] for m in items], [0] * len(items))

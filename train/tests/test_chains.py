@@ -228,6 +228,8 @@ def test_separation_chain(tmp_path):
     assert len(fit) == 2 and fit[1]["mean"] > fit[0]["mean"] + 1.0, out
     # ... after its valid batch's ideal-ratio-mask score, far above pass-through
     assert recs[0]["oracle_irm"]["mean"] > recs[1]["valid"]["mean"] + 3.0, out
+    # and the same for fresh mixtures of the training sources
+    assert recs[0]["oracle_irm_train_sources"]["mean"] > recs[1]["train_sources"]["mean"] + 3.0, out
     ev = str(tmp_path / "eval")
     run(["train/evaluate_separate.py", "--corpus", cdir, "--model", model, "--earflow", EARFLOW,
          "--out", ev, "--count", "1", "--seconds", "1.5", "--labels", "speech,noise",
