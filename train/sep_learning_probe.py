@@ -68,13 +68,14 @@ class UNetOneStep(nn.Module):
 class GRUMask(nn.Module):
     """A real gain per bin and frame from the frame's log power and the label."""
 
-    def __init__(self, fe, n_labels, hidden, layers, heads, long_window=0):
+    def __init__(self, fe, n_labels, hidden, layers, heads, long_window=0, complex_input=False):
         super().__init__()
         self.fe, self.L, self.heads, self.long = fe, n_labels, heads, long_window
+        self.complex_input = complex_input
         F = fe.F
         if long_window:      # a Hann window of long_window samples ending where each frame ends
             self.register_buffer("lwin", torch.hann_window(long_window, periodic=True))
-        self.inp = nn.Linear(F + long_window // 2 + n_labels, hidden)
+        self.inp = nn.Linear(F * (3 if complex_input else 1) + long_window // 2 + n_labels, hidden)
         self.gru = nn.GRU(hidden, hidden, num_layers=layers, batch_first=True)
         self.out = nn.Linear(hidden + n_labels, F * (n_labels if heads else 1))
         nn.init.zeros_(self.out.weight)
@@ -83,6 +84,8 @@ class GRUMask(nn.Module):
     def forward(self, b):
         lab = b["c"][..., :self.L]                                        # [B, T, L]
         feats = [(torch.log10(self.fe.power(b["cond"])[:, 0] + 1e-12) + 5.0) / 3.0]
+        if self.complex_input:   # the compressed spectrum the U-Net sees (its phase), scaled up
+            feats += [30.0 * b["cond"][:, 0], 30.0 * b["cond"][:, 1]]
         if self.long:        # causal: the look-back grows, the latency does not
             fr = nn.functional.pad(b["mix"], (self.long - self.fe.hop, 0)).unfold(-1, self.long, self.fe.hop)
             P = torch.fft.rfft(fr * self.lwin, dim=-1).abs()[..., :self.long // 2] ** 2
@@ -115,6 +118,8 @@ def main(argv=None):
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--heads", action="store_true")
+    p.add_argument("--complex-input", action="store_true",
+                   help="gru: also the compressed complex spectrum (the U-Net's input, with phase)")
     p.add_argument("--long-window", type=int, default=0,
                    help="gru: also the log power of a causal window of this many samples (a multiple "
                         "of the hop; 0: none): what a longer look-back, at no latency, would buy")
@@ -139,7 +144,8 @@ def main(argv=None):
             loop.load_init(task, unet, a, loop.export.init_state(o.init, cfg, "cpu", task.cond_keys))
         net = UNetOneStep(unet).to(memory_format=torch.channels_last)
     else:
-        net = GRUMask(fe, len(cfg["conditioning"]["labels"]), o.hidden, o.layers, o.heads, o.long_window)
+        net = GRUMask(fe, len(cfg["conditioning"]["labels"]), o.hidden, o.layers, o.heads, o.long_window,
+                      o.complex_input)
     print("%s: %d parameters" % (o.kind, sum(q.numel() for q in net.parameters())), flush=True)
     opt = loop.make_optimizer(net, o.lr)
     task.setup(a, cfg, fe, "cpu", None)

@@ -219,8 +219,10 @@ def test_separation_chain(tmp_path):
                "--segment", "0.5", "--fit-steps", "30", "--fit-lr", "3e-3"]).stdout
     fits = [float(line.split()[-1]) for line in out.splitlines() if line.strip().startswith("fit step")]
     assert len(fits) == 3 and fits[-1] > fits[0] + 1.0, out
-    # sep_learning_probe --fixed: the recurrent mask with a head per label fits one batch of the trainer's
+    # sep_learning_probe --fixed: the recurrent mask with a head per label (and the diagnosis's extra
+    # inputs: a causal longer look-back, the complex spectrum) fits one batch of the trainer's
     out = run(["train/sep_learning_probe.py", "--kind", "gru", "--heads", "--hidden", "32", "--fixed", "--steps", "60",
+               "--long-window", "768", "--complex-input",
                "--every", "60", "--lr", "1e-2", "--corpus", cdir, "--valid-split", "test", "--val-count", "1",
                "--val-seconds", "0.5", "--batch", "4", "--segment", "0.5", "--label-probs", "1,0,1"]).stdout
     recs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
