@@ -114,7 +114,6 @@ class Pool:
                       for r in (mu if "music" in kinds else [])]
         self.noise = [_int16(read_wav(os.path.join(corpus, r["path"])))
                       for r in (pick("noise", max_noise_files) if "recorded" in kinds else [])]
-        self.has_noise = bool(self.noise or self.synth_kinds)
         if not self.has_noise and not self.music:
             raise ValueError("no background in split %r: no recorded backgrounds (packages %s), no "
                              "synthetic kind and no music offered"
@@ -128,6 +127,11 @@ class Pool:
         self.speech_seconds = sum(len(x) for x in self.speech) / SR
         self.music_seconds = sum(len(x) for x in self.music) / SR
         self.noise_seconds = sum(len(x) for x in self.noise) / SR
+
+    @property
+    def has_noise(self):
+        """Whether a noise background can be drawn (recordings or a synthetic kind)."""
+        return bool(self.noise or self.synth_kinds)
 
     def speaker_p(self, groups):
         return _norm([math.sqrt(self.group_s[g]) for g in groups])
