@@ -39,7 +39,10 @@ SPEAKERS (speech rows; counted as lower bounds: one voice per package and folder
     0ad-data: per civilisation language the male and the female citizen; warzone2100-data:
     the console voice (with the tutorial: same pitch, maybe the same person), the
     transport pilot and the three taunt voices (median F0 105, 216, 86 Hz); its extra/
-    and sfx/misc/ voices are left out; alsa-utils: one speaker.
+    and sfx/misc/ voices are left out; alsa-utils: one speaker; tuxpaint-stamps-default:
+    one speaker per language of its spoken stamp descriptions (NAME_desc_LANG; no suffix:
+    English), although the changelog credits two French voices and Brazilian school
+    children for pt_BR; its spoken numbers and letters (symbols/) are used for nothing.
   Text-to-speech voices are not used.
 
 SPLIT TABLE (by source package; valid and test hold whole packages that training never hears)
@@ -55,11 +58,13 @@ SPLIT TABLE (by source package; valid and test hold whole packages that training
   frozen-bubble-data               valid  music, noise
   lbreakout2-data                  valid  noise
   wesnoth-1.16-data                valid  noise
+  redeclipse-data                  valid  music, noise
   asterisk-core-sounds-en-g722     train  speech
   asterisk-core-sounds-es-g722     train  speech
   klettres-data                    train  speech
   ktuberling-data                  train  speech
   fillets-ng-data-cs               train  speech
+  tuxpaint-stamps-default          train  speech, noise
   fillets-ng-data                  train  music, noise
   0ad-data                         train  speech, music, noise
   warzone2100-data                 train  speech, noise
@@ -179,6 +184,14 @@ def _track(pkg):
     return f
 
 
+def _tuxpaint_voice(rel):
+    """Speaker = the language of a spoken stamp description NAME_desc[_LANG].ogg|wav."""
+    m = re.search(r"_desc(?:_([a-z]+(?:_[A-Z]+)?))?\.", os.path.basename(rel))
+    lang = (m.group(1) if m else None) or "en"
+    return "tuxpaint:" + lang, lang.split("_")[0]
+
+
+TUXPAINT_LANGS = "be bg ca da el en es fr lt ml nl pt_BR ro ru".split()
 KLETTRES = ("ar cs da de en en_GB es fr he hu it lt ml nb nds nl pt_BR ru tn uk").split()
 KTUBERLING = ("ca da de el en es fi fr ga gl it lt nds nl nn pt ro ru sl sr sv uk wa").split()
 
@@ -215,6 +228,16 @@ MEGA = "usr/share/games/megaglest/"
 WZ = "usr/share/games/warzone2100/base.wz"
 FG = "usr/share/games/flightgear/"
 MINETEST = "usr/share/games/minetest/games/minetest_game/mods/*/sounds/*.ogg"
+TUX = "usr/share/tuxpaint/stamps/"
+# Tux Paint's stamp sounds that are recorded effects (animals, tools, vehicles...); left
+# out: symbols/ (spoken numbers, letters, faces), space/ (Apollo 11's words), military/,
+# town/roadsigns/, the dreidel letters, Santa's and the ghost's voices.
+TUX_EFFECTS = ["animals/**/*.ogg", "food/**/*.ogg", "hobbies/**/*.ogg", "household/**/*.ogg",
+               "naturalforces/**/*.ogg", "vehicles/**/*.ogg", "town/flags/*.ogg", "seasonal/newyears/*.ogg",
+               "seasonal/christmas/gift.ogg", "seasonal/christmas/hard_candy.ogg",
+               "seasonal/halloween/bat_left.ogg", "seasonal/halloween/blackcat.ogg",
+               "seasonal/halloween/spider.ogg"]
+RE = "usr/share/games/redeclipse/data/sounds/"
 
 PACKAGES = {
     "libmysofa1": dict(
@@ -286,6 +309,23 @@ PACKAGES = {
                                                              "weapons")])],   # extra/, sfx/misc: voices
         speakers=["wz2100:" + v for v in sorted(set(WZ_VOICES.values()))],
         credit="Warzone 2100 voices and sounds, Pumpkin Studios and the Warzone 2100 Project"),
+    "tuxpaint-stamps-default": dict(
+        licence="GPL-2",
+        takes=[_sp(TUX + "**/*_desc*.ogg", TUX + "**/*_desc*.wav", who=_tuxpaint_voice),
+               _no(*[TUX + p for p in TUX_EFFECTS])],          # descriptions first: never noise
+        speakers=["tuxpaint:" + l for l in TUXPAINT_LANGS],
+        credit="Tux Paint stamps' spoken descriptions and sounds, Bill Kendrick and the Tux Paint "
+               "contributors (voices credited in its changelog: Jacques Chion and PaulK (fr), Krasimir "
+               "Petkov (bg), Kseniya Buraya (be), Estefania Ortiz (es), Kiriaki Serafeim (el), Joe "
+               "Dalton (da), Tabbytha (ro), Edwin Veber (ru), Brazilian school children (pt_BR))"),
+    "redeclipse-data": dict(
+        licence="CC-BY-SA-3.0 / CC-BY-3.0 (per file: its copyright)", large=True,
+        unpack=[RE + "ambience/*", RE + "music/*", RE + "sfx/*", RE + "weapons/*",
+                "usr/share/doc/redeclipse-data/*"],
+        takes=[_mu(RE + "music/*.ogg"),
+               _no(RE + "ambience/*.ogg", RE + "ambience/morph/*.ogg", RE + "sfx/*.ogg", RE + "weapons/*.ogg")],
+        credit="Red Eclipse ambiences (Quinton Reeves, Alex Anguix, Slawek Blauciak and Freesound "
+               "recordists), music and sounds, the Red Eclipse team"),
     "wesnoth-1.16-music": dict(
         licence="GPL-2+", takes=[_mu("usr/share/games/wesnoth/1.16/data/core/music/*.ogg")],
         credit="Battle for Wesnoth music, the Wesnoth composers"),

@@ -181,6 +181,27 @@ def test_speaker_and_language_labels():
     assert tr("x/rybky07.ogg", stems) != tr("x/rybky08.ogg", stems)
 
 
+def test_tuxpaint_descriptions_are_speech_by_language_and_never_noise(tmp_path):
+    tp = corpus._tuxpaint_voice
+    assert tp("usr/share/tuxpaint/stamps/animals/birds/owl_desc_ca.ogg") == ("tuxpaint:ca", "ca")
+    assert tp("usr/share/tuxpaint/stamps/food/corn_desc_pt_BR.wav") == ("tuxpaint:pt_BR", "pt")
+    assert tp("usr/share/tuxpaint/stamps/food/banana_desc_da.ogg.ogg") == ("tuxpaint:da", "da")
+    assert tp("usr/share/tuxpaint/stamps/animals/birds/owl_desc.ogg") == ("tuxpaint:en", "en")
+    tree = ["animals/birds/owl.ogg", "animals/birds/owl_desc.ogg", "animals/birds/owl_desc_fr.ogg",
+            "food/corn_desc_pt_BR.wav", "symbols/math/7_el.ogg", "symbols/math/5_desc_ru.ogg",
+            "symbols/faces/happy.ogg", "space/apollo_lander.ogg", "seasonal/christmas/santahat.ogg",
+            "household/kettle.ogg"]
+    for rel in tree:
+        f = tmp_path / "usr/share/tuxpaint/stamps" / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"")
+    got = {os.path.relpath(f, tmp_path / "usr/share/tuxpaint/stamps"): kind
+           for f, kind, _who in corpus.planned(str(tmp_path), corpus.PACKAGES["tuxpaint-stamps-default"])}
+    assert got == {"animals/birds/owl.ogg": "noise", "household/kettle.ogg": "noise",
+                   "animals/birds/owl_desc.ogg": "speech", "animals/birds/owl_desc_fr.ogg": "speech",
+                   "food/corn_desc_pt_BR.wav": "speech", "symbols/math/5_desc_ru.ogg": "speech"}
+
+
 def test_midi_songs_are_deterministic_and_varied():
     a, da = corpus.midi_song(3)
     assert a == corpus.midi_song(3)[0] and a[:4] == b"MThd" and b"MTrk" in a
