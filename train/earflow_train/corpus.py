@@ -184,13 +184,9 @@ def _track(pkg):
     return f
 
 
-def _tuxpaint_voice(rel):
-    """Speaker = the language of a spoken stamp description NAME_desc[_LANG].ogg|wav."""
-    m = re.search(r"_desc(?:_([a-z]+(?:_[A-Z]+)?))?\.", os.path.basename(rel))
-    lang = (m.group(1) if m else None) or "en"
-    return "tuxpaint:" + lang, lang.split("_")[0]
-
-
+# Speaker = the language of a spoken stamp description NAME_desc[_LANG].ogg|wav (no suffix:
+# English); a name that does not match reads "unknown", which _labels refuses.
+_tuxpaint_voice = _folder_voice("tuxpaint", r"_desc(?:_([a-z]+(?:_[A-Z]+)?))?\.[^/]*$", lambda f: f or "en")
 TUXPAINT_LANGS = "be bg ca da el en es fr lt ml nl pt_BR ro ru".split()
 KLETTRES = ("ar cs da de en en_GB es fr he hu it lt ml nb nds nl pt_BR ru tn uk").split()
 KTUBERLING = ("ca da de el en es fi fr ga gl it lt nds nl nn pt ro ru sl sr sv uk wa").split()
