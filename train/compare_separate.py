@@ -4,7 +4,8 @@
 Reads the results.json of two `evaluate_separate.py` runs made with the same split,
 seed, --count and --seconds (so the same mixtures: refused otherwise) and prints, per
 label and input SNR, B minus A for every schedule both scored (mean ± 95 % CI over
-the mixtures; clean-speech items, whose input SI-SDR is infinite, left out). Choosing
+the mixtures; clean-speech items, whose input SI-SDR is infinite, left out), and on
+the speech target per held-out voice where the runs name them. Choosing
 a stage on valid is this question: the spread between mixtures hides differences
 that the same mixtures under both models show.
 
@@ -51,6 +52,26 @@ def paired_table(a, b):
     return "\n".join(lines) + "\n"
 
 
+def paired_voice_table(a, b):
+    """Markdown: B minus A on the speech target per voice (all SNRs), for each keep
+    schedule both runs scored; "" when the runs do not name their voices (evaluations
+    made before evaluate_separate recorded them)."""
+    ia = {i["name"]: i for i in a["items"]}
+    ib = {i["name"]: i for i in b["items"]}
+    names = [n for n in ia if n in ib and ia[n]["label"] == "speech" and np.isfinite(ia[n]["in"])
+             and ia[n].get("voice")]
+    if not names:
+        return ""
+    keys = [k for k in ia[names[0]] if k.startswith("keep@") and k in ib[names[0]]]
+    voices = sorted({ia[n]["voice"] for n in names})
+    lines = ["| schedule | voice | n | B minus A |", "|---|---|---|---|"]
+    for k in keys:
+        for v in voices:
+            d = [ib[n][k] - ia[n][k] for n in names if ia[n]["voice"] == v]
+            lines.append("| %s | %s | %d | %s |" % (k[5:], v, len(d), paired_cell(d)))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("a", help="the baseline's evaluate_separate --out folder")
@@ -64,6 +85,10 @@ def main():
     print("B = %s minus A = %s, keep SI-SDR in dB, paired (same mixtures), mean ± 95 %% CI\n" % (
         b.get("model"), a.get("model")))
     print(table, end="")
+    voices = paired_voice_table(a, b)
+    if voices:
+        print("\nspeech target by voice (all SNRs):\n")
+        print(voices, end="")
 
 
 if __name__ == "__main__":

@@ -159,29 +159,45 @@ def write_schedule_table(out, items, schedules):
     print(md, flush=True)
 
 
-def write_background_table(out, items, systems):
-    """Keep SI-SDRi per label and kind of background (its first part: "recorded+music"
-    counts as recorded), the model beside each DSP baseline scored on those mixtures,
-    mean ± 95 % CI: where a model gains (stationary noise) and where it does not
-    (recorded effects, music, other voices). OUT/backgrounds.md."""
-    def kind(i):
-        first = i["background"].split("+")[0]
-        if first in ("white", "pink", "brown", "hum", "band"):
-            return "synthetic steady noise"
-        return "synthetic clicks, bursts" if first in ("clicks", "bursts") else first
-
-    lines = ["| target | background | n | earflow keep | " + "".join("%s | " % b for b in systems),
+def write_breakdown_table(out, fname, items, systems, column, group_of, labels=mx.LABELS):
+    """Keep SI-SDRi per label and group (group_of(item)), the model beside each DSP
+    baseline scored on those mixtures, mean ± 95 % CI. OUT/fname; returns the markdown."""
+    lines = ["| target | %s | n | earflow keep | " % column + "".join("%s | " % b for b in systems),
              "|---|---|---|---|" + "---|" * len(systems)]
-    for lab in mx.LABELS:
+    for lab in labels:
         its = [i for i in items if i["label"] == lab and np.isfinite(i["in"])]
-        for k in sorted({kind(i) for i in its}):
-            sel = [i for i in its if kind(i) == k]
+        for k in sorted({group_of(i) for i in its}):
+            sel = [i for i in its if group_of(i) == k]
             lines.append("| %s | %s | %d | %s | " % (lab, k, len(sel), cell([i["keep"] - i["in"] for i in sel]))
                          + "".join("%s | " % cell([i[b] - i["in"] for i in sel if b in i]) for b in systems))
     md = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "backgrounds.md"), "w") as fh:
+    with open(os.path.join(out, fname), "w") as fh:
         fh.write(md)
     print(md, flush=True)
+    return md
+
+
+def background_kind(i):
+    """The kind of an item's background (its first part: "recorded+music" counts as
+    recorded): where a model gains (stationary noise) and where it does not (recorded
+    effects, music, other voices)."""
+    first = i["background"].split("+")[0]
+    if first in ("white", "pink", "brown", "hum", "band"):
+        return "synthetic steady noise"
+    return "synthetic clicks, bursts" if first in ("clicks", "bursts") else first
+
+
+def write_background_table(out, items, systems):
+    """OUT/backgrounds.md: keep SI-SDRi per label and kind of background."""
+    return write_breakdown_table(out, "backgrounds.md", items, systems, "background", background_kind)
+
+
+def write_voice_table(out, items, systems):
+    """OUT/voices.md: speech keep SI-SDRi per held-out speaker (a model is judged on
+    voices it never heard: one voice's mean hides another's). Items of evaluations made
+    before the voice was recorded count as "unknown"."""
+    return write_breakdown_table(out, "voices.md", items, systems, "voice",
+                                 lambda i: i.get("voice") or "unknown", labels=("speech",))
 
 
 def main():
@@ -256,7 +272,7 @@ def main():
         mix = mx.read_wav(src)
         ref = mx.read_wav(os.path.join(d, name + "_ref.wav"))
         it = {"name": name, "label": label, "snr_db": r["snr_db"], "level_db": r["level_db"],
-              "background": r["background"]}
+              "background": r["background"], "voice": r["voice"]}
         clean = r["background"].startswith("clean")
         it["in"] = losses.si_sdr(mix, ref) if not clean else float("inf")
         keep = render(a.earflow, a.model, src, o, target=label)
@@ -295,6 +311,8 @@ def main():
     if schedules:
         write_schedule_table(a.out, res["items"], schedules)
     write_background_table(a.out, res["items"], [] if a.keep_only else list(base))
+    if "speech" in labels:
+        write_voice_table(a.out, res["items"], [] if a.keep_only else list(base))
     if a.keep_only:
         with open(os.path.join(a.out, "results.json"), "w") as fh:
             json.dump(res, fh, indent=1)

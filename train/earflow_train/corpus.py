@@ -42,7 +42,13 @@ SPEAKERS (speech rows; counted as lower bounds: one voice per package and folder
     and sfx/misc/ voices are left out; alsa-utils: one speaker; tuxpaint-stamps-default:
     one speaker per language of its spoken stamp descriptions (NAME_desc_LANG; no suffix:
     English), although the changelog credits two French voices and Brazilian school
-    children for pt_BR; its spoken numbers and letters (symbols/) are used for nothing.
+    children for pt_BR; its spoken numbers and letters (symbols/) are used for nothing;
+    kajongg: its four predefined voices (female1, female2, male1, male2: tile names and
+    claims), each recorded in English (voices/NAME) and German (voices/de/NAME); the two
+    folders of one name are counted as one speaker, since they may be one person (median
+    F0 en/de: female1 178/172, female2 219/229, male1 167/157, male2 102/143 Hz);
+    gcin-voice: Mandarin syllables (zhuyin folders) in two voices, file 3.ogg (credited
+    to Edward Der-Hua Liu) and 5.ogg (Chu Lo, the voice of the ChionMeilin voicebank).
   Text-to-speech voices are not used.
 
 SPLIT TABLE (by source package; valid and test hold whole packages that training never hears)
@@ -52,7 +58,9 @@ SPLIT TABLE (by source package; valid and test hold whole packages that training
   fillets-ng-data-nl               test   speech
   supertuxkart-data                test   music, noise
   extremetuxracer-data             test   music, noise
+  gcin-voice                       test   speech
   asterisk-prompt-es-co            valid  speech
+  kajongg                          valid  speech
   asterisk-prompt-fr-armelle       valid  speech
   asterisk-moh-opsound-wav         valid  music
   frozen-bubble-data               valid  music, noise
@@ -186,6 +194,16 @@ def _track(pkg):
 
 # Speaker = the language of a spoken stamp description NAME_desc[_LANG].ogg|wav (no suffix:
 # English); a name that does not match reads "unknown", which _labels refuses.
+def _kajongg_voice(rel):
+    m = re.search(r"voices/(?:(de)/)?((?:fe)?male\d)/", rel)
+    return ("kajongg:" + m.group(2), m.group(1) or "en") if m else ("kajongg:unknown", "")
+
+
+def _gcin_voice(rel):
+    m = re.search(r"/([35])\.ogg$", rel)
+    return ("gcin:" + m.group(1), "zh") if m else ("gcin:unknown", "")
+
+
 _tuxpaint_voice = _folder_voice("tuxpaint", r"_desc(?:_([a-z]+(?:_[A-Z]+)?))?\.[^/]*$", lambda f: f or "en")
 TUXPAINT_LANGS = "be bg ca da el en es fr lt ml nl pt_BR ro ru".split()
 KLETTRES = ("ar cs da de en en_GB es fr he hu it lt ml nb nds nl pt_BR ru tn uk").split()
@@ -257,6 +275,17 @@ PACKAGES = {
         licence="GPL-2", takes=[_sp("usr/share/asterisk/sounds/fr/**/*.gsm",
                                     who=_one_voice("asterisk:Armelle", "fr"))],
         speakers=["asterisk:Armelle"], credit="French Asterisk prompts, voice of Armelle Desjardins"),
+    "kajongg": dict(
+        licence="GPL-2+", takes=[_sp("usr/share/kajongg/voices/**/*.ogg", who=_kajongg_voice)],
+        speakers=["kajongg:" + v for v in ("female1", "female2", "male1", "male2")],
+        credit="Kajongg voices (English and German tile names and claims), Wolfgang Rohdewald "
+               "and the KDE contributors"),
+    "gcin-voice": dict(
+        licence="GPL-3 or LGPL-3 (3.ogg) / CC-BY-3.0 (5.ogg)",
+        takes=[_sp("usr/share/gcin-voice/ogg/*/[35].ogg", who=_gcin_voice)],
+        speakers=["gcin:3", "gcin:5"],
+        credit="gcin Mandarin syllable voices: Edward Der-Hua Liu (3.ogg); ChionMeilin development "
+               "committee's recording group, the voice of Chu Lo (5.ogg)"),
     "klettres-data": dict(
         licence="GPL-2+", takes=[_sp("usr/share/klettres/*/*/*.ogg",
                                      who=_folder_voice("klettres", r"share/klettres/([^/]+)/"))],

@@ -340,7 +340,7 @@ def _voice(pool, n, rng, augment):
 
 
 def _sources(pool, n, rng, label, augment, p_real_noise):
-    """The parts of one mixture -> (label, parts {name: signal}, descr, speech)."""
+    """The parts of one mixture -> (label, parts {name: signal}, descr, speech, its speaker)."""
     speech, group = _voice(pool, n, rng, augment)
     parts, descr = {}, []
     if label == 2 and not pool.has_noise:     # a pool of music beds alone: music instead
@@ -358,7 +358,7 @@ def _sources(pool, n, rng, label, augment, p_real_noise):
         if "noise" not in parts:
             parts["noise"], kind = background_noise(pool, n, rng, group, p_real_noise, augment)
             descr.append(kind)
-    return label, parts, descr, speech
+    return label, parts, descr, speech, group
 
 
 def make_mixture(pool, n, rng, label=None, snr_db=None, level_db=None, p_reverb=0.0,
@@ -369,7 +369,9 @@ def make_mixture(pool, n, rng, label=None, snr_db=None, level_db=None, p_reverb=
 
     Returns dict: mix, target (the labelled source as it sits in the mixture), label
     (index into LABELS), snr_db (target vs rest; inf for a clean target), level_db
-    (mixture RMS dBFS), background (description), channel (channel_gain's, with augment)."""
+    (mixture RMS dBFS), background (description), channel (channel_gain's, with augment),
+    voice (the speaker of the mixture's voice: the target's for speech, else the voice
+    drawn, which may be left out of the mixture)."""
     if level_range is None:
         level_range = AUG_LEVELS if augment else (-55, -12)
     if label is None:
@@ -377,8 +379,8 @@ def make_mixture(pool, n, rng, label=None, snr_db=None, level_db=None, p_reverb=
     if rng.rand() < p_silent:
         z = np.zeros(n, dtype=np.float32)
         return dict(mix=z, target=z.copy(), label=label, snr_db=float("inf"),
-                    level_db=-float("inf"), background="silence")
-    label, parts, descr, speech = _sources(pool, n, rng, label, augment, p_real_noise)
+                    level_db=-float("inf"), background="silence", voice="")
+    label, parts, descr, speech, voice = _sources(pool, n, rng, label, augment, p_real_noise)
     target = parts.pop(LABELS[label])
     if LABELS[label] == "noise":
         descr.pop(0)
@@ -421,7 +423,7 @@ def make_mixture(pool, n, rng, label=None, snr_db=None, level_db=None, p_reverb=
         g *= 0.98 / peak
     return dict(mix=(mix * g).astype(np.float32), target=(target_s * g).astype(np.float32),
                 label=label, snr_db=float(snr_db), level_db=20 * math.log10(rms(mix * g)),
-                background="+".join(descr), channel=channel)
+                background="+".join(descr), channel=channel, voice=voice)
 
 
 def batch(pool, b, n, rng, p_remove=0.25, **kw):
@@ -463,11 +465,11 @@ def write_set(pool, out, count, seconds, seed, snrs=(-5, 0, 5, 10), labels=LABEL
                 write_wav(os.path.join(out, name + "_ref.wav"), m["target"])
                 rows.append(dict(name=name, label=LABELS[m["label"]],
                                  snr_db=snr, level_db="%.1f" % m["level_db"],
-                                 background=m["background"]))
+                                 background=m["background"], voice=m["voice"]))
     # clean speech, then a reverberant voice (its reference: itself, which keep should pass)
     for kind, k in (("clean", count), ("reverb", reverberant)):
         for i in range(k):
-            s, _g = speech_piece(pool, n, rng)
+            s, voice = speech_piece(pool, n, rng)
             if kind == "reverb":
                 s = sps.fftconvolve(s, reverb_ir(rng))[:n].astype(np.float32)
             s = s / rms(s) * 10 ** (rng.uniform(*level_range) / 20.0)
@@ -476,9 +478,9 @@ def write_set(pool, out, count, seconds, seed, snrs=(-5, 0, 5, 10), labels=LABEL
             write_wav(os.path.join(out, name + "_ref.wav"), s)
             rows.append(dict(name=name, label="speech", snr_db="inf",
                              level_db="%.1f" % (20 * math.log10(rms(s))),
-                             background="clean" if kind == "clean" else "clean+reverb"))
+                             background="clean" if kind == "clean" else "clean+reverb", voice=voice))
     with open(os.path.join(out, "index.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["name", "label", "snr_db", "level_db", "background"])
+        w = csv.DictWriter(f, fieldnames=["name", "label", "snr_db", "level_db", "background", "voice"])
         w.writeheader()
         w.writerows(rows)
     return rows

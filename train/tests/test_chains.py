@@ -243,6 +243,12 @@ def test_separation_chain(tmp_path):
     assert by_background[0].startswith("| target | background | n | earflow keep | afftdn")
     assert sum(int(r.split("|")[3]) for r in by_background[2:] if r.startswith("| speech |")) == \
         sum(1 for i in res["items"] if i["label"] == "speech" and np.isfinite(i["in"]))
+    by_voice = open(os.path.join(ev, "voices.md")).read().splitlines()     # the same items by speaker
+    assert by_voice[0].startswith("| target | voice | n | earflow keep | afftdn")
+    voices = {r.split("|")[2].strip(): int(r.split("|")[3]) for r in by_voice[2:]}
+    assert voices and sum(voices.values()) == sum(1 for i in res["items"] if i["label"] == "speech"
+                                                  and np.isfinite(i["in"]))
+    assert set(voices) <= set(res["groups"])
     if "speex" in res["baselines"]:  # tests/integration/baselines/speex_denoise is built with libspeexdsp
         assert np.isfinite(res["mean_speex_i_speech"])
     assert np.isfinite(res["reverb_speech_si_sdr"]) and np.isfinite(res["clean_speech_si_sdr"])

@@ -174,6 +174,12 @@ def test_speaker_and_language_labels():
     assert corpus._zeroad_voice("zip/audio/voice/latin/civ/civ_female_build_1.ogg") == ("0ad:latin_female", "la")
     assert corpus._wz_voice("zip/audio/memressp/research/x.ogg") == ("wz2100:console", "en")
     assert corpus._fillets_voice("cs")("x/sound/bar/cs/bar-m-hi.ogg") == ("fillets-cs:small-fish", "cs")
+    kj = corpus._kajongg_voice
+    assert kj("usr/share/kajongg/voices/male2/b1.ogg") == ("kajongg:male2", "en")
+    assert kj("usr/share/kajongg/voices/de/male2/b1.ogg") == ("kajongg:male2", "de")
+    assert kj("usr/share/kajongg/voices/de/female1/pung.ogg") == ("kajongg:female1", "de")
+    assert kj("usr/share/kajongg/sounds/bell.ogg")[0] == "kajongg:unknown"       # refused by _labels
+    assert corpus._gcin_voice("usr/share/gcin-voice/ogg/x3/5.ogg") == ("gcin:5", "zh")
     assert corpus._is_voice("zip/audio/voice/greek/x.ogg") and not corpus._is_voice("x/rain.wav")
     stems = {"frantic", "frantic-old", "victory", "victory2", "rybky07", "rybky08"}
     tr = corpus._track("w")

@@ -149,3 +149,21 @@ def test_backgrounds_narrow_what_a_pool_offers(corpus_dir):
     with pytest.raises(ValueError, match="no background"):
         mx.Pool(corpus_dir, "train", backgrounds=["recorded"], noise_packages=["no-such-package"])
 
+
+
+def test_eval_sets_name_the_voice_of_each_mixture(pool, tmp_path):
+    """write_set's voice column is the speaker whose utterances are the speech target
+    (each synthetic speaker has its own pitch: 100, 140, 180 Hz for A, B, C)."""
+    f0 = {sp: 100 + 40 * i for i, sp in enumerate(SPEAKERS)}
+    rows = mx.write_set(pool, str(tmp_path), 4, 0.5, 9, snrs=(20,), labels=("speech", "noise"))
+    with open(tmp_path / "index.csv") as f:
+        assert [r["voice"] for r in csv.DictReader(f)] == [r["voice"] for r in rows]
+    speech = [r for r in rows if r["label"] == "speech"]
+    assert len(speech) == 8 and len({r["voice"] for r in speech}) >= 2
+    for r in speech:
+        ref = mx.read_wav(str(tmp_path / (r["name"] + "_ref.wav")))
+        spec = np.abs(np.fft.rfft(ref * np.hanning(len(ref))))
+        freqs = np.fft.rfftfreq(len(ref), 1.0 / SR)
+        band = (freqs > 80) & (freqs < 200)
+        assert abs(freqs[band][np.argmax(spec[band])] - f0[r["voice"]]) <= 4, r
+    assert all(r["voice"] in pool.groups for r in rows)
