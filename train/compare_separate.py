@@ -4,8 +4,9 @@
 Reads the results.json of two `evaluate_separate.py` runs made with the same split,
 seed, --count and --seconds (so the same mixtures: refused otherwise) and prints, per
 label and input SNR, B minus A for every schedule both scored (mean ± 95 % CI over
-the mixtures; clean-speech items, whose input SI-SDR is infinite, left out), and on
-the speech target per held-out voice where the runs name them. Choosing
+the mixtures; clean-speech items, whose input SI-SDR is infinite, left out), then per
+held-out voice on the speech target (where the runs name them) and per kind of
+background on each target: what a model trades. Choosing
 a stage on valid is this question: the spread between mixtures hides differences
 that the same mixtures under both models show.
 
@@ -21,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import load_results, paired_cell  # noqa: E402
+from earflow_train.evaluation import background_kind, load_results, paired_cell, voice_of  # noqa: E402
 
 
 def paired_table(a, b):
@@ -52,23 +53,24 @@ def paired_table(a, b):
     return "\n".join(lines) + "\n"
 
 
-def paired_voice_table(a, b):
-    """Markdown: B minus A on the speech target per voice (all SNRs), for each keep
-    schedule both runs scored; "" when the runs do not name their voices (evaluations
-    made before evaluate_separate recorded them)."""
+def paired_group_table(a, b, column, group_of, label="speech"):
+    """Markdown: B minus A on one target per group of its mixtures (group_of(item):
+    its voice, its kind of background), all SNRs, for each keep schedule both runs
+    scored; "" when no item is grouped (voices: evaluations made before
+    evaluate_separate recorded them)."""
     ia = {i["name"]: i for i in a["items"]}
     ib = {i["name"]: i for i in b["items"]}
-    names = [n for n in ia if n in ib and ia[n]["label"] == "speech" and np.isfinite(ia[n]["in"])
-             and ia[n].get("voice")]
+    names = [n for n in ia if n in ib and ia[n]["label"] == label and np.isfinite(ia[n]["in"])
+             and group_of(ia[n]) != "unknown"]
     if not names:
         return ""
     keys = [k for k in ia[names[0]] if k.startswith("keep@") and k in ib[names[0]]]
-    voices = sorted({ia[n]["voice"] for n in names})
-    lines = ["| schedule | voice | n | B minus A |", "|---|---|---|---|"]
+    groups = sorted({group_of(ia[n]) for n in names})
+    lines = ["| schedule | %s | n | B minus A |" % column, "|---|---|---|---|"]
     for k in keys:
-        for v in voices:
-            d = [ib[n][k] - ia[n][k] for n in names if ia[n]["voice"] == v]
-            lines.append("| %s | %s | %d | %s |" % (k[5:], v, len(d), paired_cell(d)))
+        for g in groups:
+            d = [ib[n][k] - ia[n][k] for n in names if group_of(ia[n]) == g]
+            lines.append("| %s | %s | %d | %s |" % (k[5:], g, len(d), paired_cell(d)))
     return "\n".join(lines) + "\n"
 
 
@@ -85,10 +87,12 @@ def main():
     print("B = %s minus A = %s, keep SI-SDR in dB, paired (same mixtures), mean ± 95 %% CI\n" % (
         b.get("model"), a.get("model")))
     print(table, end="")
-    voices = paired_voice_table(a, b)
-    if voices:
-        print("\nspeech target by voice (all SNRs):\n")
-        print(voices, end="")
+    for column, group_of, labels in (("voice", voice_of, ("speech",)), ("background", background_kind, mx.LABELS)):
+        for label in labels:
+            t = paired_group_table(a, b, column, group_of, label)
+            if t:
+                print("\n%s target by %s (all SNRs):\n" % (label, column))
+                print(t, end="")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from earflow_train import flow, losses  # noqa: E402
 from earflow_train import mixtures as mx  # noqa: E402
-from earflow_train.evaluation import cell, mean_ci, model_config, paired_cell, trained_labels  # noqa: E402
+from earflow_train.evaluation import background_kind, cell, mean_ci, model_config, paired_cell  # noqa: E402
+from earflow_train.evaluation import trained_labels, voice_of  # noqa: E402
 from earflow_train.evaluation import render as render_c  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -177,16 +178,6 @@ def write_breakdown_table(out, fname, items, systems, column, group_of, labels=m
     return md
 
 
-def background_kind(i):
-    """The kind of an item's background (its first part: "recorded+music" counts as
-    recorded): where a model gains (stationary noise) and where it does not (recorded
-    effects, music, other voices)."""
-    first = i["background"].split("+")[0]
-    if first in ("white", "pink", "brown", "hum", "band"):
-        return "synthetic steady noise"
-    return "synthetic clicks, bursts" if first in ("clicks", "bursts") else first
-
-
 def write_background_table(out, items, systems):
     """OUT/backgrounds.md: keep SI-SDRi per label and kind of background."""
     return write_breakdown_table(out, "backgrounds.md", items, systems, "background", background_kind)
@@ -197,7 +188,7 @@ def write_voice_table(out, items, systems):
     voices it never heard: one voice's mean hides another's). Items of evaluations made
     before the voice was recorded count as "unknown"."""
     return write_breakdown_table(out, "voices.md", items, systems, "voice",
-                                 lambda i: i.get("voice") or "unknown", labels=("speech",))
+                                 voice_of, labels=("speech",))
 
 
 def main():

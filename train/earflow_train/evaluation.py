@@ -77,3 +77,19 @@ def load_results(folder):
     """The results.json an evaluator wrote into its --out folder."""
     with open(os.path.join(folder, "results.json")) as fh:
         return json.load(fh)
+
+
+def background_kind(item):
+    """The kind of an evaluation item's background (its first part: "recorded+music"
+    counts as recorded): where a model gains (stationary noise) and where it does not
+    (recorded effects, music, other voices)."""
+    first = item["background"].split("+")[0]
+    if first in ("white", "pink", "brown", "hum", "band"):
+        return "synthetic steady noise"
+    return "synthetic clicks, bursts" if first in ("clicks", "bursts") else first
+
+
+def voice_of(item):
+    """The held-out speaker of an evaluation item ("unknown" in evaluations made before
+    the voice was recorded)."""
+    return item.get("voice") or "unknown"

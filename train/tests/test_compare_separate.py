@@ -45,12 +45,12 @@ def test_different_mixtures_refused():
 
 def test_by_voice_shows_which_voice_gained():
     a, b = run(0.0, [0] * 8), run(0.0, [0] * 8)
-    assert compare_separate.paired_voice_table(a, b) == ""        # older runs name no voice
+    assert compare_separate.paired_group_table(a, b, "voice", compare_separate.voice_of) == ""        # older runs name no voice
     for r in (a, b):
         for it in r["items"]:
             it["voice"] = "v1" if it["name"][-1] in "0123" else "v2"
     for it in b["items"]:
         it["keep@euler:1:0"] += 1.0 if it["voice"] == "v1" else 0.0
-    rows = {line.split("|")[2].strip(): line for line in compare_separate.paired_voice_table(a, b).splitlines()[2:]}
+    rows = {line.split("|")[2].strip(): line for line in compare_separate.paired_group_table(a, b, "voice", compare_separate.voice_of).splitlines()[2:]}
     assert set(rows) == {"v1", "v2"}
     assert "| 8 | +1.00 ± 0.00 |" in rows["v1"] and "| 8 | +0.00 ± 0.00 |" in rows["v2"]
