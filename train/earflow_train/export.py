@@ -142,14 +142,45 @@ def load_model(path):
     return model, config
 
 
+def narrow_trained_labels(src, dst, labels, why):
+    """Copy the separation model src to dst with conditioning.trained_labels narrowed to
+    `labels` (the engine then refuses the others, docs/model-spec.md): for a label that
+    was trained but measured to help nobody. Tensors unchanged; never widens (a label
+    the file does not call trained stays refused); the reason joins the provenance."""
+    tensors, meta = read_safetensors(src)
+    cfg = json.loads(meta["earflow"])
+    cond = cfg.get("conditioning", {})
+    had = cond.get("trained_labels", cond.get("labels", []))
+    extra = [l for l in labels if l not in had]
+    if cfg.get("kind") != "separate" or extra or not labels:
+        raise SystemExit("export: %s: can only narrow a separation model's trained labels (%s) to a "
+                         "non-empty subset; asked for %s" % (src, ",".join(had), ",".join(labels) or "none"))
+    cond["trained_labels"] = [l for l in had if l in labels]
+    prov = cfg.setdefault("provenance", {})
+    prov["notes"] = (prov.get("notes", "") + " " if prov.get("notes") else "") + \
+        "trained_labels narrowed from %s to %s: %s" % (",".join(had), ",".join(cond["trained_labels"]), why)
+    meta["earflow"] = json.dumps(cfg)
+    write_safetensors(dst, tensors, meta)
+    return dst
+
+
 def main():
-    ap = argparse.ArgumentParser(description="export an earflow checkpoint to safetensors")
-    ap.add_argument("--checkpoint", required=True,
-                    help="torch.save'd dict with 'config' and 'state_dict'")
+    ap = argparse.ArgumentParser(description="export an earflow checkpoint to safetensors; or, with "
+                                 "--model and --trained-labels, narrow an exported separation model's "
+                                 "trained labels")
+    ap.add_argument("--checkpoint", help="torch.save'd dict with 'config' and 'state_dict'")
     ap.add_argument("--out", required=True)
     ap.add_argument("--raw", action="store_true",
                     help="a checkpoint trained with --ema: write its raw weights, not their average")
+    ap.add_argument("--model", help="an exported separation model to copy with --trained-labels")
+    ap.add_argument("--trained-labels", help="comma list: the labels the copy offers (a subset)")
+    ap.add_argument("--why", default="", help="the reason, kept in the copy's provenance")
     args = ap.parse_args()
+    if bool(args.model) == bool(args.checkpoint) or bool(args.model) != bool(args.trained_labels):
+        ap.error("either --checkpoint, or --model with --trained-labels")
+    if args.model:
+        narrow_trained_labels(args.model, args.out, [x for x in args.trained_labels.split(",") if x], args.why)
+        return
     import torch
     from .model import EarflowUNet
 

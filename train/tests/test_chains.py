@@ -174,6 +174,33 @@ def check_label_heads(cmd, run_dir, model, tmp_path):
     assert r.returncode != 0 and "--label-heads" in r.stdout + r.stderr
 
 
+def check_narrowed_labels(model, tmp_path):
+    """export --model --trained-labels: the copy has the same tensors, offers the named
+    labels only (the C engine refuses the others, naming the trained ones) and says why
+    in its provenance; a label the file was not trained for cannot be added."""
+    narrow = str(tmp_path / "narrow.safetensors")
+    assert config_of(model)["conditioning"]["trained_labels"] == ["speech", "music", "noise"]
+    run(["train/export.py", "--model", model, "--out", narrow, "--trained-labels", "speech,noise",
+         "--why", "music measured to help nobody"])
+    a, b = read_safetensors(model)[0], read_safetensors(narrow)[0]
+    assert sorted(a) == sorted(b) and all((a[k] == b[k]).all() for k in a)
+    cfg = config_of(narrow)
+    assert cfg["conditioning"]["trained_labels"] == ["speech", "noise"]
+    assert "music measured to help nobody" in cfg["provenance"]["notes"]
+    wav = str(tmp_path / "narrow_in.wav")
+    from earflow_train import audio
+    audio.write_wav(wav, (0.1 * np.random.RandomState(3).randn(24000)).astype(np.float32))
+    for m, code in ((model, 0), (narrow, 2)):
+        r = subprocess.run([EARFLOW, "render", "-q", "-f", "-i", wav, "-o", str(tmp_path / "narrow_out.wav"),
+                            "-m", m, "--target", "music"], capture_output=True, text=True)
+        assert r.returncode == code, r.stderr
+    assert "not trained for music; it was trained for speech, noise" in r.stderr, r.stderr
+    r = run(["train/export.py", "--model", narrow, "--out", str(tmp_path / "wide.safetensors"),
+             "--trained-labels", "speech,music"], ok=False)
+    assert r.returncode != 0 and "can only narrow" in r.stdout + r.stderr
+    assert not os.path.exists(str(tmp_path / "wide.safetensors"))
+
+
 def test_separation_chain(tmp_path):
     if not os.path.exists(EARFLOW):
         pytest.skip("earflow not built at %s" % EARFLOW)
@@ -214,6 +241,7 @@ def test_separation_chain(tmp_path):
     check_provenance(model, tmp_path)
     check_init_and_refusal(cmd, runs, model, tmp_path)
     check_label_heads(cmd, runs, model, tmp_path)
+    check_narrowed_labels(model, tmp_path)
     # sep_train_check --fit-steps: the exported network, trained on one batch alone, fits it
     out = run(["train/sep_train_check.py", "--model", model, "--corpus", cdir, "--batches", "1", "--batch", "4",
                "--segment", "0.5", "--fit-steps", "30", "--fit-lr", "3e-3"]).stdout
