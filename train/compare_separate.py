@@ -25,18 +25,25 @@ from earflow_train import mixtures as mx  # noqa: E402
 from earflow_train.evaluation import background_kind, load_results, paired_cell, voice_of  # noqa: E402
 
 
+def _paired(a, b):
+    """The two runs' items by name, the names both scored with a finite input SI-SDR
+    (clean items left out), and the keep schedules both scored."""
+    ia = {i["name"]: i for i in a["items"]}
+    ib = {i["name"]: i for i in b["items"]}
+    names = [n for n in ia if n in ib and np.isfinite(ia[n]["in"])]
+    keys = [k for k in ia[names[0]] if k.startswith("keep@") and k in ib[names[0]]] if names else []
+    return ia, ib, names, keys
+
+
 def paired_table(a, b):
     """Markdown: B minus A per (label, SNR) and per label over all SNRs, for each
     keep schedule both runs scored. Raises ValueError when the mixtures differ."""
     for k in ("split", "seed", "count_per_cell", "seconds"):
         if k in a and k in b and a[k] != b[k]:       # (runs before 2026-12-05 lack the seed)
             raise ValueError("not the same mixtures: %s is %r against %r" % (k, a.get(k), b.get(k)))
-    ia = {i["name"]: i for i in a["items"]}
-    ib = {i["name"]: i for i in b["items"]}
-    names = [n for n in ia if n in ib and np.isfinite(ia[n]["in"])]
+    ia, ib, names, keys = _paired(a, b)
     if any(ia[n]["in"] != ib[n]["in"] for n in names):
         raise ValueError("not the same mixtures: the input SI-SDR differs")
-    keys = [k for k in ia[names[0]] if k.startswith("keep@") and k in ib[names[0]]] if names else []
     if not keys:
         raise ValueError("no keep schedule scored by both runs")
     labels = [lab for lab in mx.LABELS if any(ia[n]["label"] == lab for n in names)]
@@ -58,13 +65,10 @@ def paired_group_table(a, b, column, group_of, label="speech"):
     its voice, its kind of background), all SNRs, for each keep schedule both runs
     scored; "" when no item is grouped (voices: evaluations made before
     evaluate_separate recorded them)."""
-    ia = {i["name"]: i for i in a["items"]}
-    ib = {i["name"]: i for i in b["items"]}
-    names = [n for n in ia if n in ib and ia[n]["label"] == label and np.isfinite(ia[n]["in"])
-             and group_of(ia[n]) != "unknown"]
+    ia, ib, names, keys = _paired(a, b)
+    names = [n for n in names if ia[n]["label"] == label and group_of(ia[n]) != "unknown"]
     if not names:
         return ""
-    keys = [k for k in ia[names[0]] if k.startswith("keep@") and k in ib[names[0]]]
     groups = sorted({group_of(ia[n]) for n in names})
     lines = ["| schedule | %s | n | B minus A |" % column, "|---|---|---|---|"]
     for k in keys:

@@ -150,7 +150,6 @@ def test_backgrounds_narrow_what_a_pool_offers(corpus_dir):
         mx.Pool(corpus_dir, "train", backgrounds=["recorded"], noise_packages=["no-such-package"])
 
 
-
 def test_eval_sets_name_the_voice_of_each_mixture(pool, tmp_path):
     """write_set's voice column is the speaker whose utterances are the speech target
     (each synthetic speaker has its own pitch: 100, 140, 180 Hz for A, B, C)."""
