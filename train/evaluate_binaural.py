@@ -896,8 +896,10 @@ def main(argv=None):
                "still): T20 from the Schroeder decay, 500 Hz-1 kHz octaves, both ears; DRR with "
                "the direct sound 1 ms before to 2.5 ms after the peak (capped at 60 dB).\n\n")
         md += ir_table(irs, [r for r in rooms if r != "anechoic"])
-    head = ("Held-out `%s` of `%s`: %d sequences, %.1f min; outputs of C `earflow render`; "
-            "model `%s`%s.\n\n" % (a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
+    # the training split is scored only to ask how well a model fits what it trained on
+    head = ("%s `%s` of `%s`: %d sequences, %.1f min; outputs of C `earflow render`; "
+            "model `%s`%s.\n\n" % ("Training split" if a.split.startswith("train") else "Held-out",
+                                   a.split, a.data, len(seqs), sum(s.length for s in seqs) / SR / 60,
                                    os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model,
                                    "" if not a.decay else
                                    "; the model's and the prior's decay control at each sequence's RT60"

@@ -12,6 +12,19 @@ import struct
 
 import numpy as np
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def repo_relative(path):
+    """A path as the repository sees it; outside it, only the file name (a machine's
+    folders never go into a shipped file)."""
+    if not path:
+        return path
+    full = os.path.abspath(path)
+    if full == REPO or full.startswith(REPO + os.sep):
+        return os.path.relpath(full, REPO)
+    return "<outside the repository>/" + os.path.basename(full.rstrip(os.sep))
+
 
 def write_safetensors(path, tensors, metadata=None):
     """tensors: ordered dict name -> array (stored as float32 in the given order);
@@ -164,6 +177,39 @@ def narrow_trained_labels(src, dst, labels, why):
     return dst
 
 
+def average_models(srcs, dst, why):
+    """Write dst: the element-wise mean of the weights of model files srcs (a "soup" of
+    stages continued from one ancestor). They must agree in every config field but the
+    provenance, and in every tensor's name and shape; a tensor equal in all of them (a
+    buffer, a room table) is copied as it is. dst keeps the first file's provenance and
+    names the others, and why, in its notes."""
+    if len(srcs) < 2:
+        raise SystemExit("export: --average needs two or more model files")
+    loaded = [read_safetensors(p) for p in srcs]
+    cfgs = [json.loads(m["earflow"]) for _, m in loaded]
+    strip = [{k: v for k, v in c.items() if k != "provenance"} for c in cfgs]
+    for p, c, (t, _) in zip(srcs[1:], strip[1:], loaded[1:]):
+        if c != strip[0]:
+            diff = sorted(k for k in set(c) | set(strip[0]) if c.get(k) != strip[0].get(k))
+            raise SystemExit("export: --average: %s differs from %s in %s" % (p, srcs[0], ", ".join(diff)))
+        if {k: v.shape for k, v in t.items()} != {k: v.shape for k, v in loaded[0][0].items()}:
+            raise SystemExit("export: --average: %s has other tensors than %s" % (p, srcs[0]))
+    out = {}
+    for name, first in loaded[0][0].items():
+        ts = [t[name] for t, _ in loaded]
+        same = all(np.array_equal(first, x) for x in ts[1:])
+        out[name] = first if same else (sum(x.astype(np.float64) for x in ts) / len(ts)).astype(np.float32)
+    cfg = cfgs[0]
+    prov = cfg.setdefault("provenance", {})
+    names = ", ".join(repo_relative(p) for p in srcs)
+    prov["notes"] = (prov.get("notes", "") + " " if prov.get("notes") else "") + \
+        "weights: the mean of %s%s" % (names, ": " + why if why else "")
+    meta = dict(loaded[0][1])
+    meta["earflow"] = json.dumps(cfg)
+    write_safetensors(dst, out, meta)
+    return dst
+
+
 def main():
     ap = argparse.ArgumentParser(description="export an earflow checkpoint to safetensors; or, with "
                                  "--model and --trained-labels, narrow an exported separation model's "
@@ -175,7 +221,14 @@ def main():
     ap.add_argument("--model", help="an exported separation model to copy with --trained-labels")
     ap.add_argument("--trained-labels", help="comma list: the labels the copy offers (a subset)")
     ap.add_argument("--why", default="", help="the reason, kept in the copy's provenance")
+    ap.add_argument("--average", nargs="+", metavar="MODEL",
+                    help="model files of one shape: write the mean of their weights (with --why)")
     args = ap.parse_args()
+    if args.average:
+        if args.model or args.checkpoint or args.trained_labels:
+            ap.error("--average takes model files alone")
+        average_models(args.average, args.out, args.why)
+        return
     if bool(args.model) == bool(args.checkpoint) or bool(args.model) != bool(args.trained_labels):
         ap.error("either --checkpoint, or --model with --trained-labels")
     if args.model:

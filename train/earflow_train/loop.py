@@ -30,25 +30,14 @@ import time
 import torch
 
 from . import export, flow
+from .export import REPO, repo_relative
 from .frontend import Frontend
 from .model import EarflowUNet
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 T_FREQ_RANGE = (0.5, 32.0)
 
 
 # ------------------------------------------------------------------ paths, commit
-
-
-def repo_relative(path):
-    """A path as the repository sees it; outside it, only the file name (a machine's
-    folders never go into a shipped file)."""
-    if not path:
-        return path
-    full = os.path.abspath(path)
-    if full == REPO or full.startswith(REPO + os.sep):
-        return os.path.relpath(full, REPO)
-    return "<outside the repository>/" + os.path.basename(full.rstrip(os.sep))
 
 
 def portable_argv(argv):
