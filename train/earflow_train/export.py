@@ -155,6 +155,12 @@ def load_model(path):
     return model, config
 
 
+def add_note(cfg, text):
+    """Append text to the provenance notes of model config cfg (a copy's reason)."""
+    prov = cfg.setdefault("provenance", {})
+    prov["notes"] = (prov["notes"] + " " if prov.get("notes") else "") + text
+
+
 def narrow_trained_labels(src, dst, labels, why):
     """Copy the separation model src to dst with conditioning.trained_labels narrowed to
     `labels` (the engine then refuses the others, docs/model-spec.md): for a label that
@@ -169,9 +175,8 @@ def narrow_trained_labels(src, dst, labels, why):
         raise SystemExit("export: %s: can only narrow a separation model's trained labels (%s) to a "
                          "non-empty subset; asked for %s" % (src, ",".join(had), ",".join(labels) or "none"))
     cond["trained_labels"] = [l for l in had if l in labels]
-    prov = cfg.setdefault("provenance", {})
-    prov["notes"] = (prov.get("notes", "") + " " if prov.get("notes") else "") + \
-        "trained_labels narrowed from %s to %s: %s" % (",".join(had), ",".join(cond["trained_labels"]), why)
+    add_note(cfg, "trained_labels narrowed from %s to %s: %s"
+             % (",".join(had), ",".join(cond["trained_labels"]), why))
     meta["earflow"] = json.dumps(cfg)
     write_safetensors(dst, tensors, meta)
     return dst
@@ -180,9 +185,10 @@ def narrow_trained_labels(src, dst, labels, why):
 def average_models(srcs, dst, why):
     """Write dst: the element-wise mean of the weights of model files srcs (a "soup" of
     stages continued from one ancestor). They must agree in every config field but the
-    provenance, and in every tensor's name and shape; a tensor equal in all of them (a
-    buffer, a room table) is copied as it is. dst keeps the first file's provenance and
-    names the others, and why, in its notes."""
+    provenance, and in every tensor's name and shape (a tensor equal in all of them, a
+    buffer or a room table, comes out equal: the float64 mean of equal float32 values is
+    exact). dst keeps the first file's provenance and names the others, and why, in its
+    notes."""
     if len(srcs) < 2:
         raise SystemExit("export: --average needs two or more model files")
     loaded = [read_safetensors(p) for p in srcs]
@@ -194,16 +200,11 @@ def average_models(srcs, dst, why):
             raise SystemExit("export: --average: %s differs from %s in %s" % (p, srcs[0], ", ".join(diff)))
         if {k: v.shape for k, v in t.items()} != {k: v.shape for k, v in loaded[0][0].items()}:
             raise SystemExit("export: --average: %s has other tensors than %s" % (p, srcs[0]))
-    out = {}
-    for name, first in loaded[0][0].items():
-        ts = [t[name] for t, _ in loaded]
-        same = all(np.array_equal(first, x) for x in ts[1:])
-        out[name] = first if same else (sum(x.astype(np.float64) for x in ts) / len(ts)).astype(np.float32)
+    out = {name: (sum(t[name].astype(np.float64) for t, _ in loaded) / len(loaded)).astype(np.float32)
+           for name in loaded[0][0]}
     cfg = cfgs[0]
-    prov = cfg.setdefault("provenance", {})
-    names = ", ".join(repo_relative(p) for p in srcs)
-    prov["notes"] = (prov.get("notes", "") + " " if prov.get("notes") else "") + \
-        "weights: the mean of %s%s" % (names, ": " + why if why else "")
+    add_note(cfg, "weights: the mean of %s%s" % (", ".join(repo_relative(p) for p in srcs),
+                                                   ": " + why if why else ""))
     meta = dict(loaded[0][1])
     meta["earflow"] = json.dumps(cfg)
     write_safetensors(dst, out, meta)

@@ -11,9 +11,9 @@ from earflow_train.export import read_safetensors, write_safetensors
 TRAIN = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _model(path, weight, table, notes="", hop=384):
+def _model(path, weight, table, hop=384):
     cfg = {"kind": "separate", "n_fft": 768, "hop": hop, "arch": {"widths": [8]},
-           "provenance": {"command": "train %s" % os.path.basename(path), "notes": notes}}
+           "provenance": {"command": "train %s" % os.path.basename(path)}}
     write_safetensors(path, {"w": np.asarray(weight, np.float32), "table": np.asarray(table, np.float32)},
                       {"earflow": json.dumps(cfg)})
     return path
