@@ -1,8 +1,12 @@
 /* The AVX-512 convolution kernel (this file is compiled with -mavx512f -mfma and
- * only called when the CPU has AVX-512F). Register blocking: 4 output channels x 32
- * bins in 8 accumulators, so each input vector loaded feeds 12 FMAs and each
- * broadcast weight feeds 2. Edge bins use masked loads (zero padding for free); stride 2 splits even
- * and odd bins with two-source permutes. */
+ * only called when the CPU has AVX-512F). Register blocking: 8 output channels x 32
+ * bins in 16 accumulators (25 of the 32 registers with the six input vectors and
+ * three weights), so each input vector loaded feeds 8 FMAs and each broadcast weight
+ * feeds 2; with 4 channels (8 accumulators) the loads and the FMA latency chains
+ * held it to about 80 % of this speed on the shipped networks (docs/benchmarks.md).
+ * Channel counts that are not a multiple of 8 finish in blocks of 4, then 1. Edge
+ * bins use masked loads (zero padding for free); stride 2 splits even and odd bins
+ * with two-source permutes. */
 #include "ef_kernels.h"
 
 #include <immintrin.h>
@@ -54,7 +58,7 @@ static inline __attribute__((always_inline)) void conv_block(const ef_conv *c,
     const size_t wstride_co = (size_t)c->cin * (size_t)c->kt * 3;
     const int n = n_in / S;
     for (int f0 = 0; f0 < n; f0 += LANES * HALVES) {
-        __m512 acc[4][HALVES];
+        __m512 acc[8][HALVES];
         for (int cb = 0; cb < CB; cb++)
             for (int h = 0; h < HALVES; h++)
                 acc[cb][h] = _mm512_set1_ps(c->b[co0 + cb]);
@@ -102,12 +106,16 @@ void ef_conv_avx512(const ef_conv *c, const float *const *taps, int n_in, float 
 {
     int co = 0;
     if (c->stride == 2) {
+        for (; co + 8 <= c->cout; co += 8)
+            conv_block(c, taps, n_in, co, 8, 2, out);
         for (; co + 4 <= c->cout; co += 4)
             conv_block(c, taps, n_in, co, 4, 2, out);
         for (; co < c->cout; co++)
             conv_block(c, taps, n_in, co, 1, 2, out);
         return;
     }
+    for (; co + 8 <= c->cout; co += 8)
+        conv_block(c, taps, n_in, co, 8, 1, out);
     for (; co + 4 <= c->cout; co += 4)
         conv_block(c, taps, n_in, co, 4, 1, out);
     for (; co < c->cout; co++)

@@ -244,7 +244,7 @@ static void flow_frame(ef_engine *e)
      * for separation on every frame (its silence gate below) */
     const int silent = (m->kind == EF_KIND_SEPARATE || !e->sounding) && frame_is_silent(e);
     e->sounding |= !silent;
-    if (e->sounding)
+    if (e->sounding && m->sigma != 0.0f) /* sigma 0 (separation): no draws to scale */
         ef_noise_normals(&e->noise, e->eps, (int)xs);
     else
         memset(e->eps, 0, sizeof(float) * xs);
