@@ -244,8 +244,8 @@ static int run(render_state *s, const render_job *job)
         fprintf(stderr, "earflow render: warning: %ld bad input samples (NaN, Inf or beyond "
                 "+-%g) were replaced by silence\n", bad_samples, (double)EF_INPUT_LIMIT);
     if (bad_frames > 0)
-        fprintf(stderr, "earflow render: warning: %ld network frames came out non-finite and "
-                "were replaced by silence\n", bad_frames);
+        fprintf(stderr, "earflow render: warning: %ld network frames came out non-finite or "
+                "out of range and were replaced by silence\n", bad_frames);
     return EF_EXIT_OK;
 }
 

@@ -143,7 +143,8 @@ EF_API long ef_engine_underruns(const ef_engine *engine);
 /* Real-time safe. Bad input samples replaced since creation (all input channels). */
 EF_API long ef_engine_bad_samples(const ef_engine *engine);
 /* Real-time safe. Network output frames (per output channel) that came out
- * non-finite and were replaced by silence, since creation. */
+ * non-finite or out of range (a bin above +60 dB over the largest a full-scale
+ * input gives) and were replaced by silence, since creation. */
 EF_API long ef_engine_bad_frames(const ef_engine *engine);
 /* The sum of the two above. */
 EF_API long ef_engine_sanitized(const ef_engine *engine);

@@ -61,6 +61,9 @@ struct ef_engine {
     ef_governor governor; /* caps want_steps under CPU load (live use; off by default) */
     double rate;          /* the host's sample rate */
     long bad_samples, bad_frames;
+    /* The largest output bin passed on: 1000 times the largest bin any full-scale
+     * input frame has (the analysis is unnormalised: at most n_fft), +60 dBFS. */
+    float frame_limit;
     /* output blend (ef_output_stage.h) and the controls that set it */
     ef_output_stage *stage;
     float mix, attenuation_limit_db, gain_db;
@@ -288,10 +291,13 @@ static void flow_frame(ef_engine *e)
             for (int k = 0; k < 2 * F; k++) /* the Nyquist bin stays 0 */
                 e->out_frame[ch][k] = (1.0f - r_sub) * e->out_frame[ch][k] +
                                       r_sub * (e->in_frame[0][k] - e->out_frame[ch][k]);
-        int finite = 1;
+        /* Never pass garbage on: a frame with a non-finite bin, or with a bin louder
+         * than any audio (above frame_limit; huge finite bins overflowed to Inf in the
+         * overlap-add), becomes a silent frame, counted. NaN fails the <= too. */
+        int sane = 1;
         for (int k = 0; k < 2 * e->n_bins; k++)
-            finite &= isfinite(e->out_frame[ch][k]);
-        if (!finite) { /* never pass garbage on: a silent frame, counted */
+            sane &= fabsf(e->out_frame[ch][k]) <= e->frame_limit;
+        if (!sane) {
             memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
             e->bad_frames++;
         }
@@ -356,6 +362,7 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     ef_governor_init(&e->governor);
     e->n_bins = model->n_fft / 2 + 1;
     e->F = model->n_fft / 2;
+    e->frame_limit = 1000.0f * (float)model->n_fft;
     int host_rate = (int)floor(sample_rate + 0.5);
     e->rate = host_rate;
     int core_latency = ef_model_latency(model);
