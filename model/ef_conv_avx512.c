@@ -102,22 +102,25 @@ static inline __attribute__((always_inline)) void conv_block(const ef_conv *c,
     }
 }
 
-void ef_conv_avx512(const ef_conv *c, const float *const *taps, int n_in, float *out)
+/* Every output channel, 8 at a time, then 4, then one by one, at stride S (a constant
+ * after inlining). */
+static inline __attribute__((always_inline)) void conv_all(const ef_conv *c,
+                                                           const float *const *taps, int n_in,
+                                                           const int S, float *out)
 {
     int co = 0;
-    if (c->stride == 2) {
-        for (; co + 8 <= c->cout; co += 8)
-            conv_block(c, taps, n_in, co, 8, 2, out);
-        for (; co + 4 <= c->cout; co += 4)
-            conv_block(c, taps, n_in, co, 4, 2, out);
-        for (; co < c->cout; co++)
-            conv_block(c, taps, n_in, co, 1, 2, out);
-        return;
-    }
     for (; co + 8 <= c->cout; co += 8)
-        conv_block(c, taps, n_in, co, 8, 1, out);
+        conv_block(c, taps, n_in, co, 8, S, out);
     for (; co + 4 <= c->cout; co += 4)
-        conv_block(c, taps, n_in, co, 4, 1, out);
+        conv_block(c, taps, n_in, co, 4, S, out);
     for (; co < c->cout; co++)
-        conv_block(c, taps, n_in, co, 1, 1, out);
+        conv_block(c, taps, n_in, co, 1, S, out);
+}
+
+void ef_conv_avx512(const ef_conv *c, const float *const *taps, int n_in, float *out)
+{
+    if (c->stride == 2)
+        conv_all(c, taps, n_in, 2, out);
+    else
+        conv_all(c, taps, n_in, 1, out);
 }

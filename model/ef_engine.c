@@ -61,9 +61,6 @@ struct ef_engine {
     ef_governor governor; /* caps want_steps under CPU load (live use; off by default) */
     double rate;          /* the host's sample rate */
     long bad_samples, bad_frames;
-    /* The largest output bin passed on: 1000 times the largest bin any full-scale
-     * input frame has (the analysis is unnormalised: at most n_fft), +60 dBFS. */
-    float frame_limit;
     /* output blend (ef_output_stage.h) and the controls that set it */
     ef_output_stage *stage;
     float mix, attenuation_limit_db, gain_db;
@@ -293,10 +290,13 @@ static void flow_frame(ef_engine *e)
                                       r_sub * (e->in_frame[0][k] - e->out_frame[ch][k]);
         /* Never pass garbage on: a frame with a non-finite bin, or with a bin louder
          * than any audio (above frame_limit; huge finite bins overflowed to Inf in the
-         * overlap-add), becomes a silent frame, counted. NaN fails the <= too. */
+         * overlap-add), becomes a silent frame, counted. NaN fails the <= too. The
+         * limit: 1000 times the largest bin a full-scale input frame has (the analysis
+         * is unnormalised: at most n_fft), +60 dBFS. */
+        const float frame_limit = 1000.0f * (float)m->n_fft;
         int sane = 1;
         for (int k = 0; k < 2 * e->n_bins; k++)
-            sane &= fabsf(e->out_frame[ch][k]) <= e->frame_limit;
+            sane &= fabsf(e->out_frame[ch][k]) <= frame_limit;
         if (!sane) {
             memset(e->out_frame[ch], 0, sizeof(float) * 2 * (size_t)e->n_bins);
             e->bad_frames++;
@@ -362,7 +362,6 @@ ef_engine *ef_engine_new(const ef_model *model, double sample_rate, int max_bloc
     ef_governor_init(&e->governor);
     e->n_bins = model->n_fft / 2 + 1;
     e->F = model->n_fft / 2;
-    e->frame_limit = 1000.0f * (float)model->n_fft;
     int host_rate = (int)floor(sample_rate + 0.5);
     e->rate = host_rate;
     int core_latency = ef_model_latency(model);
