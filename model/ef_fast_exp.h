@@ -9,21 +9,35 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The constants, named once: the SIMD SiLU rows in ef_norm_silu.c take the same ones. */
+#define EF_EXP_MAX 88.0f
+#define EF_EXP_MIN (-87.0f)
+#define EF_EXP_LOG2E 1.44269504088896341f
+#define EF_EXP_ROUND 12582912.0f /* 1.5 * 2^23 */
+#define EF_EXP_LN2_HI 0.693359375f
+#define EF_EXP_LN2_LO 2.12194440e-4f /* ln 2 = LN2_HI - LN2_LO */
+#define EF_EXP_P5 1.9875691500e-4f
+#define EF_EXP_P4 1.3981999507e-3f
+#define EF_EXP_P3 8.3334519073e-3f
+#define EF_EXP_P2 4.1665795894e-2f
+#define EF_EXP_P1 1.6666665459e-1f
+#define EF_EXP_P0 5.0000001201e-1f
+
 static inline float ef_fast_expf(float x)
 {
-    x = x > 88.0f ? 88.0f : x;
-    x = x < -87.0f ? -87.0f : x;
+    x = x > EF_EXP_MAX ? EF_EXP_MAX : x;
+    x = x < EF_EXP_MIN ? EF_EXP_MIN : x;
     /* round to nearest by the 1.5 * 2^23 trick (exact without -ffast-math) */
-    float n = x * 1.44269504088896341f + 12582912.0f;
-    n -= 12582912.0f;
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
+    float n = x * EF_EXP_LOG2E + EF_EXP_ROUND;
+    n -= EF_EXP_ROUND;
+    float r = x - n * EF_EXP_LN2_HI;
+    r = r + n * EF_EXP_LN2_LO;
+    float p = EF_EXP_P5;
+    p = p * r + EF_EXP_P4;
+    p = p * r + EF_EXP_P3;
+    p = p * r + EF_EXP_P2;
+    p = p * r + EF_EXP_P1;
+    p = p * r + EF_EXP_P0;
     p = p * r * r + r + 1.0f;
     const float n_safe = n == n ? n : 0.0f; /* NaN: p is NaN already */
     const int32_t bits = ((int32_t)n_safe + 127) * 8388608; /* << 23 without UB */

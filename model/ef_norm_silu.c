@@ -27,19 +27,19 @@ static inline __m512 silu16(__m512 v)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     __m512 a = _mm512_sub_ps(_mm512_setzero_ps(), v);
-    a = _mm512_min_ps(_mm512_set1_ps(88.0f), a);
-    a = _mm512_max_ps(_mm512_set1_ps(-87.0f), a);
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    __m512 k = _mm512_fmadd_ps(a, _mm512_set1_ps(1.44269504088896341f), magic);
+    a = _mm512_min_ps(_mm512_set1_ps(EF_EXP_MAX), a);
+    a = _mm512_max_ps(_mm512_set1_ps(EF_EXP_MIN), a);
+    const __m512 magic = _mm512_set1_ps(EF_EXP_ROUND);
+    __m512 k = _mm512_fmadd_ps(a, _mm512_set1_ps(EF_EXP_LOG2E), magic);
     k = _mm512_sub_ps(k, magic);
-    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), a);
-    r = _mm512_fmadd_ps(k, _mm512_set1_ps(2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(EF_EXP_LN2_HI), a);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(EF_EXP_LN2_LO), r);
+    __m512 p = _mm512_set1_ps(EF_EXP_P5);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EF_EXP_P4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EF_EXP_P3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EF_EXP_P2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EF_EXP_P1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EF_EXP_P0));
     p = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), one);
     const __m512 k_safe = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(k, k, _CMP_ORD_Q), k); /* NaN -> 0 */
     const __m512i bits = _mm512_slli_epi32(
@@ -72,9 +72,9 @@ static void silu_row(const float *x, float scale, float shift, float *y, int n)
 static void silu_row(const float *x, float scale, float shift, float *y, int n)
 {
     const __m256 vs = _mm256_set1_ps(scale), vb = _mm256_set1_ps(shift);
-    const __m256 hi = _mm256_set1_ps(88.0f), lo = _mm256_set1_ps(-87.0f);
-    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f), magic = _mm256_set1_ps(12582912.0f);
-    const __m256 c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(2.12194440e-4f);
+    const __m256 hi = _mm256_set1_ps(EF_EXP_MAX), lo = _mm256_set1_ps(EF_EXP_MIN);
+    const __m256 log2e = _mm256_set1_ps(EF_EXP_LOG2E), magic = _mm256_set1_ps(EF_EXP_ROUND);
+    const __m256 c1 = _mm256_set1_ps(EF_EXP_LN2_HI), c2 = _mm256_set1_ps(EF_EXP_LN2_LO);
     const __m256 one = _mm256_set1_ps(1.0f);
     int f = 0;
     for (; f + 8 <= n; f += 8) {
@@ -86,12 +86,12 @@ static void silu_row(const float *x, float scale, float shift, float *y, int n)
         k = _mm256_sub_ps(k, magic);
         __m256 r = _mm256_sub_ps(a, _mm256_mul_ps(k, c1));
         r = _mm256_add_ps(r, _mm256_mul_ps(k, c2));
-        __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
-        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
+        __m256 p = _mm256_set1_ps(EF_EXP_P5);
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(EF_EXP_P4));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(EF_EXP_P3));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(EF_EXP_P2));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(EF_EXP_P1));
+        p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(EF_EXP_P0));
         p = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, r), r), r), one);
         const __m256 k_safe = _mm256_and_ps(k, _mm256_cmp_ps(k, k, _CMP_ORD_Q)); /* NaN -> 0 */
         const __m256i bits = _mm256_slli_epi32(
