@@ -38,6 +38,9 @@ usage (writes a test set of WAVs + a CSV):
 
 import argparse
 import csv
+import glob
+import hashlib
+import json
 import math
 import os
 
@@ -75,9 +78,55 @@ def _int16(x):
     return (np.clip(x, -1, 1) * 32767).astype(np.int16)
 
 
+def _int16_sources(corpus, paths, name):
+    """The files' samples as int16 arrays (_int16 of read_wav), views of one memory-mapped
+    file under corpus/pool-cache/ written on first use: every process that trains or
+    evaluates on the same files then shares one copy in the page cache instead of each
+    holding its own (two separation trainers side by side need 5 GB instead of 10). The
+    file is named by a hash of the paths, sizes and times, so a changed corpus gets a
+    new one (the older one of the same name is removed; processes that map it keep
+    it); written under a temporary name and renamed, so concurrent builders are safe.
+    A corpus folder that cannot be written: the arrays are held in memory instead."""
+    if not paths:
+        return []
+    full = [os.path.join(corpus, r) for r in paths]
+    h = hashlib.sha1(b"int16-v1")
+    for r, f in zip(paths, full):
+        st = os.stat(f)
+        h.update(("%s\0%d\0%d\n" % (r, st.st_size, st.st_mtime_ns)).encode())
+    folder = os.path.join(corpus, "pool-cache")
+    stem = os.path.join(folder, "%s-%s" % (name, h.hexdigest()[:16]))
+    if not os.path.exists(stem + ".i16"):
+        tmp = "%s.%d.tmp" % (stem, os.getpid())
+        try:
+            os.makedirs(folder, exist_ok=True)
+            lengths = []
+            with open(tmp, "wb") as fh:            # one file at a time: no second copy in memory
+                for f in full:
+                    a = _int16(read_wav(f))
+                    fh.write(a.tobytes())
+                    lengths.append(len(a))
+            with open(tmp + ".json", "w") as fh:
+                json.dump(lengths, fh)
+            for old in glob.glob(os.path.join(folder, name + "-*.i16*")):
+                if not old.startswith(stem + "."):
+                    os.remove(old)
+            os.replace(tmp + ".json", stem + ".i16.json")
+            os.replace(tmp, stem + ".i16")     # last: the data file is what says "done"
+        except OSError:
+            for t in (tmp, tmp + ".json"):
+                if os.path.exists(t):
+                    os.remove(t)
+            return [_int16(read_wav(f)) for f in full]
+    lengths = json.load(open(stem + ".i16.json"))
+    data = np.memmap(stem + ".i16", dtype=np.int16, mode="r") if sum(lengths) else np.zeros(0, np.int16)
+    ends = np.cumsum(lengths)
+    return [data[e - n:e] for e, n in zip(ends, lengths)]
+
+
 class Pool:
-    """In-memory audio of one split: speech by speaker, music tracks, real backgrounds
-    (int16 to keep memory low: 3 h of 48 kHz is ~1 GB)."""
+    """The audio of one split: speech by speaker, music tracks, real backgrounds, int16
+    (3 h of 48 kHz is ~1 GB) and shared between processes (_int16_sources)."""
 
     def __init__(self, corpus, split, max_speech_files=None, max_music_files=None, seed=0,
                  max_noise_files=None, backgrounds=None, noise_packages=None):
@@ -104,16 +153,15 @@ class Pool:
         if not sp:
             raise ValueError("no speech in split %r of %s" % (split, corpus))
         self.speech, self.speech_group = [], []
-        for r in sp:
-            x = read_wav(os.path.join(corpus, r["path"]))
+        for r, x in zip(sp, _int16_sources(corpus, [r["path"] for r in sp], split + "-speech")):
             if len(x) < SR // 4:
                 continue
-            self.speech.append(_int16(x))
+            self.speech.append(x)
             self.speech_group.append(r.get("speaker") or r["group"])    # older manifests: group
-        self.music = [_int16(read_wav(os.path.join(corpus, r["path"])))
-                      for r in (mu if "music" in kinds else [])]
-        self.noise = [_int16(read_wav(os.path.join(corpus, r["path"])))
-                      for r in (pick("noise", max_noise_files) if "recorded" in kinds else [])]
+        mu = mu if "music" in kinds else []
+        no = pick("noise", max_noise_files) if "recorded" in kinds else []
+        self.music = _int16_sources(corpus, [r["path"] for r in mu], split + "-music")
+        self.noise = _int16_sources(corpus, [r["path"] for r in no], split + "-noise")
         if not self.has_noise and not self.music:
             raise ValueError("no background in split %r: no recorded backgrounds (packages %s), no "
                              "synthetic kind and no music offered"
@@ -145,10 +193,10 @@ def _norm(w):
 def _crop(x, n, rng, loop=True):
     """A random n-sample piece of x (int16 -> float32); shorter sources are placed at a
     random offset (zeros around) or looped."""
-    x = x.astype(np.float32) / 32768.0
     if len(x) >= n:
         s = rng.randint(0, len(x) - n + 1)
-        return x[s:s + n].copy()
+        return x[s:s + n].astype(np.float32) / 32768.0
+    x = x.astype(np.float32) / 32768.0
     out = np.zeros(n, dtype=np.float32)
     if loop:
         reps = int(math.ceil(n / len(x))) + 1

@@ -166,3 +166,30 @@ def test_eval_sets_name_the_voice_of_each_mixture(pool, tmp_path):
         band = (freqs > 80) & (freqs < 200)
         assert abs(freqs[band][np.argmax(spec[band])] - f0[r["voice"]]) <= 4, r
     assert all(r["voice"] in pool.groups for r in rows)
+
+
+def test_pools_share_one_mapped_copy_of_the_audio(corpus_dir, tmp_path):
+    """Two Pools of a split map one file under pool-cache/ (what lets two trainers share
+    the page cache) holding exactly what the pool held in memory before (_int16 of
+    read_wav); a changed source file gets a new cache file, and a corpus folder that
+    cannot be written (here: a file stands where its cache folder would go) gives
+    the same arrays held in memory."""
+    import shutil
+    a, b = mx.Pool(corpus_dir, "train"), mx.Pool(corpus_dir, "train")
+    assert isinstance(a.speech[0].base, np.memmap) and a.speech[0].base.filename == b.speech[0].base.filename
+    rows = [r for r in csv.DictReader(open(os.path.join(corpus_dir, "manifest.csv")))
+            if r["kind"] == "speech" and r["split"] == "train"]
+    for r, x in zip(rows, a.speech):
+        assert np.array_equal(x, mx._int16(mx.read_wav(os.path.join(corpus_dir, r["path"]))))
+    copy = tmp_path / "copy"
+    shutil.copytree(corpus_dir, copy, ignore=shutil.ignore_patterns("pool-cache"))
+    first = mx.Pool(str(copy), "train").speech[0].base.filename
+    mx.write_wav(str(copy / rows[0]["path"]), 0.5 * mx.read_wav(str(copy / rows[0]["path"])))
+    changed = mx.Pool(str(copy), "train")
+    assert changed.speech[0].base.filename != first and not os.path.exists(first)
+    assert np.abs(changed.speech[0].astype(np.int32)).max() < np.abs(a.speech[0].astype(np.int32)).max()
+    shutil.rmtree(copy / "pool-cache")
+    (copy / "pool-cache").write_text("a file where the folder would go")   # root writes any folder
+    held = mx.Pool(str(copy), "train")
+    assert not isinstance(held.speech[1].base, np.memmap)
+    assert all(np.array_equal(x, y) for x, y in zip(held.speech[1:], a.speech[1:]))
