@@ -80,7 +80,7 @@ def _int16(x):
 
 def _int16_sources(corpus, paths, name):
     """The files' samples as int16 arrays (_int16 of read_wav), views of one memory-mapped
-    file under corpus/pool-cache/ written on first use: every process that trains or
+    file under corpus/pool-cache/ (one per split and kind: name) written on first use: every process that trains or
     evaluates on the same files then shares one copy in the page cache instead of each
     holding its own (two separation trainers side by side need 5 GB instead of 10). The
     file is named by a hash of the paths, sizes and times, so a changed corpus gets a
@@ -152,16 +152,23 @@ class Pool:
         sp, mu = pick("speech", max_speech_files), pick("music", max_music_files)
         if not sp:
             raise ValueError("no speech in split %r of %s" % (split, corpus))
+
+        def audio_of(chosen, kind):
+            """The chosen rows' samples, from the cache of every file of the split's kind (one
+            cache whatever subset a process takes, so processes never replace each other's)."""
+            if not chosen:
+                return []
+            every = [r["path"] for r in rows if r["kind"] == kind and r["split"] == split]
+            cached = dict(zip(every, _int16_sources(corpus, every, "%s-%s" % (split, kind))))
+            return [cached[r["path"]] for r in chosen]
         self.speech, self.speech_group = [], []
-        for r, x in zip(sp, _int16_sources(corpus, [r["path"] for r in sp], split + "-speech")):
+        for r, x in zip(sp, audio_of(sp, "speech")):
             if len(x) < SR // 4:
                 continue
             self.speech.append(x)
             self.speech_group.append(r.get("speaker") or r["group"])    # older manifests: group
-        mu = mu if "music" in kinds else []
-        no = pick("noise", max_noise_files) if "recorded" in kinds else []
-        self.music = _int16_sources(corpus, [r["path"] for r in mu], split + "-music")
-        self.noise = _int16_sources(corpus, [r["path"] for r in no], split + "-noise")
+        self.music = audio_of(mu if "music" in kinds else [], "music")
+        self.noise = audio_of(pick("noise", max_noise_files) if "recorded" in kinds else [], "noise")
         if not self.has_noise and not self.music:
             raise ValueError("no background in split %r: no recorded backgrounds (packages %s), no "
                              "synthetic kind and no music offered"

@@ -193,3 +193,13 @@ def test_pools_share_one_mapped_copy_of_the_audio(corpus_dir, tmp_path):
     held = mx.Pool(str(copy), "train")
     assert not isinstance(held.speech[1].base, np.memmap)
     assert all(np.array_equal(x, y) for x, y in zip(held.speech[1:], a.speech[1:]))
+
+
+def test_a_subset_pool_maps_the_whole_splits_cache(corpus_dir):
+    """A pool of some of the files (max_speech_files) takes its views of the cache of the
+    whole split, so it never replaces the file a full pool maps."""
+    full = mx.Pool(corpus_dir, "train")
+    part = mx.Pool(corpus_dir, "train", max_speech_files=5, seed=1)
+    assert len(part.speech) == 5 and part.speech[0].base.filename == full.speech[0].base.filename
+    assert os.path.exists(full.speech[0].base.filename)
+    assert all(any(np.array_equal(x, y) for y in full.speech) for x in part.speech)
