@@ -138,8 +138,9 @@ static inline __attribute__((always_inline)) void conv_all(const ef_conv *c,
         conv_channels(c, taps, n_in, co, 1, S, out);
 }
 
-void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *out)
+void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *scratch, float *out)
 {
+    (void)scratch; /* direct form only */
     if (c->stride == 1)
         conv_all(c, taps, n_in, 1, out);
     else

@@ -24,8 +24,10 @@ static void freq_taps(const float *src, int n_in, int stride, const float *k, fl
     }
 }
 
-void ef_conv_portable(const ef_conv *c, const float *const *taps, int n_in, float *out)
+void ef_conv_portable(const ef_conv *c, const float *const *taps, int n_in, float *scratch,
+                      float *out)
 {
+    (void)scratch; /* direct form only */
     const int n_out = n_in / c->stride;
     for (int co = 0; co < c->cout; co++) {
         float *o = out + (size_t)co * (size_t)n_out;

@@ -56,3 +56,33 @@ ef_conv_isa ef_conv_best_isa(void)
             return (ef_conv_isa)isa;
     return EF_CONV_PORTABLE;
 }
+
+size_t ef_conv_winograd_floats(const ef_conv *c)
+{
+    if (c->stride != 1 || c->cout % 8 || c->kt * c->cin > EF_CONV_WINOGRAD_MAX_ROWS)
+        return 0;
+    return (size_t)4 * (size_t)c->kt * (size_t)c->cin * (size_t)c->cout;
+}
+
+void ef_conv_winograd_weights(const ef_conv *c, float *u)
+{
+    const size_t plane = (size_t)c->kt * (size_t)c->cin * (size_t)c->cout;
+    for (int co = 0; co < c->cout; co++)
+        for (int ci = 0; ci < c->cin; ci++)
+            for (int i = 0; i < c->kt; i++) {
+                const float *g = c->w + (((size_t)co * (size_t)c->cin + (size_t)ci) * (size_t)c->kt + (size_t)i) * 3;
+                const size_t at = ((size_t)i * (size_t)c->cin + (size_t)ci) * (size_t)c->cout + (size_t)co;
+                u[at] = g[0];
+                u[plane + at] = 0.5f * (g[0] + g[1] + g[2]);
+                u[2 * plane + at] = 0.5f * (g[0] - g[1] + g[2]);
+                u[3 * plane + at] = g[2];
+            }
+}
+
+size_t ef_conv_scratch_floats(const ef_conv *c, int n_in)
+{
+    if (!c->wino)
+        return 0;
+    const size_t tiles = (size_t)((n_in + 1) / 2 + 15) / 16 * 16;
+    return EF_CONV_WINOGRAD_BLOCK_FLOATS + (size_t)4 * (size_t)c->kt * (size_t)c->cin * tiles;
+}

@@ -19,13 +19,32 @@
 #ifndef EF_KERNELS_H
 #define EF_KERNELS_H
 
+#include <stddef.h>
+
 typedef struct ef_conv {
     const float *w, *b; /* [cout][cin][kt][3], [cout] */
     int cout, cin, kt, dil, stride;
+    /* NULL, or w transformed for the AVX-512 kernel's Winograd F(2,3) over frequency
+     * (ef_conv_winograd_weights): [4][kt][cin][cout] */
+    const float *wino;
 } ef_conv;
 
+/* scratch: ef_conv_scratch_floats(c, n_in) floats (may be NULL when that is 0). */
 typedef void (*ef_conv_kernel)(const ef_conv *c, const float *const *taps, int n_in,
-                               float *out);
+                               float *scratch, float *out);
+
+/* Winograd F(2,3) computes a tile of two output bins from four transformed inputs with
+ * four multiplies per weight instead of six. It serves stride-1 convolutions with
+ * output channels in 8s and at most EF_CONV_WINOGRAD_MAX_ROWS input rows (kt x cin). */
+#define EF_CONV_WINOGRAD_MAX_ROWS 1024
+#define EF_CONV_WINOGRAD_BLOCK_FLOATS (4 * 8 * 2 * 16)
+/* Floats of c's transformed weights; 0 when the transform does not serve c. */
+size_t ef_conv_winograd_floats(const ef_conv *c);
+/* u (ef_conv_winograd_floats(c) floats) = G w for every (co, ci, time tap):
+ * (w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2), laid out [4][kt][cin][cout]. */
+void ef_conv_winograd_weights(const ef_conv *c, float *u);
+/* Scratch floats one call of a kernel on c with n_in input bins needs. */
+size_t ef_conv_scratch_floats(const ef_conv *c, int n_in);
 
 typedef void (*ef_norm_silu_kernel)(const float *x, int channels, int groups, int n_bins,
                                     const float *w, const float *b, float *y);
@@ -51,12 +70,14 @@ int ef_kernels_for(ef_conv_isa isa, ef_kernels *k);
 ef_conv_isa ef_conv_best_isa(void);
 const char *ef_conv_isa_name(ef_conv_isa isa);
 
-void ef_conv_portable(const ef_conv *c, const float *const *taps, int n_in, float *out);
+void ef_conv_portable(const ef_conv *c, const float *const *taps, int n_in, float *scratch,
+                      float *out);
 void ef_norm_silu_portable(const float *x, int channels, int groups, int n_bins,
                            const float *w, const float *b, float *y);
 #if defined(EF_HAVE_X86_KERNELS)
-void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *out);
-void ef_conv_avx512(const ef_conv *c, const float *const *taps, int n_in, float *out);
+void ef_conv_avx2(const ef_conv *c, const float *const *taps, int n_in, float *scratch, float *out);
+void ef_conv_avx512(const ef_conv *c, const float *const *taps, int n_in, float *scratch,
+                    float *out);
 void ef_norm_silu_avx2(const float *x, int channels, int groups, int n_bins,
                        const float *w, const float *b, float *y);
 void ef_norm_silu_avx512(const float *x, int channels, int groups, int n_bins,

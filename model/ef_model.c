@@ -30,6 +30,7 @@ void ef_model_free(ef_model *model)
 {
     if (!model)
         return;
+    ef_unet_release(&model->net);
     ef_st_free(model->file);
     free(model->config_json);
     free(model);

@@ -16,6 +16,7 @@ struct ef_unet_state {
     float *u, *e1, *e, *projv;
     float *gain; /* [c_out F] arch.out_gain's log gains */
     float *heads; /* [n_heads][out channels][F] arch.label_heads' outputs before the sum */
+    float *scratch; /* the conv kernels' (ef_conv_scratch_floats) */
     size_t bytes;
 };
 
@@ -40,7 +41,7 @@ static int bind_pair(const ef_st_file *file, const char *prefix, int n_dims, con
 static int bind_conv(ef_conv *c, const ef_st_file *file, const char *prefix, int cout,
                      int cin, int kt, int dil, int stride, int *used, ef_error *err)
 {
-    *c = (ef_conv){NULL, NULL, cout, cin, kt, dil, stride};
+    *c = (ef_conv){NULL, NULL, cout, cin, kt, dil, stride, NULL};
     return bind_pair(file, prefix, 4, (long[]){cout, cin, kt, 3}, cout, &c->w, &c->b, used, err);
 }
 
@@ -145,9 +146,73 @@ static double state_bytes(const ef_unet_config *c, int evaluations)
         if (l < c->levels)
             skips += (double)c->widths[l] * (c->n_bins >> l);
     }
-    return sizeof(float) * (evaluations * history + 5 * biggest + skips +
+    /* the conv kernels' scratch, at most: 4 transformed planes of kt x cin rows of half
+     * a frame's bins, padded to 16 tiles (ef_conv_scratch_floats) */
+    const double scratch = 2.0 * c->kt * biggest + 64.0 * c->kt * EF_CONV_WINOGRAD_MAX_ROWS +
+                           EF_CONV_WINOGRAD_BLOCK_FLOATS;
+    return sizeof(float) * (evaluations * history + 5 * biggest + skips + scratch +
                             2 * c->fourier_dim + c->cond_dim + 2 * c->emb_dim + 1024 +
                             (c->n_heads > 1 ? (double)c->n_heads * out_channels(c) * c->n_bins : 0));
+}
+
+static const ef_resblock *block_at(const ef_unet *net, int k)
+{
+    const int L = net->cfg.levels;
+    if (k < L)
+        return &net->enc[k];
+    if (k < L + net->cfg.n_mid)
+        return &net->mid[k - L];
+    return &net->dec[k - L - net->cfg.n_mid];
+}
+
+#define MAX_CONVS (2 + 2 * EF_UNET_MAX_LEVELS + 2 * (2 * EF_UNET_MAX_LEVELS + EF_UNET_MAX_MID))
+
+/* Every convolution of the network and its input bins; returns the count. */
+static int all_convs(const ef_unet *net, ef_conv **convs, int *n_in)
+{
+    ef_unet *mut = (ef_unet *)net; /* the list serves both binding and reading */
+    const ef_unet_config *c = &net->cfg;
+    int n = 0;
+    convs[n] = &mut->in_conv, n_in[n++] = c->n_bins;
+    convs[n] = &mut->out_conv, n_in[n++] = c->n_bins;
+    for (int l = 0; l < c->levels; l++) {
+        convs[n] = &mut->down[l], n_in[n++] = c->n_bins >> l;
+        convs[n] = &mut->up[l], n_in[n++] = c->n_bins >> l;
+    }
+    for (int k = 0; k < 2 * c->levels + c->n_mid; k++) {
+        ef_resblock *r = (ef_resblock *)block_at(net, k);
+        convs[n] = &r->conv1, n_in[n++] = r->n_bins;
+        convs[n] = &r->conv2, n_in[n++] = r->n_bins;
+    }
+    return n;
+}
+
+/* The AVX-512 kernel's Winograd weights of every convolution it serves, in one block. */
+static int transform_weights(ef_unet *net, ef_error *err)
+{
+    ef_conv *convs[MAX_CONVS];
+    int n_in[MAX_CONVS];
+    const int n = all_convs(net, convs, n_in);
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += ef_conv_winograd_floats(convs[i]);
+    if (total == 0)
+        return 0;
+    net->wino = malloc(sizeof(float) * total);
+    if (!net->wino) {
+        ef_error_set(err, "out of memory for the network's transformed weights");
+        return -1;
+    }
+    float *u = net->wino;
+    for (int i = 0; i < n; i++) {
+        const size_t size = ef_conv_winograd_floats(convs[i]);
+        if (size) {
+            ef_conv_winograd_weights(convs[i], u);
+            convs[i]->wino = u;
+            u += size;
+        }
+    }
+    return 0;
 }
 
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
@@ -212,7 +277,13 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     if (cfg->out_gain &&
         bind_linear(&net->out_gain, file, "out_gain", cfg->c_out * cfg->n_bins, E, used, err))
         return -1;
-    return 0;
+    return net->kernels.isa == EF_CONV_AVX512 ? transform_weights(net, err) : 0;
+}
+
+void ef_unet_release(ef_unet *net)
+{
+    free(net->wino);
+    net->wino = NULL;
 }
 
 static long conv_macs(const ef_conv *c, int n_bins_out)
@@ -243,15 +314,6 @@ long ef_unet_macs(const ef_unet *net)
 
 /* ------------------------------------------------------------------ state */
 
-static const ef_resblock *block_at(const ef_unet *net, int k)
-{
-    const int L = net->cfg.levels;
-    if (k < L)
-        return &net->enc[k];
-    if (k < L + net->cfg.n_mid)
-        return &net->mid[k - L];
-    return &net->dec[k - L - net->cfg.n_mid];
-}
 
 static float *alloc_floats(ef_unet_state *st, size_t n)
 {
@@ -311,6 +373,14 @@ ef_unet_state *ef_unet_state_new(const ef_unet *net, int evaluations, ef_error *
                                                             (size_t)c->n_bins : 0));
     for (int l = 0; ok && l < c->levels; l++)
         ok &= (st->skip[l] = alloc_floats(st, (size_t)c->widths[l] * (size_t)(c->n_bins >> l))) != NULL;
+    ef_conv *convs[MAX_CONVS];
+    int n_in[MAX_CONVS];
+    size_t scratch = 0;
+    for (int i = 0, n = all_convs(net, convs, n_in); i < n; i++) {
+        const size_t need = ef_conv_scratch_floats(convs[i], n_in[i]);
+        scratch = need > scratch ? need : scratch;
+    }
+    ok = ok && (scratch == 0 || (st->scratch = alloc_floats(st, scratch)) != NULL);
     if (!ok) {
         ef_error_set(err, "out of memory for the network state");
         ef_unet_state_free(st);
@@ -343,6 +413,7 @@ void ef_unet_state_free(ef_unet_state *st)
     free(st->projv);
     free(st->gain);
     free(st->heads);
+    free(st->scratch);
     free(st);
 }
 
@@ -424,16 +495,17 @@ static void group_norm(const ef_unet *net, const ef_norm *n, const float *x, int
     net->kernels.norm_silu(x, n->channels, n->groups, n_bins, n->w, n->b, y);
 }
 
-static void conv(const ef_unet *net, const ef_conv *c, const float *const *taps, int n_in,
-                 float *out)
+static void conv(const ef_unet *net, ef_unet_state *st, const ef_conv *c, const float *const *taps,
+                 int n_in, float *out)
 {
-    net->kernels.conv(c, taps, n_in, out);
+    net->kernels.conv(c, taps, n_in, st->scratch, out);
 }
 
-static void conv1x(const ef_unet *net, const ef_conv *c, const float *in, int n_in, float *out)
+static void conv1x(const ef_unet *net, ef_unet_state *st, const ef_conv *c, const float *in, int n_in,
+                   float *out)
 {
     const float *taps[1] = {in};
-    conv(net, c, taps, n_in, out);
+    conv(net, st, c, taps, n_in, out);
 }
 
 /* x [C][F] -> x + block(x), in place. */
@@ -452,7 +524,7 @@ static void resblock(const ef_unet *net, const ef_resblock *r, ef_unet_state *st
         int lag = (kt - 1 - i) * r->conv1.dil;
         taps[i] = lag == 0 ? a : ring + (size_t)((pos - lag + len) % len) * fs;
     }
-    conv(net, &r->conv1, taps, F, b);
+    conv(net, st, &r->conv1, taps, F, b);
     if (len > 0) {
         memcpy(ring + (size_t)pos * fs, a, sizeof(float) * fs);
         st->ring_pos[ring_index] = (pos + 1) % len;
@@ -462,7 +534,7 @@ static void resblock(const ef_unet *net, const ef_resblock *r, ef_unet_state *st
         for (int f = 0; f < F; f++)
             b[(size_t)c * (size_t)F + (size_t)f] += st->projv[c];
     group_norm(net, &r->norm2, b, F, b);
-    conv1x(net, &r->conv2, b, F, a);
+    conv1x(net, st, &r->conv2, b, F, a);
     for (size_t i = 0; i < (size_t)C * (size_t)F; i++)
         x[i] += a[i];
 }
@@ -492,14 +564,14 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
     const size_t xs = (size_t)2 * (size_t)cfg->c_out * (size_t)F;
     memcpy(st->input, x, sizeof(float) * xs);
     memcpy(st->input + xs, cond, sizeof(float) * (size_t)2 * (size_t)cfg->c_cond * (size_t)F);
-    conv1x(net, &net->in_conv, st->input, F, st->h);
+    conv1x(net, st, &net->in_conv, st->input, F, st->h);
     if (net->freq_emb) /* where in frequency we are: what HRTFs and spectra depend on */
         for (size_t i = 0; i < (size_t)cfg->widths[0] * (size_t)F; i++)
             st->h[i] += net->freq_emb[i];
     for (int l = 0; l < L; l++) {
         resblock(net, &net->enc[l], st, ring0 + l, st->h);
         memcpy(st->skip[l], st->h, sizeof(float) * (size_t)cfg->widths[l] * (size_t)(F >> l));
-        conv1x(net, &net->down[l], st->h, F >> l, st->up);
+        conv1x(net, st, &net->down[l], st->h, F >> l, st->up);
         memcpy(st->h, st->up, sizeof(float) * (size_t)cfg->widths[l + 1] * (size_t)(F >> (l + 1)));
     }
     for (int i = 0; i < cfg->n_mid; i++)
@@ -512,7 +584,7 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
                 st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f] = val;
                 st->up[(size_t)ch * (size_t)Fl + 2 * (size_t)f + 1] = val;
             }
-        conv1x(net, &net->up[l], st->up, Fl, st->h);
+        conv1x(net, st, &net->up[l], st->up, Fl, st->h);
         const size_t n = (size_t)cfg->widths[l] * (size_t)Fl;
         for (size_t i = 0; i < n; i++)
             st->h[i] += st->skip[l][i];
@@ -523,14 +595,14 @@ void ef_unet_eval(const ef_unet *net, ef_unet_state *st, int evaluation, const f
         /* arch.label_heads: each label's output layer, weighed by the smoothed label, so
          * that a label change crossfades between heads as it does the conditioning */
         const size_t n = (size_t)out_channels(cfg) * (size_t)F;
-        conv1x(net, &net->out_conv, st->a, F, st->heads);
+        conv1x(net, st, &net->out_conv, st->a, F, st->heads);
         for (size_t i = 0; i < n; i++)
             v[i] = c[0] * st->heads[i];
         for (int hd = 1; hd < cfg->n_heads; hd++)
             for (size_t i = 0; i < n; i++)
                 v[i] += c[hd] * st->heads[(size_t)hd * n + i];
     } else {
-        conv1x(net, &net->out_conv, st->a, F, v);
+        conv1x(net, st, &net->out_conv, st->a, F, v);
     }
     if (net->out_gain.w) {
         /* a real gain per output channel and bin, straight from the direction: what

@@ -58,6 +58,7 @@ typedef struct ef_unet {
     ef_norm out_norm;
     ef_linear out_gain;    /* [c_out F][E] -> log gains; .w NULL when absent */
     ef_kernels kernels; /* for this CPU (ef_kernels.h) */
+    float *wino;        /* owned: the convolutions' Winograd weights (AVX-512), or NULL */
 } ef_unet;
 
 typedef struct ef_unet_state ef_unet_state;
@@ -74,6 +75,8 @@ typedef struct ef_unet_state ef_unet_state;
  * EF_UNET_MAX_STATE_BYTES. Returns 0 or -1 with err. */
 int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file,
                  int evaluations, int *used, ef_error *err);
+/* Frees what ef_unet_bind allocated (the transformed weights); the tensors stay the file's. */
+void ef_unet_release(ef_unet *net);
 /* Multiply-accumulates for one evaluation of one frame. */
 long ef_unet_macs(const ef_unet *net);
 

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double reference_conv(const ef_conv *c, const float *const *taps, int n_in, int co, int f)
 {
@@ -42,19 +43,38 @@ static float *random_floats(size_t n, uint32_t *seed)
     return p;
 }
 
+/* out against the reference; fails naming the kernel and the shape. */
+static void check_conv(const char *what, const ef_conv *c, const float *const *taps, int n_in,
+                       const float *out)
+{
+    const int n_out = n_in / c->stride;
+    for (int co = 0; co < c->cout; co++)
+        for (int f = 0; f < n_out; f++) {
+            double want = reference_conv(c, taps, n_in, co, f);
+            double got = out[(size_t)co * (size_t)n_out + (size_t)f];
+            if (fabs(got - want) > 1e-5 * (1.0 + fabs(want)))
+                fail_msg("%s conv cout %d cin %d kt %d stride %d bins %d: [%d][%d] %g, want %g", what,
+                         c->cout, c->cin, c->kt, c->stride, n_in, co, f, got, want);
+        }
+}
+
 static void conv_kernels_match_reference(void **state)
 {
     (void)state;
     const int bins[] = {2, 6, 16, 17, 31, 32, 33, 64, 100, 256};
+    /* 1..13: the 8- and 4-channel blocks and their remainders; 16, 24: several blocks of 8,
+     * which the AVX-512 kernel computes by Winograd F(2,3) at stride 1 */
+    const int couts[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 24};
     uint32_t seed = 7;
-    int checked = 0;
+    int checked = 0, winograd = 0;
     for (int isa = 0; isa < EF_CONV_ISA_COUNT; isa++) {
         ef_kernels k;
         if (ef_kernels_for((ef_conv_isa)isa, &k))
             continue;
         for (int bi = 0; bi < 10; bi++)
-            for (int cout = 1; cout <= 13; cout++)
+            for (int oi = 0; oi < 15; oi++)
                 for (int stride = 1; stride <= 2; stride++) {
+                    const int cout = couts[oi];
                     const int n_in = bins[bi], cin = 1 + (cout * 3 + bi) % 5, kt = stride == 1 ? 3 : 1;
                     if (stride == 2 && n_in % 2)
                         continue;
@@ -64,20 +84,26 @@ static void conv_kernels_match_reference(void **state)
                     for (int i = 0; i < 3; i++)
                         frames[i] = random_floats((size_t)cin * (size_t)n_in, &seed);
                     const float *taps[3] = {frames[0], kt > 1 ? NULL : frames[1], frames[2]};
-                    ef_conv c = {w, b, cout, cin, kt, 1, stride};
+                    ef_conv c = {w, b, cout, cin, kt, 1, stride, NULL};
                     const int n_out = n_in / stride;
                     float *out = calloc((size_t)cout * (size_t)n_out, sizeof(float));
-                    k.conv(&c, taps, n_in, out);
-                    for (int co = 0; co < cout; co++)
-                        for (int f = 0; f < n_out; f++) {
-                            double want = reference_conv(&c, taps, n_in, co, f);
-                            double got = out[(size_t)co * (size_t)n_out + (size_t)f];
-                            if (fabs(got - want) > 1e-5 * (1.0 + fabs(want)))
-                                fail_msg("%s conv cout %d cin %d kt %d stride %d bins %d: [%d][%d] %g, want %g",
-                                         ef_conv_isa_name((ef_conv_isa)isa), cout, cin, kt, stride, n_in,
-                                         co, f, got, want);
-                        }
+                    k.conv(&c, taps, n_in, NULL, out);
+                    check_conv(ef_conv_isa_name((ef_conv_isa)isa), &c, taps, n_in, out);
                     checked++;
+                    const size_t u_floats = ef_conv_winograd_floats(&c);
+                    if (u_floats) {
+                        float *u = malloc(sizeof(float) * u_floats);
+                        ef_conv_winograd_weights(&c, u);
+                        c.wino = u;
+                        float *scratch = malloc(sizeof(float) * ef_conv_scratch_floats(&c, n_in));
+                        memset(out, 0, sizeof(float) * (size_t)cout * (size_t)n_out);
+                        k.conv(&c, taps, n_in, scratch, out);
+                        check_conv(isa == EF_CONV_AVX512 ? "avx512 winograd" : ef_conv_isa_name((ef_conv_isa)isa),
+                                   &c, taps, n_in, out);
+                        winograd += isa == EF_CONV_AVX512;
+                        free(scratch);
+                        free(u);
+                    }
                     free(out);
                     for (int i = 0; i < 3; i++)
                         free(frames[i]);
@@ -86,7 +112,8 @@ static void conv_kernels_match_reference(void **state)
                 }
         printf("conv kernel %s: matches the reference\n", ef_conv_isa_name((ef_conv_isa)isa));
     }
-    assert_true(checked >= 221); /* at least the portable kernel ran every shape */
+    printf("avx512 winograd: %d shapes\n", winograd);
+    assert_true(checked >= 255); /* at least the portable kernel ran every shape */
 }
 
 static void norm_silu_kernels_match_reference(void **state)
