@@ -127,11 +127,6 @@ static inline __attribute__((always_inline)) void conv_all(const ef_conv *c,
 
 #define WINO_TILES 16
 
-static inline int wino_tiles_padded(int n_in)
-{
-    return ((n_in + 1) / 2 + WINO_TILES - 1) / WINO_TILES * WINO_TILES;
-}
-
 /* One input row (n bins) -> its four V planes, each `tp` tiles long, `plane` apart. */
 static void wino_input_row(const float *src, int n, int tp, size_t plane, float *v)
 {
@@ -215,7 +210,7 @@ static inline __attribute__((always_inline)) void wino_block(const ef_conv *c,
 static void conv_winograd(const ef_conv *c, const float *const *taps, int n_in, float *scratch,
                           float *out)
 {
-    const int tp = wino_tiles_padded(n_in);
+    const int tp = ef_conv_winograd_tiles(n_in);
     const size_t plane = (size_t)tp;
     const size_t kplane = (size_t)c->kt * (size_t)c->cin * plane;
     float *m = scratch, *v = scratch + EF_CONV_WINOGRAD_BLOCK_FLOATS;

@@ -79,10 +79,12 @@ void ef_conv_winograd_weights(const ef_conv *c, float *u)
             }
 }
 
+int ef_conv_winograd_tiles(int n_in) { return ((n_in + 1) / 2 + 15) / 16 * 16; }
+
 size_t ef_conv_scratch_floats(const ef_conv *c, int n_in)
 {
     if (!c->wino)
         return 0;
-    const size_t tiles = (size_t)((n_in + 1) / 2 + 15) / 16 * 16;
-    return EF_CONV_WINOGRAD_BLOCK_FLOATS + (size_t)4 * (size_t)c->kt * (size_t)c->cin * tiles;
+    return EF_CONV_WINOGRAD_BLOCK_FLOATS +
+           (size_t)4 * (size_t)c->kt * (size_t)c->cin * (size_t)ef_conv_winograd_tiles(n_in);
 }

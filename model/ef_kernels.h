@@ -7,7 +7,9 @@
  *
  * (zero outside 0..n_in-1; taps[i] == NULL is an all-zero frame). Kernels: a
  * portable C one and, on x86-64, AVX2+FMA and AVX-512 ones picked at run time by
- * what the CPU supports. tests/unit/test_conv_kernels.c proves every kernel equal to a
+ * what the CPU supports. The two SIMD kernels compute the convolutions that
+ * c->wino is set for by Winograd F(2,3) over frequency (below), the rest directly.
+ * tests/unit/test_conv_kernels.c proves every kernel, both ways, equal to a
  * double-precision reference.
  *
  * Group normalization within one frame fused with SiLU:
@@ -24,7 +26,7 @@
 typedef struct ef_conv {
     const float *w, *b; /* [cout][cin][kt][3], [cout] */
     int cout, cin, kt, dil, stride;
-    /* NULL, or w transformed for the AVX-512 kernel's Winograd F(2,3) over frequency
+    /* NULL, or w transformed for the SIMD kernels' Winograd F(2,3) over frequency
      * (ef_conv_winograd_weights): [4][kt][cin][cout] */
     const float *wino;
 } ef_conv;
@@ -43,6 +45,9 @@ size_t ef_conv_winograd_floats(const ef_conv *c);
 /* u (ef_conv_winograd_floats(c) floats) = G w for every (co, ci, time tap):
  * (w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2), laid out [4][kt][cin][cout]. */
 void ef_conv_winograd_weights(const ef_conv *c, float *u);
+/* Tiles of two output bins per transformed plane for n_in bins, padded to 16 (what both
+ * SIMD kernels' blocks step by). */
+int ef_conv_winograd_tiles(int n_in);
 /* Scratch floats one call of a kernel on c with n_in input bins needs. */
 size_t ef_conv_scratch_floats(const ef_conv *c, int n_in);
 

@@ -187,7 +187,7 @@ static int all_convs(const ef_unet *net, ef_conv **convs, int *n_in)
     return n;
 }
 
-/* The AVX-512 kernel's Winograd weights of every convolution it serves, in one block. */
+/* The SIMD kernels' Winograd weights of every convolution they serve, in one block. */
 static int transform_weights(ef_unet *net, ef_error *err)
 {
     ef_conv *convs[MAX_CONVS];
@@ -277,7 +277,7 @@ int ef_unet_bind(ef_unet *net, const ef_unet_config *cfg, const ef_st_file *file
     if (cfg->out_gain &&
         bind_linear(&net->out_gain, file, "out_gain", cfg->c_out * cfg->n_bins, E, used, err))
         return -1;
-    return net->kernels.isa == EF_CONV_AVX512 ? transform_weights(net, err) : 0;
+    return net->kernels.isa != EF_CONV_PORTABLE ? transform_weights(net, err) : 0;
 }
 
 void ef_unet_release(ef_unet *net)

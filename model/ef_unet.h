@@ -58,7 +58,7 @@ typedef struct ef_unet {
     ef_norm out_norm;
     ef_linear out_gain;    /* [c_out F][E] -> log gains; .w NULL when absent */
     ef_kernels kernels; /* for this CPU (ef_kernels.h) */
-    float *wino;        /* owned: the convolutions' Winograd weights (AVX-512), or NULL */
+    float *wino;        /* owned: the convolutions' Winograd weights (SIMD kernels), or NULL */
 } ef_unet;
 
 typedef struct ef_unet_state ef_unet_state;
