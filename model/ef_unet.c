@@ -127,8 +127,9 @@ static int check_config(const ef_unet_config *c, ef_error *err)
  * tail's log gains. */
 static int out_channels(const ef_unet_config *c) { return (c->tail_gain ? 3 : 2) * c->c_out; }
 
-/* What ef_unet_state_new will allocate for cfg (its buffers, same sizes), in
- * bytes; double so that no product overflows. */
+/* What ef_unet_state_new will allocate for cfg (its buffers, same sizes; the conv
+ * kernels' scratch at most, since which convolutions take Winograd is known only once
+ * bound), in bytes; double so that no product overflows. */
 static double state_bytes(const ef_unet_config *c, int evaluations)
 {
     double history = 0; /* floats per evaluation: each block's (kt - 1) * dil past frames */
